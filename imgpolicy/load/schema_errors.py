@@ -1,0 +1,135 @@
+"""Pydantic errors -> findings at the file:line:col of the node they are about.
+
+Pydantic says *what* is wrong by a `loc` path into the data; the position tree built by
+the YAML loader says *where* that path is in the file. This module joins the two and
+rewrites pydantic's generic wording into what a PACS administrator has to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..findings import Finding, Location, Severity
+from ..model.types import _kind
+from .files import SourceFile, locate
+
+_CUSTOM_CODES = {
+    "unknown_uid": "SCHEMA005",
+    "wrong_uid_kind": "SCHEMA006",
+    "ae_title": "SCHEMA007",
+    "duration": "SCHEMA008",
+    "size": "SCHEMA008",
+    "date": "SCHEMA008",
+}
+_EXPECTED = {
+    "string_type": "a string", "int_type": "a whole number", "bool_type": "true or false",
+    "float_type": "a number", "list_type": "a list", "dict_type": "a mapping",
+    "model_type": "a mapping", "model_attributes_type": "a mapping",
+    "int_from_float": "a whole number",
+}
+
+
+def schema_findings(source: SourceFile, error: ValidationError, model: type[BaseModel]) -> list[Finding]:
+    return [_finding(source, e, model) for e in error.errors(include_url=False)]
+
+
+def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
+    kind, loc, value = err["type"], tuple(err["loc"]), err.get("input")
+    span, key_span = locate(source.pos, loc)
+    where = _path(loc)
+    if kind == "extra_forbidden":
+        code, span = "SCHEMA001", key_span or span
+        options = _field_names(model, loc[:-1])
+        near = difflib.get_close_matches(str(loc[-1]), options, n=1, cutoff=0.6)
+        hint = f"did you mean '{near[0]}'?" if near else "allowed here: " + ", ".join(options)
+        message = f"unknown key '{loc[-1]}' ({hint})"
+        where = _path(loc[:-1])
+    elif kind == "missing":
+        code = "SCHEMA002"
+        message = f"missing required key '{loc[-1]}'"
+        where = _path(loc[:-1])
+    elif kind in _CUSTOM_CODES:
+        code, message = _CUSTOM_CODES[kind], err["msg"]
+    elif kind in _EXPECTED or kind.endswith("_type"):
+        code, message = "SCHEMA003", _wrong_type(kind, value, err["msg"])
+    else:
+        code, message = "SCHEMA004", _invalid_value(kind, value, err)
+    line, col, end_line, end_col = span
+    return Finding(code, Severity.ERROR, f"{where}: {message}",
+                   Location(source.path, line, col, end_line, end_col))
+
+
+def _path(loc: tuple) -> str:
+    """`devices[3].application_entities[0].ae_title`, the way the YAML reads."""
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return text or "(top level)"
+
+
+def _wrong_type(kind: str, value: Any, msg: str) -> str:
+    if kind == "string_type" and "must be" in msg:
+        expected = None
+        message = msg
+    else:
+        expected = _EXPECTED.get(kind, kind.removesuffix("_type"))
+        message = f"expected {expected}, got {_kind(value)}"
+    if isinstance(value, str):
+        if kind == "bool_type":
+            message += f" (only true and false are booleans in YAML 1.2; '{value}' is text)"
+        elif kind in ("int_type", "float_type") and re.fullmatch(r"[-+]?\d+(\.\d+)?", value):
+            message += " (remove the quotes)"
+    elif expected == "a string" or kind == "string_type":
+        if isinstance(value, (int, float, bool)):
+            message += " (put the value in quotes)"
+    return message
+
+
+def _invalid_value(kind: str, value: Any, err: dict) -> str:
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'|(\d+)", err["ctx"]["expected"])
+        options = [a or b for a, b in allowed]
+        folded = {o.casefold(): o for o in options}
+        near = difflib.get_close_matches(str(value).casefold(), list(folded), n=1, cutoff=0.5)
+        hint = f" (did you mean '{folded[near[0]]}'?)" if near else ""
+        return f"{value!r} is not one of: {', '.join(options)}{hint}"
+    msg = err["msg"].removeprefix("Value error, ")
+    if kind in ("too_short", "too_long") and isinstance(value, list):
+        return msg.replace("List", "the list")
+    return msg[0].lower() + msg[1:] if msg[:1].isupper() and not msg[1:2].isupper() else msg
+
+
+def _field_names(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys allowed at `loc`, found by walking the model's annotations."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else current
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {(f.alias or n): f for n, f in current.model_fields.items()}
+            if part not in fields:
+                return []
+            current = fields[part].annotation
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None`, `Annotated[list[X], ...]` -> the model or list inside."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation

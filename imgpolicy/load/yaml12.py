@@ -1,0 +1,384 @@
+"""Safe, positioned YAML 1.2 loading on libyaml's event stream.
+
+Why not `yaml.safe_load`: it resolves scalars by YAML 1.1 (`NO` -> False, `0104` -> 68,
+`1:30` -> 90), silently keeps the last of two duplicate keys, expands aliases without a
+bound and drops every position. Building plain data straight from libyaml's events is
+both faster than PyYAML's composer and the one place where all of that can be fixed.
+
+The result of a document is plain data (dict, list, str, int, float, bool, None) plus a
+parallel position tree (`MapPos` / `SeqPos` / `Span`) used to put file:line:col on any
+error found later in the data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+
+try:  # libyaml is what makes this fast; PyYAML without it still works, slowly
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+Span = tuple[int, int, int, int]
+"""(line, column, end_line, end_column), 1-based, end exclusive."""
+
+MAX_NODES = 2_000_000
+"""Nodes a document may expand to, aliases counted at their full size (billion laughs)."""
+MAX_DEPTH = 100
+"""Nesting levels a document may have."""
+
+
+class MapPos:
+    """Positions of a mapping: its own span and, per key, the key's span and the value's."""
+
+    __slots__ = ("span", "keys")
+
+    def __init__(self, span: Span):
+        self.span = span
+        self.keys: dict[Any, tuple[Span, Pos]] = {}
+
+
+class SeqPos:
+    __slots__ = ("span", "items")
+
+    def __init__(self, span: Span):
+        self.span = span
+        self.items: list[Pos] = []
+
+
+Pos = MapPos | SeqPos | Span
+
+
+class YAMLLoadError(Exception):
+    """A document that cannot be loaded. `code` is one of the YAML codes in `codes.py`."""
+
+    def __init__(self, code: str, message: str, line: int, column: int,
+                 related: tuple[tuple[str, int, int], ...] = ()):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.line = line
+        self.column = column
+        self.related = related  # (message, line, column)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    data: Any
+    pos: Pos
+
+
+# --- YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution) ---------
+
+_INT10 = re.compile(r"[-+]?[0-9]+\Z")
+_INT8 = re.compile(r"0o[0-7]+\Z")
+_INT16 = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
+_NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NUMBER_START = frozenset("0123456789-+.")
+_WORD_START = frozenset("~nNtTfF")
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "bool", "null"))
+_MAP_TAGS = frozenset((None, "!", _TAG + "map"))
+_SEQ_TAGS = frozenset((None, "!", _TAG + "seq"))
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of an untagged plain scalar under the YAML 1.2 core schema."""
+    if not text:
+        return None
+    first = text[0]
+    if first in _WORD_START:
+        if text in _NULLS:
+            return None
+        if text in _BOOLS:
+            return _BOOLS[text]
+        return text
+    if first in _NUMBER_START:
+        if _INT10.match(text):
+            return int(text)
+        if _FLOAT.match(text):
+            return float(text)
+        if _INF.match(text):
+            return -math.inf if first == "-" else math.inf
+        if _NAN.match(text):
+            return math.nan
+        if _INT8.match(text):
+            return int(text[2:], 8)
+        if _INT16.match(text):
+            return int(text[2:], 16)
+    return text
+
+
+def _resolve_tagged(tag: str, text: str, line: int, col: int) -> Any:
+    kind = tag[len(_TAG):]
+    if kind == "str":
+        return text
+    value = resolve_plain(text)
+    expected = {"int": int, "float": (float, int), "bool": bool, "null": type(None)}[kind]
+    if isinstance(value, expected) and not (kind != "bool" and isinstance(value, bool)):
+        return float(value) if kind == "float" else value
+    raise YAMLLoadError("YAML003", f"{text!r} is not a valid !!{kind}", line, col)
+
+
+# --- the builder ------------------------------------------------------------------------
+
+_ScalarEvent = yaml.ScalarEvent
+_AliasEvent = yaml.AliasEvent
+_MappingStartEvent = yaml.MappingStartEvent
+_MappingEndEvent = yaml.MappingEndEvent
+_SequenceStartEvent = yaml.SequenceStartEvent
+_SequenceEndEvent = yaml.SequenceEndEvent
+_DocumentStartEvent = yaml.DocumentStartEvent
+_DocumentEndEvent = yaml.DocumentEndEvent
+
+_NO_KEY = object()
+
+
+class _Frame:
+    """A mapping or sequence under construction."""
+
+    __slots__ = ("value", "pos", "is_map", "key", "key_span", "key_is_merge",
+                 "anchor", "size", "merged_from")
+
+    def __init__(self, value, pos, is_map, anchor):
+        self.value = value
+        self.pos = pos
+        self.is_map = is_map
+        self.key = _NO_KEY
+        self.key_span = None
+        self.key_is_merge = False
+        self.anchor = anchor
+        self.size = 1
+        self.merged_from: dict[Any, Span] | None = None  # key -> span of the `<<` that set it
+
+
+def _span(event) -> Span:
+    s, e = event.start_mark, event.end_mark
+    return (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+def _hint(problem: str, char: str) -> str:
+    if char == "\t":
+        return " (YAML does not allow tabs for indentation: indent with spaces)"
+    if "mapping values are not allowed" in problem:
+        return " (a value containing ': ' must be quoted)"
+    if "could not find expected ':'" in problem:
+        return " (is a key missing its ':' or a quote left open?)"
+    return ""
+
+
+def _parse_error(err: yaml.YAMLError, source: str) -> YAMLLoadError:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    context = getattr(err, "context", None)
+    message = problem if not context else f"{problem} ({context})"
+    if isinstance(err, yaml.reader.ReaderError):
+        message = f"character {err.character!r} is not allowed in YAML: {err.reason}"
+        return YAMLLoadError("YAML001", message, 1, err.position + 1)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    lines = source.splitlines() if mark else ()
+    text = lines[line - 1] if line <= len(lines) else ""
+    char = text[col - 1] if col <= len(text) else ""
+    return YAMLLoadError("YAML001", f"invalid YAML: {message}{_hint(problem, char)}", line, col)
+
+
+def load_documents(source: str, *, unknown_tags: Literal["error", "ignore"] = "error",
+                   max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> list[Document]:
+    """Every document in `source`, as plain data with positions.
+
+    unknown_tags="ignore" resolves a node with an application tag (`!thing`) as if
+    untagged; the default rejects it, since no imgpolicy field takes one and a tag is how
+    unsafe loaders are made to construct objects.
+    """
+    try:
+        return _build(yaml.parse(source, Loader=_Loader), unknown_tags, max_nodes, max_depth)
+    except yaml.YAMLError as err:
+        raise _parse_error(err, source) from None
+    except RecursionError:  # pragma: no cover - the builder itself does not recurse
+        raise YAMLLoadError("YAML007", "nesting too deep", 1, 1) from None
+
+
+def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
+    documents: list[Document] = []
+    anchors: dict[str, tuple[Any, Pos, int]] = {}
+    open_anchors: set[str] = set()
+    stack: list[_Frame] = []
+    root: list = []  # [value, pos] of the current document
+    total = 0
+    ignore_tags = unknown_tags == "ignore"
+
+    def add(value, pos, span, size, is_merge_key=False):
+        """Attach a finished node to the innermost open collection (or the document)."""
+        nonlocal total
+        total += size
+        if total > max_nodes:
+            raise YAMLLoadError(
+                "YAML004",
+                f"document expands to more than {max_nodes:,} nodes through aliases "
+                "(an alias 'bomb'); reduce the nesting of aliases", span[0], span[1])
+        if not stack:
+            root[:] = [value, pos]
+            return
+        frame = stack[-1]
+        frame.size += size
+        if not frame.is_map:
+            frame.value.append(value)
+            frame.pos.items.append(pos)
+            return
+        if frame.key is _NO_KEY:
+            if not isinstance(pos, tuple):
+                raise YAMLLoadError("YAML009", "a mapping key must be a scalar, not a "
+                                    + ("mapping" if isinstance(pos, MapPos) else "sequence"),
+                                    span[0], span[1])
+            frame.key = value
+            frame.key_span = span
+            frame.key_is_merge = is_merge_key
+            return
+        key, key_span = frame.key, frame.key_span
+        frame.key = _NO_KEY
+        if frame.key_is_merge:
+            _merge(frame, value, pos, key_span)
+            return
+        _set_key(frame, key, key_span, value, pos)
+
+    for event in events:
+        cls = type(event)
+        if cls is _ScalarEvent:
+            tag = event.tag
+            style = event.style
+            text = event.value
+            if tag is None or tag == "!":
+                plain = not style and tag is None and event.implicit[0]
+                value = resolve_plain(text) if plain else text
+            elif tag in _SCALAR_TAGS:
+                s = event.start_mark
+                value = _resolve_tagged(tag, text, s.line + 1, s.column + 1)
+            elif ignore_tags:
+                value = resolve_plain(text) if not style else text
+            else:
+                raise _tag_error(event)
+            span = _span(event)
+            is_merge = tag is None and not style and text == "<<"
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, span, 1)
+            add(value, span, span, 1, is_merge)
+        elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+            is_map = cls is _MappingStartEvent
+            tag = event.tag
+            if tag not in (_MAP_TAGS if is_map else _SEQ_TAGS) and not ignore_tags:
+                raise _tag_error(event)
+            if len(stack) >= max_depth:
+                s = event.start_mark
+                raise YAMLLoadError("YAML007", f"nesting deeper than {max_depth} levels",
+                                    s.line + 1, s.column + 1)
+            span = _span(event)
+            frame = _Frame({} if is_map else [], MapPos(span) if is_map else SeqPos(span),
+                           is_map, event.anchor)
+            if event.anchor is not None:
+                open_anchors.add(event.anchor)
+            stack.append(frame)
+        elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+            frame = stack.pop()
+            e = event.end_mark
+            s = frame.pos.span
+            frame.pos.span = (s[0], s[1], e.line + 1, e.column + 1)
+            if frame.anchor is not None:
+                open_anchors.discard(frame.anchor)
+                anchors[frame.anchor] = (frame.value, frame.pos, frame.size)
+            total -= frame.size - 1  # children were counted as they were added
+            add(frame.value, frame.pos, frame.pos.span, frame.size)
+        elif cls is _AliasEvent:
+            name = event.anchor
+            s = event.start_mark
+            if name not in anchors:
+                why = ("refers to a node that contains it (a recursive alias)"
+                       if name in open_anchors else "has no anchor '&{0}' before it")
+                raise YAMLLoadError("YAML004", f"alias '*{name}' " + why.format(name),
+                                    s.line + 1, s.column + 1)
+            value, pos, size = anchors[name]
+            add(value, pos, _span(event), size)
+        elif cls is _DocumentStartEvent:
+            root[:] = [None, (1, 1, 1, 1)]
+            anchors.clear()
+        elif cls is _DocumentEndEvent:
+            documents.append(Document(*root))
+            total = 0
+    return documents
+
+
+def _tag_error(event) -> YAMLLoadError:
+    s = event.start_mark
+    return YAMLLoadError(
+        "YAML003",
+        f"tag '{_show_tag(event.tag)}' is not supported: imgpolicy files are plain YAML "
+        "(remove the tag; quote the value if it must be a string)",
+        s.line + 1, s.column + 1)
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
+def _set_key(frame: _Frame, key, key_span: Span, value, pos: Pos) -> None:
+    mapping = frame.value
+    try:
+        present = key in mapping
+    except TypeError:  # pragma: no cover - keys are scalars, always hashable
+        present = False
+    if present:
+        first_span = frame.pos.keys[key][0]
+        merged = frame.merged_from and frame.merged_from.get(key)
+        if merged:
+            raise YAMLLoadError(
+                "YAML002",
+                f"duplicate key {key!r}: also set by the merge '<<' at line {merged[0]}, "
+                f"column {merged[1]} (imgpolicy does not let a key hide a merged one: "
+                "remove one of them)",
+                key_span[0], key_span[1],
+                related=(("the merged key is defined here", first_span[0], first_span[1]),))
+        raise YAMLLoadError(
+            "YAML002",
+            f"duplicate key {key!r}: first defined at line {first_span[0]}, column "
+            f"{first_span[1]} (YAML keys must be unique: remove or rename one)",
+            key_span[0], key_span[1],
+            related=(("first definition", first_span[0], first_span[1]),))
+    mapping[key] = value
+    frame.pos.keys[key] = (key_span, pos)
+
+
+def _merge(frame: _Frame, value, pos: Pos, merge_span: Span) -> None:
+    """YAML merge key (`<<: *defaults`): the merged keys may not collide with any other."""
+    sources = [(value, pos)]
+    if isinstance(pos, SeqPos):
+        sources = list(zip(value, pos.items))
+    if frame.merged_from is None:
+        frame.merged_from = {}
+    for source, source_pos in sources:
+        if not isinstance(source_pos, MapPos):
+            raise YAMLLoadError("YAML009", "a merge '<<' takes a mapping or a list of "
+                                "mappings (usually an alias like '<<: *defaults')",
+                                merge_span[0], merge_span[1])
+        for key, (key_span, child_pos) in source_pos.keys.items():
+            if key in frame.value:
+                first_span = frame.pos.keys[key][0]
+                raise YAMLLoadError(
+                    "YAML002",
+                    f"duplicate key {key!r}: the merge '<<' at line {merge_span[0]}, column "
+                    f"{merge_span[1]} sets it again (first defined at line {first_span[0]}, "
+                    f"column {first_span[1]}); remove one of them",
+                    merge_span[0], merge_span[1],
+                    related=(("first definition", first_span[0], first_span[1]),
+                             ("merged definition", key_span[0], key_span[1])))
+            frame.value[key] = source[key]
+            frame.pos.keys[key] = (key_span, child_pos)
+            frame.merged_from[key] = merge_span
