@@ -110,10 +110,14 @@ LOSSLESS_TRANSFER_SYNTAXES = frozenset({
     "1.2.840.10008.1.2.4.92",     # JPEG 2000 Part 2 Multi-component Lossless Only
     "1.2.840.10008.1.2.4.201",    # HTJ2K Lossless
     "1.2.840.10008.1.2.4.202",    # HTJ2K Lossless RPCL
+    "1.2.840.10008.1.2.4.110",    # JPEG XL Lossless
     "1.2.840.10008.1.2.5",        # RLE Lossless
+    "1.2.840.10008.1.2.7.1",      # SMPTE ST 2110-20 uncompressed progressive video
+    "1.2.840.10008.1.2.7.2",      # SMPTE ST 2110-20 uncompressed interlaced video
+    "1.2.840.10008.1.2.7.3",      # SMPTE ST 2110-30 PCM audio
     "1.2.840.10008.1.2.8.1",      # Deflated Image Frame Compression
 })
-"""Everything else (JPEG baseline/extended, JPEG-LS near-lossless, JPEG 2000 that is not
+"""Some of these are newer than the installed pydicom; that is fine. Everything else (JPEG baseline/extended, JPEG-LS near-lossless, JPEG 2000 that is not
 lossless-only, HTJ2K, MPEG, HEVC, JPIP references) is lossy or may be."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-SCHEMA_ID = "https://imgpolicy.dev/schemas/imgpolicy.schema.json"
+SCHEMA_ID = "urn:imgpolicy:environment-file:1"
 
 
 def environment_schema() -> dict:

@@ -172,6 +172,8 @@ def _hint(problem: str, char: str) -> str:
         return " (YAML does not allow tabs for indentation: indent with spaces)"
     if "mapping values are not allowed" in problem:
         return " (a value containing ': ' must be quoted)"
+    if "expected '-' indicator" in problem or "expected <block end>" in problem:
+        return " (check the indentation of this line against the lines above)"
     if "could not find expected ':'" in problem:
         return " (is a key missing its ':' or a quote left open?)"
     return ""
