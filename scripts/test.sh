@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-command -v storescp >/dev/null 2>&1 || missing+=(dcmtk)
+command -v dcmqrscp >/dev/null 2>&1 || missing+=(dcmtk)  # pynetdicom ships its own storescp
 command -v Orthanc >/dev/null 2>&1 || missing+=(orthanc)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
