@@ -1,7 +1,8 @@
 """Codes for problems found before any policy rule runs: the file cannot be read as YAML
 (`YAML`), or its content does not fit the model (`SCHEMA`).
 
-`YAML` problems make the input unusable (exit 2); `SCHEMA` problems are findings (exit 1).
+`YAML` problems make the input unusable (exit 2); `SCHEMA` problems are findings (exit 1);
+`SUP` findings are about suppression comments themselves.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ _CODES = [
     Code("SCHEMA008", "invalid-quantity", "A duration, size or date that cannot be read."),
     Code("SCHEMA009", "duplicate-name", "The same name (site, device, AE title, route, "
          "policy...) defined twice in the environment."),
+    Code("SUP001", "suppression-without-reason", "An `# imgpolicy: ignore[...]` comment "
+         "without `reason=\"...\"`; it suppresses nothing until it says why."),
+    Code("SUP002", "unused-suppression", "A suppression comment that matches no finding."),
+    Code("SUP003", "unsuppressible", "A suppression of a safety rule that cannot be "
+         "suppressed; fix the configuration instead."),
+    Code("SUP004", "unknown-code-in-suppression", "A suppression naming no known code."),
 ]
 
 CODES = {c.code: c for c in _CODES}

@@ -154,3 +154,33 @@ EXTENSION_CHARACTER_SETS = frozenset({
 STANDALONE_CHARACTER_SETS = frozenset({"ISO_IR 192", "GB18030", "GBK"})
 """Multi-byte sets without code extensions: they cannot be combined with another."""
 CHARACTER_SETS = SINGLE_BYTE_CHARACTER_SETS | EXTENSION_CHARACTER_SETS | STANDALONE_CHARACTER_SETS
+
+# --- groups of SOP classes the rules reason about -------------------------------
+
+def _uids(*keywords: str) -> frozenset[str]:
+    return frozenset(registry()[k].uid for k in keywords)
+
+
+MAMMOGRAPHY_SOP_CLASSES = _uids(
+    "DigitalMammographyXRayImageStorageForPresentation",
+    "DigitalMammographyXRayImageStorageForProcessing", "BreastTomosynthesisImageStorage",
+    "BreastProjectionXRayImageStorageForPresentation",
+    "BreastProjectionXRayImageStorageForProcessing")
+DOSE_SR_SOP_CLASSES = _uids(
+    "XRayRadiationDoseSRStorage", "EnhancedXRayRadiationDoseSRStorage",
+    "RadiopharmaceuticalRadiationDoseSRStorage", "PatientRadiationDoseSRStorage")
+MODALITY_WORKLIST_FIND = registry()["ModalityWorklistInformationModelFind"].uid
+MPPS = registry()["ModalityPerformedProcedureStep"].uid
+RESULT_SOP_CLASSES = {
+    "SR": _uids("ComprehensiveSRStorage", "Comprehensive3DSRStorage", "EnhancedSRStorage",
+                "BasicTextSRStorage"),
+    "SC": _uids("SecondaryCaptureImageStorage",
+                "MultiFrameGrayscaleByteSecondaryCaptureImageStorage",
+                "MultiFrameGrayscaleWordSecondaryCaptureImageStorage",
+                "MultiFrameTrueColorSecondaryCaptureImageStorage"),
+    "GSPS": _uids("GrayscaleSoftcopyPresentationStateStorage"),
+    "SEG": _uids("SegmentationStorage"),
+    "KO": _uids("KeyObjectSelectionDocumentStorage"),
+}
+"""What an AI result object may be stored as; a destination must accept one of them."""
+DOSE_EMITTING_MODALITIES = frozenset({"CT", "XA", "RF", "MG", "NM", "PT", "DX", "CR"})

@@ -48,12 +48,23 @@ class Related:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding does not count: an inline comment or the baseline, with its reason."""
+
+    kind: str  # "inline" | "baseline"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     code: str
     severity: Severity
     message: str
     location: Location | None
     related: tuple[Related, ...] = field(default=())
+    entity: str = ""
+    """What the finding is about, independent of lines: `route:ct-to-pacs`, `ae:CT_1`."""
+    suppressed: Suppression | None = None
 
     def sort_key(self) -> tuple:
         loc = self.location

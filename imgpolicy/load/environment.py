@@ -64,8 +64,8 @@ def load_environment(paths: Iterable[str]) -> LoadResult:
         first = Location(first_file, *locate(result.sources[first_file].pos, first_loc)[0])
         result.findings.append(Finding(
             "SCHEMA009", Severity.ERROR,
-            f"{kind} '{name}' is already defined at {first}: names must be unique across the "
-            "environment (rename or remove one)", here, (Related(first, "first definition"),)))
+            f"{kind} '{name}' is defined twice: names must be unique across the environment "
+            "(rename or remove one)", here, (Related(first, "first definition"),)))
 
     def keep(section: list, item: object, file: str, loc: tuple) -> None:
         section.append(item)

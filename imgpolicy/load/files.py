@@ -8,6 +8,7 @@ worth parsing at all.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -17,11 +18,13 @@ from typing import Any
 
 from .. import FORMAT_VERSION
 from ..findings import Finding, Location, Related, Severity
-from .yaml12 import MapPos, Pos, SeqPos, Span, YAMLLoadError, load_documents
+from .yaml12 import MapPos, Pos, SeqPos, Span, YAMLLoadError, line_column, load_documents
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
-_MARKER = re.compile(rb"^imgpolicy[ \t]*:", re.MULTILINE)
+_MARKER = re.compile(rb"(?:^|\r|\A\xef\xbb\xbf)imgpolicy[ \t]*:", re.MULTILINE)
+_UTF32_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+_WIDE_BOMS = (*_UTF32_BOMS, b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class SourceFile:
     path: str
     data: dict[str, Any]
     pos: MapPos
+    text: str
 
 
 class LoadFailed(Exception):
@@ -67,15 +71,22 @@ def _fail(path: str, code: str, message: str, line: int = 1, column: int = 1,
         tuple(Related(Location(path, ln, col, ln, col + 1), msg) for msg, ln, col in related)))
 
 
+def _marked(raw: bytes) -> bool:
+    """Whether a line starts with `imgpolicy:` (read in a UTF-16/32 file too, to reject it)."""
+    if raw.startswith(_WIDE_BOMS):
+        raw = raw.decode("utf-32" if raw.startswith(_UTF32_BOMS) else "utf-16", "replace").encode()
+    return _MARKER.search(raw) is not None
+
+
 def _decode(path: str, raw: bytes) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if raw.startswith(_WIDE_BOMS):
         raise _fail(path, "YAML005", "file is UTF-16 or UTF-32 encoded: save it as UTF-8")
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        before = raw[:err.start]
-        line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        line, column = line_column(raw[:err.start].decode("utf-8"))
         raise _fail(path, "YAML005", f"file is not valid UTF-8 (byte 0x{raw[err.start]:02x}): "
                     "save it as UTF-8", line, column) from None
 
@@ -90,7 +101,7 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
     if len(raw) > max_bytes:
         raise _fail(path, "YAML006", f"file is larger than {max_bytes // (1024 * 1024)} MiB: "
                     "split the environment over several files")
-    if not _MARKER.search(raw):
+    if not _marked(raw):
         return None
     text = _decode(path, raw)
     try:
@@ -109,10 +120,22 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
         raise _fail(path, "YAML008", "an imgpolicy file holds one YAML document: move the "
                     "document after '---' to a file of its own", line, 1)
     version = first.data["imgpolicy"]
-    if version != FORMAT_VERSION or isinstance(version, bool):
+    if type(version) is not int or version != FORMAT_VERSION:  # not True, 1.0 or "1"
         raise _fail(path, "YAML008", f"unsupported format version imgpolicy: {version!r}; this "
                     f"imgpolicy reads version {FORMAT_VERSION}", *version_span[:2])
-    return SourceFile(path, first.data, first.pos)
+    return SourceFile(path, first.data, first.pos, text)
+
+
+def node_at(pos: Pos, loc: tuple) -> Pos:
+    """The position node on the path `loc` (or the deepest one that exists)."""
+    for part in loc:
+        if isinstance(pos, MapPos) and part in pos.keys:
+            pos = pos.keys[part][1]
+        elif isinstance(pos, SeqPos) and isinstance(part, int) and 0 <= part < len(pos.items):
+            pos = pos.items[part]
+        else:
+            break
+    return pos
 
 
 def locate(pos: Pos, loc: tuple) -> tuple[Span, Span | None]:

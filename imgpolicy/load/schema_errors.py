@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..findings import Finding, Location, Severity
-from ..model.types import _kind
-from .files import SourceFile, locate
+from ..model.types import _kind, show
+from .files import SourceFile, locate, node_at
+from .yaml12 import MapPos
 
 _CUSTOM_CODES = {
     "unknown_uid": "SCHEMA005",
@@ -43,7 +44,16 @@ def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
     kind, loc, value = err["type"], tuple(err["loc"]), err.get("input")
     span, key_span = locate(source.pos, loc)
     where = _path(loc)
-    if kind == "extra_forbidden":
+    if kind == "invalid_key":  # 104: x, ~: y ... in a mapping of named keys
+        parent = node_at(source.pos, loc[:-1])
+        key_span = (parent.keys[value][0] if isinstance(parent, MapPos) and value in parent.keys
+                    else span)
+        code, span = "SCHEMA001", key_span
+        options = _field_names(model, loc[:-1])
+        message = f"unknown key {show(value)}" + (
+            f" (allowed here: {', '.join(options)})" if options else "")
+        where = _path(loc[:-1])
+    elif kind == "extra_forbidden":
         code, span = "SCHEMA001", key_span or span
         options = _field_names(model, loc[:-1])
         near = difflib.get_close_matches(str(loc[-1]), options, n=1, cutoff=0.6)
@@ -57,7 +67,7 @@ def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
     elif kind in _CUSTOM_CODES:
         code, message = _CUSTOM_CODES[kind], err["msg"]
     elif kind in _EXPECTED or kind.endswith("_type"):
-        code, message = "SCHEMA003", _wrong_type(kind, value, err["msg"])
+        code, message = "SCHEMA003", _wrong_type(kind, value, err["msg"], _written(source, span))
     else:
         code, message = "SCHEMA004", _invalid_value(kind, value, err)
     line, col, end_line, end_col = span
@@ -71,13 +81,26 @@ def _path(loc: tuple) -> str:
     return text or "(top level)"
 
 
-def _wrong_type(kind: str, value: Any, msg: str) -> str:
+def _written(source: SourceFile, span: tuple[int, int, int, int]) -> str:
+    """The text of a one-line node as it stands in the file (3.20, not 3.2)."""
+    line, col, end_line, end_col = span
+    if line != end_line:
+        return ""
+    lines = source.text.splitlines()
+    return lines[line - 1][col - 1:end_col - 1] if line <= len(lines) else ""
+
+
+def _wrong_type(kind: str, value: Any, msg: str, written: str = "") -> str:
+    if kind == "list_type" and msg.startswith("expected a value or a list"):
+        return msg
     if kind == "string_type" and "must be" in msg:
         expected = None
         message = msg
     else:
         expected = _EXPECTED.get(kind, kind.removesuffix("_type"))
         message = f"expected {expected}, got {_kind(value)}"
+    if isinstance(value, float) and written and written != str(value):
+        message = message.replace(f"the number {value}", f"the number {written}")
     if isinstance(value, str):
         if kind == "bool_type":
             message += f" (only true and false are booleans in YAML 1.2; '{value}' is text)"
@@ -85,7 +108,8 @@ def _wrong_type(kind: str, value: Any, msg: str) -> str:
             message += " (remove the quotes)"
     elif expected == "a string" or kind == "string_type":
         if isinstance(value, (int, float, bool)):
-            message += " (put the value in quotes)"
+            shown = written or str(value).lower()
+            message += f" (put the value in quotes: \"{shown}\")"
     return message
 
 
@@ -96,8 +120,11 @@ def _invalid_value(kind: str, value: Any, err: dict) -> str:
         folded = {o.casefold(): o for o in options}
         near = difflib.get_close_matches(str(value).casefold(), list(folded), n=1, cutoff=0.5)
         hint = f" (did you mean '{folded[near[0]]}'?)" if near else ""
-        return f"{value!r} is not one of: {', '.join(options)}{hint}"
+        return f"{show(value)} is not one of: {', '.join(options)}{hint}"
     msg = err["msg"].removeprefix("Value error, ")
+    if kind == "too_short" and isinstance(value, list):
+        need = err.get("ctx", {}).get("min_length", 1)
+        return f"the list is empty: give at least {need} item{'s' if need != 1 else ''}"
     if kind in ("too_short", "too_long") and isinstance(value, list):
         return msg.replace("List", "the list")
     return msg[0].lower() + msg[1:] if msg[:1].isupper() and not msg[1:2].isupper() else msg

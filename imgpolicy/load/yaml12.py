@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -162,6 +163,15 @@ class _Frame:
         self.merged_from: dict[Any, Span] | None = None  # key -> span of the `<<` that set it
 
 
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def line_column(before: str) -> tuple[int, int]:
+    """1-based (line, column) of the character after `before`, lines counted as libyaml does."""
+    breaks = list(_BREAK.finditer(before))
+    return len(breaks) + 1, len(before) - (breaks[-1].end() if breaks else 0) + 1
+
+
 def _span(event) -> Span:
     s, e = event.start_mark, event.end_mark
     return (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
@@ -185,8 +195,12 @@ def _parse_error(err: yaml.YAMLError, source: str) -> YAMLLoadError:
     context = getattr(err, "context", None)
     message = problem if not context else f"{problem} ({context})"
     if isinstance(err, yaml.reader.ReaderError):
-        message = f"character {err.character!r} is not allowed in YAML: {err.reason}"
-        return YAMLLoadError("YAML001", message, 1, err.position + 1)
+        # libyaml counts the position in bytes of UTF-8, PyYAML's own reader in characters
+        before = (source.encode("utf-8")[:err.position].decode("utf-8", "replace")
+                  if _Loader is not yaml.SafeLoader else source[:err.position])
+        message = (f"character {chr(err.character)!r} (U+{err.character:04X}) is not allowed "
+                   f"in YAML: {err.reason}")
+        return YAMLLoadError("YAML001", message, *line_column(before))
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     lines = source.splitlines() if mark else ()
     text = lines[line - 1] if line <= len(lines) else ""
@@ -206,6 +220,9 @@ def load_documents(source: str, *, unknown_tags: Literal["error", "ignore"] = "e
         return _build(yaml.parse(source, Loader=_Loader), unknown_tags, max_nodes, max_depth)
     except yaml.YAMLError as err:
         raise _parse_error(err, source) from None
+    except UnicodeEncodeError as err:  # a lone surrogate: no decoded file holds one
+        raise YAMLLoadError("YAML005", f"character {source[err.start]!r} is not valid Unicode "
+                            "text (a lone surrogate)", *line_column(source[:err.start])) from None
     except RecursionError:  # pragma: no cover - the builder itself does not recurse
         raise YAMLLoadError("YAML007", "nesting too deep", 1, 1) from None
 
@@ -259,16 +276,19 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
             tag = event.tag
             style = event.style
             text = event.value
-            if tag is None or tag == "!":
-                plain = not style and tag is None and event.implicit[0]
-                value = resolve_plain(text) if plain else text
-            elif tag in _SCALAR_TAGS:
-                s = event.start_mark
-                value = _resolve_tagged(tag, text, s.line + 1, s.column + 1)
-            elif ignore_tags:
-                value = resolve_plain(text) if not style else text
-            else:
-                raise _tag_error(event)
+            try:
+                if tag is None or tag == "!":
+                    plain = not style and tag is None and event.implicit[0]
+                    value = resolve_plain(text) if plain else text
+                elif tag in _SCALAR_TAGS:
+                    s = event.start_mark
+                    value = _resolve_tagged(tag, text, s.line + 1, s.column + 1)
+                elif ignore_tags:
+                    value = resolve_plain(text) if not style else text
+                else:
+                    raise _tag_error(event)
+            except ValueError:  # int() refuses more digits than sys.get_int_max_str_digits()
+                raise _long_int_error(event) from None
             span = _span(event)
             is_merge = tag is None and not style and text == "<<"
             if event.anchor is not None:
@@ -324,6 +344,14 @@ def _tag_error(event) -> YAMLLoadError:
         "YAML003",
         f"tag '{_show_tag(event.tag)}' is not supported: imgpolicy files are plain YAML "
         "(remove the tag; quote the value if it must be a string)",
+        s.line + 1, s.column + 1)
+
+
+def _long_int_error(event) -> YAMLLoadError:
+    s = event.start_mark
+    return YAMLLoadError(
+        "YAML001", f"integer of {len(event.value):,} characters is too long to read "
+        f"(at most {sys.get_int_max_str_digits():,} digits; quote it if it is text)",
         s.line + 1, s.column + 1)
 
 

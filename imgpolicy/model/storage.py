@@ -14,6 +14,8 @@ class Tier(Strict):
     device: Name
     tier: Literal["hot", "warm", "cold", "archive"]
     capacity: Size
+    used: Size | None = None
+    """What the tier holds today; the capacity projection starts from it."""
     description: Text | None = None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from .. import dicom
@@ -32,6 +32,17 @@ def _need_str(value: Any, what: str) -> str:
             "string_type", "{what} must be a string, not {got}", {"what": what,
                                                                   "got": _kind(value)})
     return value
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it: 'US\\ER_1' shows one backslash, not two."""
+    if isinstance(value, str) and value.isprintable():
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "null"
+    return repr(value)
 
 
 def _kind(value: Any) -> str:
@@ -56,7 +67,7 @@ def _name(value: Any) -> str:
     if not _NAME.match(value):
         raise PydanticCustomError(
             "invalid_value", "name {value} must start with a letter or digit and use only "
-            "letters, digits, '_', '-' and '.' (at most 64 characters)", {"value": repr(value)})
+            "letters, digits, '_', '-' and '.' (at most 64 characters)", {"value": show(value)})
     return value
 
 
@@ -85,7 +96,7 @@ def _ae_title(value: Any) -> str:
     if problem:
         raise PydanticCustomError("ae_title", "AE title {value} {problem} (DICOM PS3.5 "
                                   "allows 1-16 ASCII characters without backslash or control "
-                                  "characters)", {"value": repr(value), "problem": problem})
+                                  "characters)", {"value": show(value), "problem": problem})
     return title
 
 
@@ -106,12 +117,14 @@ def _uid(want_ts: bool):
             hint = dicom.suggest(value, want_ts)
             raise PydanticCustomError(
                 "unknown_uid", "unknown {what} {value}{hint}: write a UID or a pydicom "
-                "keyword", {"what": what, "value": repr(value),
+                "keyword", {"what": what, "value": show(value),
                             "hint": f" (did you mean {' or '.join(hint)}?)" if hint else ""})
         if info.is_transfer_syntax != want_ts or not (want_ts or info.is_sop_class):
             raise PydanticCustomError(
-                "wrong_uid_kind", "{value} is a {kind} ({name}), not a {what}",
-                {"value": repr(value), "kind": info.kind, "name": info.name, "what": what})
+                "wrong_uid_kind", "{value} is a {kind} ({name}), not a {what}{hint}",
+                {"value": show(value), "kind": info.kind, "name": info.name, "what": what,
+                 "hint": ": move it to transfer_syntaxes" if info.is_transfer_syntax
+                 else ": SOP classes go in sop_class / sop_classes"})
         return info.uid
 
     return check
@@ -135,7 +148,7 @@ def _from_table(table: frozenset[str], what: str, error: str):
         if value.upper() in table:
             near = [value.upper()]
         raise PydanticCustomError(error, "unknown {what} {value}{hint}", {
-            "what": what, "value": repr(value),
+            "what": what, "value": show(value),
             "hint": f" (did you mean {' or '.join(near)}?)" if near else ""})
 
     return check
@@ -151,7 +164,12 @@ CharacterSet = Annotated[str, BeforeValidator(_from_table(dicom.CHARACTER_SETS,
 
 
 def _one_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        raise PydanticCustomError("list_type", "expected a value or a list of values, got "
+                                  "{got}", {"got": _kind(value)})
+    return value
 
 
 def OneOrMany(item: Any, schema: dict) -> Any:  # noqa: N802 - reads as a type
@@ -220,7 +238,7 @@ def parse_duration(value: Any) -> Duration:
         return Duration(int(y * 12 + mo), w * 604800 + d * 86400 + h * 3600 + mi * 60 + s, text)
     raise PydanticCustomError(
         "duration", "{value} is not a duration: write e.g. 30m, 4h, 30d, 7y or ISO 8601 "
-        "(P7Y, PT4H)", {"value": repr(value)})
+        "(P7Y, PT4H)", {"value": show(value)})
 
 
 DurationField = Annotated[Duration, PlainValidator(parse_duration), WithJsonSchema({
@@ -235,11 +253,11 @@ _SIZE_FACTORS = {"B": 1, **{p + "B": 1000 ** (i + 1) for i, p in enumerate("KMGT
 def parse_size(value: Any) -> int:
     if not isinstance(value, str):
         raise PydanticCustomError("size", "{value} is not a size: write it with a unit, "
-                                  "e.g. 250MB, 1.2TB or 4TiB", {"value": repr(value)})
+                                  "e.g. 250MB, 1.2TB or 4TiB", {"value": show(value)})
     match = _SIZE.match(value.strip())
     if not match:
         raise PydanticCustomError("size", "{value} is not a size: write e.g. 250MB, 1.2TB "
-                                  "or 4TiB", {"value": repr(value)})
+                                  "or 4TiB", {"value": show(value)})
     return int(float(match.group(1)) * _SIZE_FACTORS[match.group(2).upper()])
 
 
@@ -254,7 +272,7 @@ def parse_percent(value: Any) -> float:
     match = _PERCENT.match(value.strip()) if isinstance(value, str) else None
     if not match:
         raise PydanticCustomError("invalid_value", "{value} is not a percentage: write it "
-                                  "with '%', e.g. 6%", {"value": repr(value)})
+                                  "with '%', e.g. 6%", {"value": show(value)})
     return float(match.group(1)) / 100
 
 
@@ -271,7 +289,7 @@ def parse_date(value: Any) -> date:
         except ValueError:
             pass
     raise PydanticCustomError("date", "{value} is not a date: write YYYY-MM-DD, e.g. "
-                              "2026-05-14", {"value": repr(value)})
+                              "2026-05-14", {"value": show(value)})
 
 
 IsoDate = Annotated[date, PlainValidator(parse_date),
@@ -294,15 +312,35 @@ def _hostname(value: Any) -> str:
         pass
     if not _HOSTNAME.match(value):
         raise PydanticCustomError("invalid_value", "{value} is not a hostname or IP "
-                                  "address", {"value": repr(value)})
+                                  "address", {"value": show(value)})
     return value
 
 
 Hostname = Annotated[str, BeforeValidator(_hostname), WithJsonSchema({"type": "string"})]
-Port = Annotated[int, Field(ge=1, le=65535)]
+def _port(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= 65535:
+        raise PydanticCustomError("invalid_value", "port {value} is out of range: a TCP port "
+                                  "is 1-65535 (DICOM's registered ports are 104 and 11112)",
+                                  {"value": value})
+    return value
+
+
+Port = Annotated[int, AfterValidator(_port), WithJsonSchema(
+    {"type": "integer", "minimum": 1, "maximum": 65535})]
 
 _JURISDICTION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")
-Jurisdiction = Annotated[str, Field(pattern=_JURISDICTION.pattern[:-2] + "$")]
+def _jurisdiction(value: Any) -> str:
+    _need_str(value, "a jurisdiction")
+    if not _JURISDICTION.match(value):
+        hint = (f" (did you mean '{value.upper()}'?)" if _JURISDICTION.match(value.upper())
+                else "")
+        raise PydanticCustomError("invalid_value", "{value} is not an ISO 3166 code like US, "
+                                  "US-CA or DE-BY{hint}", {"value": show(value), "hint": hint})
+    return value
+
+
+Jurisdiction = Annotated[str, BeforeValidator(_jurisdiction),
+                         WithJsonSchema({"type": "string", "pattern": "^" + _JURISDICTION.pattern[:-2] + "$"})]
 """ISO 3166-1 country, optionally with the ISO 3166-2 subdivision: US, US-CA, DE-BY."""
 
 
@@ -314,7 +352,7 @@ def _timezone(value: Any) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise PydanticCustomError("invalid_value", "{value} is not an IANA time zone "
-                                  "(e.g. America/Los_Angeles)", {"value": repr(value)}) from None
+                                  "(e.g. America/Los_Angeles)", {"value": show(value)}) from None
     return value
 
 

@@ -11,16 +11,26 @@ from ..findings import Finding, Severity
 @dataclass(frozen=True)
 class Report:
     findings: list[Finding]
+    """Every finding, suppressed ones included (formats that serve audits show them)."""
     files: list[str]
     fail_on: Severity = Severity.ERROR
+    notes: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is None]
+
+    @property
+    def suppressed(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is not None]
 
     @property
     def counts(self) -> Counter:
-        return Counter(f.severity.label for f in self.findings)
+        return Counter(f.severity.label for f in self.active)
 
     @property
     def failed_files(self) -> list[str]:
-        return sorted({f.location.path for f in self.findings if f.location})
+        return sorted({f.location.path for f in self.active if f.location})
 
 
 def sorted_findings(findings: list[Finding]) -> list[Finding]:

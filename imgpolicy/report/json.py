@@ -6,6 +6,7 @@ import json
 
 from .. import __version__
 from ..codes import CODES
+from ..rules.registry import all_rules
 from ..findings import Location
 from . import Report
 
@@ -22,22 +23,28 @@ def _location(loc: Location | None) -> dict | None:
 
 def render(report: Report) -> str:
     counts = report.counts
+    names = {**{c: v.name for c, v in CODES.items()}, **{c: r.name for c, r in all_rules().items()}}
     document = {
         "format": FORMAT,
         "version": VERSION,
         "tool": {"name": "imgpolicy", "version": __version__},
         "summary": {"files": len(report.files), "findings": len(report.findings),
                     "error": counts["error"], "warning": counts["warning"],
-                    "info": counts["info"], "fail_on": report.fail_on.label},
+                    "info": counts["info"], "suppressed": len(report.suppressed),
+                    "fail_on": report.fail_on.label},
+        "notes": list(report.notes),
         "files": report.files,
         "findings": [{
             "code": f.code,
-            "name": CODES[f.code].name if f.code in CODES else None,
+            "name": names.get(f.code),
             "severity": f.severity.label,
             "message": f.message,
+            "entity": f.entity or None,
             "location": _location(f.location),
             "related": [{"message": r.message, "location": _location(r.location)}
                         for r in f.related],
+            "suppressed": ({"kind": f.suppressed.kind, "reason": f.suppressed.reason}
+                           if f.suppressed else None),
         } for f in report.findings],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

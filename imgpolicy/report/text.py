@@ -7,7 +7,7 @@ from . import Report
 
 def render(report: Report, *, color: bool = False) -> str:
     lines = []
-    for f in report.findings:
+    for f in report.active:
         where = str(f.location) if f.location else "imgpolicy"
         code = f"{f.code}"
         if color:
@@ -17,6 +17,7 @@ def render(report: Report, *, color: bool = False) -> str:
                                                        else f" [{f.severity.label}]"))
         for rel in f.related:
             lines.append(f"    {rel.location}: {rel.message}")
+    lines.extend(report.notes)
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
@@ -25,7 +26,10 @@ def summary(report: Report) -> str:
     counts = report.counts
     n_files = len(report.files)
     checked = f"{n_files} file{'s' if n_files != 1 else ''} checked"
-    if not report.findings:
+    hidden = len(report.suppressed)
+    if hidden:
+        checked += f", {hidden} suppressed"
+    if not report.active:
         return f"No problems found ({checked})."
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
              for s in ("error", "warning", "info") if counts[s]]

@@ -1,0 +1,285 @@
+"""How fast is `imgpolicy check`, measured against libyaml's bare event stream?
+
+    python benchmarks/run.py [--scale 1|10|both] [--repeat N] [--out DIR] [--profile]
+
+Generates an enterprise environment (benchmarks/generate.py) into a temporary folder --
+1x = 1,000 AEs / 4,000 routes, 10x = 10,000 AEs / 40,000 routes, 10 sites either way --
+and times, on the very same files in one run:
+
+    (a) the bare libyaml event stream: `for _ in yaml.parse(text, Loader=CSafeLoader)`
+    (b) `yaml.load(text, Loader=CSafeLoader)` (PyYAML's composer and constructor on libyaml)
+    (c) `imgpolicy check DIR` as a subprocess: the whole command a pre-commit hook runs,
+        interpreter start-up included
+    (c2) in-process `imgpolicy.load.load_environment([DIR])`: read, parse, validate, merge
+    (c3) in-process load + every policy rule (`imgpolicy.engine.check`), when present
+    (d) `check-jsonschema --schemafile <imgpolicy schema> FILES...` as a subprocess
+    (e) `python -c pass`: interpreter start-up alone
+    (f) `imgpolicy check` on the one-file starter: start-up + imports, almost no data
+
+Each is repeated (the repeats interleave, so drift hits every line alike) and reported
+as min and median seconds, and as a ratio to (a) from the same run: machines are noisy,
+ratios within one run much less so. The target (see README.md): (c) within 3x of (a) at 1x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import os
+import platform
+import pstats
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import REFERENCE_DATE, generate  # noqa: E402
+
+SCALES = {1: dict(sites=10, aes=1000, routes=4000), 10: dict(sites=10, aes=10000, routes=40000)}
+TARGET_RATIO = 3.0
+CHECK_LABEL = "(c) imgpolicy check DIR (subprocess)"
+
+
+@dataclass
+class Measure:
+    label: str
+    run: Callable[[], None]
+    command: str
+    repeats: int | None = None
+    """At most this many runs (for a slow reference); None: as many as the others."""
+    times: list[float] = field(default_factory=list)
+
+
+def _script(name: str) -> list[str] | None:
+    """The console script of this interpreter (not a pyenv/asdf shim, which adds start-up)."""
+    candidate = Path(sysconfig.get_path("scripts")) / name
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return [str(candidate)]
+    found = shutil.which(name)
+    return [found] if found else None
+
+
+def _imgpolicy() -> list[str]:
+    return _script("imgpolicy") or [sys.executable, "-m", "imgpolicy.cli"]
+
+
+def _supports_today(imgpolicy: list[str]) -> bool:
+    out = subprocess.run([*imgpolicy, "check", "--help"], capture_output=True, text=True)
+    return "--today" in out.stdout
+
+
+def _run(argv: list[str], ok: tuple[int, ...] = (0,)) -> None:
+    done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if done.returncode not in ok:
+        tail = done.stdout.decode("utf-8", "replace")[-2000:]
+        raise SystemExit(f"benchmark command failed (exit {done.returncode}): "
+                         f"{shlex.join(argv[:6])}{' ...' if len(argv) > 6 else ''}\n{tail}")
+
+
+def _shown(argv: list[str], limit: int = 8) -> str:
+    if len(argv) <= limit:
+        return shlex.join(argv)
+    return f"{shlex.join(argv[:limit])} ... ({len(argv) - limit} more files)"
+
+
+def _engine_check():
+    """`imgpolicy.engine.check(paths, config, today=...)` when this imgpolicy has rules."""
+    try:
+        from imgpolicy.config import Config
+        from imgpolicy.engine import check
+    except ImportError:
+        return None
+
+    def run(directory: str):
+        return check([directory], Config(), today=REFERENCE_DATE)
+
+    return run
+
+
+def measures(directory: str, files: list[str], schema: str, work: str) -> list[Measure]:
+    texts = [Path(f).read_text(encoding="utf-8") for f in files]
+    loader = yaml.CSafeLoader
+
+    def event_stream() -> None:
+        for text in texts:
+            for _ in yaml.parse(text, Loader=loader):
+                pass
+
+    def yaml_load() -> None:
+        for text in texts:
+            yaml.load(text, Loader=loader)
+
+    from imgpolicy.load import load_environment
+
+    def in_process() -> None:
+        result = load_environment([directory])
+        if result.findings:
+            raise SystemExit(f"the generated environment has findings: {result.findings[:3]}")
+
+    imgpolicy = _imgpolicy()
+    today = ["--today", REFERENCE_DATE.isoformat()] if _supports_today(imgpolicy) else []
+    check_cmd = [*imgpolicy, "check", *today, directory]
+    starter = os.path.join(work, "starter")
+    if not os.path.isdir(starter):
+        _run([*imgpolicy, "init", starter])
+    starter_cmd = [*imgpolicy, "check", *today, starter]
+    pass_cmd = [sys.executable, "-c", "pass"]
+
+    out = [
+        Measure("(a) libyaml event stream (yaml.parse)", event_stream,
+                "for text in texts: for _ in yaml.parse(text, Loader=yaml.CSafeLoader): pass"),
+        Measure("(b) yaml.load(CSafeLoader)", yaml_load,
+                "for text in texts: yaml.load(text, Loader=yaml.CSafeLoader)"),
+        Measure(CHECK_LABEL, lambda: _run(check_cmd), shlex.join(check_cmd)),
+        Measure("(c2) load_environment([DIR]) in-process", in_process,
+                f"imgpolicy.load.load_environment([{directory!r}])"),
+    ]
+    engine = _engine_check()
+    if engine is not None:
+        def full_in_process() -> None:
+            result = engine(directory)
+            if result.findings:
+                raise SystemExit("the generated environment has findings: "
+                                 f"{[f.code for f in result.findings[:5]]}")
+
+        out.append(Measure("(c3) load + rules in-process (engine.check)", full_in_process,
+                           f"imgpolicy.engine.check([{directory!r}], Config(), "
+                           f"today={REFERENCE_DATE!r})"))
+    jsonschema = _script("check-jsonschema")
+    if jsonschema:
+        cmd = [*jsonschema, "--schemafile", schema, *files]
+        out.append(Measure("(d) check-jsonschema (subprocess)", lambda: _run(cmd), _shown(cmd)))
+    else:
+        print("note: check-jsonschema is not installed (pip install check-jsonschema); "
+              "line (d) is skipped")
+    out.append(Measure("(e) python -c pass (start-up)", lambda: _run(pass_cmd),
+                       shlex.join(pass_cmd)))
+    out.append(Measure("(f) imgpolicy check <1-file starter>",
+                       lambda: _run(starter_cmd, ok=(0, 1)), shlex.join(starter_cmd)))
+    return out
+
+
+def timed(measure: Measure) -> None:
+    gc.collect()
+    start = time.perf_counter()
+    measure.run()
+    measure.times.append(time.perf_counter() - start)
+
+
+def bench_scale(scale: int, repeat: int, out_dir: str | None, work: str, schema: str) -> dict:
+    size = SCALES[scale]
+    directory = os.path.join(out_dir or work, f"{scale}x")
+    started = time.perf_counter()
+    summary = generate(directory, **size)
+    generated_in = time.perf_counter() - started
+    files = summary["paths"]
+    found = measures(directory, files, schema, work)
+
+    # warm the in-process paths once (imports, pydicom's registry), untimed
+    for measure in found:
+        if not measure.label.startswith(("(c)", "(d)", "(e)", "(f)")):
+            measure.run()
+    for _ in range(repeat):
+        for measure in found:
+            if measure.repeats is None or len(measure.times) < measure.repeats:
+                timed(measure)
+
+    megabytes = summary["bytes"] / 1e6
+    print()
+    print(f"== {scale}x: {summary['files']} files, {megabytes:.2f} MB, {summary['sites']} sites, "
+          f"{summary['aes']} AEs ({summary['modalities']} modalities), "
+          f"{summary['routes']} routes; generated in {generated_in:.1f} s ==")
+    print(f"   {platform.python_implementation()} {platform.python_version()}, PyYAML "
+          f"{yaml.__version__} (libyaml {yaml._yaml.get_version_string()}), "
+          f"{os.cpu_count()} CPUs, {repeat} runs each (interleaved)")
+    base_min = min(found[0].times)
+    base_med = statistics.median(found[0].times)
+    head = f"   {'measurement':<46} {'runs':>4} {'min s':>8} {'median s':>9} " \
+           f"{'min/(a)':>8} {'med/(a)':>8}"
+    print(head)
+    print("   " + "-" * (len(head) - 3))
+    rows = {}
+    for m in found:
+        lo, med = min(m.times), statistics.median(m.times)
+        rows[m.label] = (lo, med)
+        print(f"   {m.label:<46} {len(m.times):>4} {lo:>8.3f} {med:>9.3f} "
+              f"{lo / base_min:>7.2f}x {med / base_med:>7.2f}x")
+    check_min = rows[CHECK_LABEL][0]
+    startup = rows.get("(e) python -c pass (start-up)", (0.0, 0.0))[0]
+    print(f"   throughput: event stream {megabytes / base_min:.1f} MB/s, imgpolicy check "
+          f"{megabytes / check_min:.1f} MB/s; (c) minus start-up (e): "
+          f"{check_min - startup:.3f} s = {(check_min - startup) / base_min:.2f}x (a)")
+    ratio = check_min / base_min
+    verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+    print(f"   target: imgpolicy check within {TARGET_RATIO:g}x of the event stream"
+          f"{' (set at 1x)' if scale != 1 else ''}: {ratio:.2f}x -> {verdict}")
+    print("   commands:")
+    for m in found:
+        print(f"     {m.label.split(' ')[0]} {m.command}")
+    return {"scale": scale, "rows": rows, "ratio": ratio, "directory": directory}
+
+
+def profile(directory: str) -> None:
+    """cProfile of the in-process check (load + rules when present), top 30 by cumtime."""
+    from imgpolicy.load import load_environment
+
+    engine = _engine_check()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    if engine is not None:
+        engine(directory)
+    else:
+        load_environment([directory])
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+    print(f"\n== profile of the in-process check of {directory} ==")
+    print(text.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=["1", "10", "both"], default="1")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs per measurement at 1x (default 5); 10x uses half, at "
+                             "least 1, and check-jsonschema runs once there")
+    parser.add_argument("--out", help="generate into this folder and keep it "
+                                      "(default: a temporary folder, removed afterwards)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a cProfile of the in-process check")
+    args = parser.parse_args(argv)
+    scales = [1, 10] if args.scale == "both" else [int(args.scale)]
+
+    work = tempfile.mkdtemp(prefix="imgpolicy-bench-")
+    try:
+        schema = os.path.join(work, "imgpolicy.schema.json")
+        schema_cmd = [*_imgpolicy(), "schema"]
+        with open(schema, "wb") as handle:
+            handle.write(subprocess.run(schema_cmd, check=True, capture_output=True).stdout)
+        print(f"schema: {shlex.join(schema_cmd)} > {schema}")
+        for scale in scales:
+            repeat = args.repeat if scale == 1 else max(1, args.repeat // 2)
+            result = bench_scale(scale, repeat, args.out, work, schema)
+            if args.profile:
+                profile(result["directory"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

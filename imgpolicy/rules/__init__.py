@@ -1,0 +1,1 @@
+"""Policy rules: one module per family, one class per rule; see `base.Rule`."""

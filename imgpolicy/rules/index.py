@@ -1,0 +1,114 @@
+"""The lookups every rule needs, built once per check so no rule compares all with all."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from functools import cached_property
+
+from .. import dicom
+from ..findings import Location
+from ..load import LoadResult
+from ..model.devices import ApplicationEntity, Device
+from ..model.routes import Route
+from ..model.sites import Site
+from .flow import Flow
+
+CRITICAL_KINDS = frozenset({"pacs", "vna", "ris", "router", "dose-monitor"})
+ACQUISITION_KIND = "modality"
+
+
+def is_storage(sop_uid: str) -> bool:
+    """A SOP class that carries content (images, SRs...), not a service like MWL or MPPS."""
+    info = dicom.lookup(sop_uid)
+    return bool(info) and "Storage" in info.name and "Commitment" not in info.name
+
+
+def keyword(uid: str) -> str:
+    """The spelling users write (and reports show): the pydicom keyword, or the UID."""
+    info = dicom.lookup(uid)
+    return info.keyword if info and info.keyword else uid
+
+
+class Index:
+    def __init__(self, result: LoadResult, today: date):
+        self.result = result
+        self.env = result.environment
+        self.today = today
+        env = self.env
+        self.sites: dict[str, Site] = {s.name: s for s in env.sites}
+        self.devices: dict[str, Device] = {d.name: d for d in env.devices}
+        self.aes: dict[str, tuple[Device, ApplicationEntity]] = {}
+        self.aes_folded: dict[str, list[tuple[Device, ApplicationEntity]]] = defaultdict(list)
+        # AE title -> role -> SOP class UID -> transfer syntaxes (in order of preference)
+        self.capabilities: dict[str, dict[str, dict[str, list[str]]]] = {}
+        for device, ae in env.application_entities():
+            self.aes.setdefault(ae.ae_title, (device, ae))
+            self.aes_folded[ae.ae_title.casefold()].append((device, ae))
+            roles: dict[str, dict[str, list[str]]] = {"SCU": {}, "SCP": {}}
+            for cap in ae.transfer_capabilities:
+                for sop in cap.classes:
+                    listed = roles[cap.role].setdefault(sop, [])
+                    listed.extend(ts for ts in cap.transfer_syntaxes if ts not in listed)
+            self.capabilities[ae.ae_title] = roles
+        self.routes_from: dict[str, list[Route]] = defaultdict(list)
+        self.routes_to: dict[str, list[Route]] = defaultdict(list)
+        for route in env.routes:
+            self.routes_from[route.from_].append(route)
+            self.routes_to[route.to].append(route)
+        self._storage_cache: dict[tuple[str, str], frozenset[str]] = {}
+
+    # --- locations --------------------------------------------------------------
+
+    def where(self, item: object, *path: str | int) -> Location:
+        """file:line:col of a merged item, or of a node inside it."""
+        return self.result.location(item, *path)
+
+    # --- AEs and devices ----------------------------------------------------------
+
+    def device_of(self, title: str) -> Device | None:
+        found = self.aes.get(title)
+        return found[0] if found else None
+
+    def site_of(self, title: str) -> Site | None:
+        device = self.device_of(title)
+        return self.sites.get(device.site) if device else None
+
+    def syntaxes(self, title: str, role: str, sop_uid: str) -> list[str] | None:
+        """Transfer syntaxes `title` offers for `sop_uid` in `role`; None when it has no such
+        capability."""
+        return self.capabilities.get(title, {}).get(role, {}).get(sop_uid)
+
+    def storage_scu(self, title: str) -> frozenset[str]:
+        """Storage SOP classes `title` can send."""
+        return self._storage(title, "SCU")
+
+    def storage_scp(self, title: str) -> frozenset[str]:
+        """Storage SOP classes `title` accepts."""
+        return self._storage(title, "SCP")
+
+    def _storage(self, title: str, role: str) -> frozenset[str]:
+        key = (title, role)
+        if key not in self._storage_cache:
+            classes = self.capabilities.get(title, {}).get(role, {})
+            self._storage_cache[key] = frozenset(s for s in classes if is_storage(s))
+        return self._storage_cache[key]
+
+    @cached_property
+    def archive_titles(self) -> frozenset[str]:
+        """AEs of the archive of record (a `vna`, or a device flagged archive_of_record)."""
+        return frozenset(ae.ae_title for d, ae in self.env.application_entities()
+                         if d.is_archive_of_record)
+
+    @cached_property
+    def flow(self) -> Flow:
+        return Flow(self)
+
+    def route_syntaxes(self, route: Route, sop_uid: str) -> list[str]:
+        """Transfer syntaxes that may be used on `route` for `sop_uid`: the declared one,
+        or any both ends list (the acceptor chooses among them)."""
+        if route.transfer_syntax:
+            return [route.transfer_syntax]
+        offered = self.syntaxes(route.from_, "SCU", sop_uid) or []
+        accepted = set(self.syntaxes(route.to, "SCP", sop_uid) or [])
+        return [ts for ts in offered if ts in accepted]

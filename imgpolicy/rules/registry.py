@@ -1,0 +1,45 @@
+"""Every rule, found in the family modules of this package."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from .base import Rule
+
+FAMILIES = {
+    "AE": "ae", "CF": "cf", "RT": "rt", "WL": "wl", "ST": "st", "RET": "ret", "DR": "dr",
+    "DOSE": "dose", "AI": "ai", "TAT": "tat", "INT": "sec", "SEC": "sec",
+}
+"""Code prefix -> module. The module of a family holds every rule with that prefix."""
+
+_NOT_RULES = {"base", "index", "flow", "registry", "engine"}
+
+
+@cache
+def all_rules() -> dict[str, type[Rule]]:
+    rules: dict[str, type[Rule]] = {}
+    for module_info in sorted(pkgutil.iter_modules(_path()),
+                              key=lambda m: m.name):
+        if module_info.name in _NOT_RULES:
+            continue
+        module = importlib.import_module(f"{__package__}.{module_info.name}")
+        for value in vars(module).values():
+            if (isinstance(value, type) and issubclass(value, Rule) and value is not Rule
+                    and value.__module__ == module.__name__):
+                if value.code in rules:
+                    raise RuntimeError(f"two rules share the code {value.code}")
+                rules[value.code] = value
+    return dict(sorted(rules.items(), key=lambda kv: _sort_key(kv[0])))
+
+
+def _path() -> list[str]:
+    from . import __path__ as package_path
+
+    return list(package_path)
+
+
+def _sort_key(code: str) -> tuple[str, int]:
+    prefix = code.rstrip("0123456789")
+    return prefix, int(code[len(prefix):] or 0)
