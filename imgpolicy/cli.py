@@ -10,7 +10,7 @@ import click
 from . import __version__
 from .findings import Severity
 
-FORMATS = ("text", "json")
+from .report import FORMATS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,8 +26,11 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=True, readable=True))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format on standard output (default: text; github when "
+                   "GITHUB_ACTIONS=true).")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT=FILE",
+              help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Exit 1 when a finding is at least this severe (default: the config's "
                    "fail_on, else error).")
@@ -40,7 +43,7 @@ def main() -> None:
               help="Accept the findings recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record the current findings as the baseline and exit 0.")
-def check(paths: tuple[str, ...], fmt: str, fail_on: str | None, config_path: str | None,
+def check(paths: tuple[str, ...], fmt: str | None, outputs: tuple[str, ...], fail_on: str | None, config_path: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], today: str | None,
           baseline: str | None, write_baseline: str | None) -> None:
     """Validate and cross-check the environment under PATHS (directories or files).
@@ -52,8 +55,11 @@ def check(paths: tuple[str, ...], fmt: str, fail_on: str | None, config_path: st
     from .baseline import BaselineError
     from .config import ConfigError, resolve_config
     from .engine import RuleCrashed, check as run_check, exit_code
-    from .report import Report
+    from .report import Report, render
 
+    targets = [_output(spec) for spec in outputs]
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     try:
         config = resolve_config(config_path, paths)
         if select:
@@ -76,13 +82,23 @@ def check(paths: tuple[str, ...], fmt: str, fail_on: str | None, config_path: st
         click.echo(f"wrote {write_baseline} with {count} finding{'s' if count != 1 else ''}")
         sys.exit(2 if result.load.unusable else 0)
     report = Report(result.findings, result.load.files, threshold, tuple(result.notes))
-    if fmt == "json":
-        from .report import json as out
-        click.echo(out.render(report), nl=False)
-    else:
-        from .report import text as out
-        click.echo(out.render(report, color=_color()), nl=False)
+    for target_fmt, target_path in targets:
+        from .fsutil import write_atomic
+
+        try:
+            write_atomic(target_path, render(target_fmt, report))
+        except OSError as err:
+            _fail(f"cannot write {target_path}: {err.strerror}")
+    click.echo(render(fmt, report, color=fmt == "text" and _color()), nl=False)
     sys.exit(exit_code(result, threshold))
+
+
+def _output(spec: str) -> tuple[str, str]:
+    fmt, sep, path = spec.partition("=")
+    if not sep or fmt not in FORMATS or not path:
+        raise click.BadParameter(f"{spec!r}: write FORMAT=FILE with FORMAT one of "
+                                 f"{', '.join(FORMATS)}", param_hint="--output")
+    return fmt, path
 
 
 def _fail(message: str) -> None:

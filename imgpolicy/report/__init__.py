@@ -35,3 +35,13 @@ class Report:
 
 def sorted_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
+
+
+FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")
+
+
+def render(fmt: str, report: Report, *, color: bool = False) -> str:
+    from importlib import import_module
+
+    module = import_module(f"{__name__}.{fmt}")
+    return module.render(report, color=color) if fmt == "text" else module.render(report)

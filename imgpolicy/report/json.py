@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from .. import __version__
-from ..codes import CODES
-from ..rules.registry import all_rules
+from ..rules.catalogue import catalogue
 from ..findings import Location
 from . import Report
 
@@ -23,7 +22,7 @@ def _location(loc: Location | None) -> dict | None:
 
 def render(report: Report) -> str:
     counts = report.counts
-    names = {**{c: v.name for c, v in CODES.items()}, **{c: r.name for c, r in all_rules().items()}}
+    names = {code: entry.name for code, entry in catalogue().items()}
     document = {
         "format": FORMAT,
         "version": VERSION,

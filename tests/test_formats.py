@@ -1,0 +1,169 @@
+"""Every output format, read back by a real consumer or validated against its schema."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from junitparser import JUnitXml
+
+from .conftest import EXAMPLES, ROOT, run
+
+SARIF_SCHEMA = ROOT.parent / "shared" / "standards" / "sarif-schema-2.1.0.json"
+ENVIRONMENTS = sorted(p for p in (EXAMPLES / "broken").iterdir() if p.is_dir())
+ENVIRONMENTS.append(EXAMPLES / "regional-health")
+FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")
+
+
+def check(env: Path, fmt: str, *extra: str):
+    return run("check", ".", "--format", fmt, "--today", "2026-11-28", *extra, cwd=env)
+
+
+@pytest.fixture(scope="module")
+def sarif_validator():
+    if not SARIF_SCHEMA.is_file():
+        pytest.fail(f"the SARIF schema is missing at {SARIF_SCHEMA}")
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS, ids=lambda p: p.name)
+def test_every_format_same_exit_code_and_deterministic(env):
+    codes = set()
+    for fmt in FORMATS:
+        first, second = check(env, fmt), check(env, fmt)
+        assert first.output == second.output, f"{fmt} output differs between runs"
+        codes.add(first.exit_code)
+    assert len(codes) == 1
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS, ids=lambda p: p.name)
+def test_sarif_is_valid_and_complete(env, sarif_validator):
+    document = json.loads(check(env, "sarif").output)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator.iter_errors(document)]
+    assert errors == []
+    [run_] = document["runs"]
+    expected = json.loads(check(env, "json").output)["findings"]
+    results = run_["results"]
+    assert [r["ruleId"] for r in results] == [f["code"] for f in expected]
+    rules = run_["tool"]["driver"]["rules"]
+    for result, finding in zip(results, expected):
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert (region["startLine"], region["startColumn"]) == (
+            finding["location"]["line"], finding["location"]["column"])
+        assert result["partialFingerprints"]["imgpolicyFindingHash/v1"]
+
+
+def test_sarif_rules_carry_their_documentation():
+    document = json.loads(check(EXAMPLES / "regional-health", "sarif").output)
+    rules = {r["id"]: r for r in document["runs"][0]["tool"]["driver"]["rules"]}
+    rt003 = rules["RT003"]
+    assert rt003["name"] == "route-no-common-transfer-syntax"
+    assert "Bad:" in rt003["help"]["text"] and rt003["defaultConfiguration"]["level"] == "error"
+
+
+def test_sarif_fingerprints_survive_line_shifts(write_env):
+    text = ("imgpolicy: 1\ndevices:\n  - {name: ct, site: MAIN, kind: modality, "
+            "application_entities: [{ae_title: CT_1, acceptor: false}]}\n"
+            "routes:\n  - {name: r, from: CT_1, to: GHOST, purpose: reading}\n")
+    root = write_env({"env.yaml": text})
+
+    def prints():
+        document = json.loads(run("check", ".", "--format", "sarif", "--select", "RT001",
+                                  cwd=root).output)
+        return [(r["partialFingerprints"], r["locations"][0]["physicalLocation"]["region"]
+                 ["startLine"]) for r in document["runs"][0]["results"]]
+
+    before = prints()
+    (root / "env.yaml").write_text(text.replace("devices:", "# new comment\n\ndevices:"))
+    after = prints()
+    assert [p for p, _ in before] == [p for p, _ in after]
+    assert [line for _, line in after] == [line + 2 for _, line in before]
+
+
+def test_suppressions_appear_in_sarif_with_justification(write_env):
+    root = write_env({"env.yaml": (
+        "imgpolicy: 1\ndevices:\n  - {name: ct, site: MAIN, kind: modality, "
+        "application_entities: [{ae_title: CT_1, acceptor: false}]}\nroutes:\n"
+        "  # imgpolicy: ignore[RT001] reason=\"GHOST retires in December\"\n"
+        "  - {name: r, from: CT_1, to: GHOST, purpose: reading}\n")})
+    result = run("check", ".", "--format", "sarif", "--select", "RT001", cwd=root)
+    assert result.exit_code == 0
+    [finding] = json.loads(result.output)["runs"][0]["results"]
+    assert finding["suppressions"] == [{"kind": "inSource", "status": "accepted",
+                                        "justification": "GHOST retires in December"}]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS, ids=lambda p: p.name)
+def test_junit_parses_with_a_real_consumer(env, tmp_path):
+    result = check(env, "junit")
+    path = tmp_path / "report.xml"
+    path.write_text(result.output)
+    xml = JUnitXml.fromfile(str(path))
+    cases = [case for suite in xml for case in suite]
+    failures = [case for case in cases if not case.is_passed]
+    expected = json.loads(check(env, "json").output)["findings"]
+    failing_codes = {f["code"] for f in expected if f["severity"] == "error"}
+    assert {c.name.split()[0] for c in failures} == failing_codes
+    assert bool(failures) == (result.exit_code != 0)
+    assert len(cases) >= 1
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS, ids=lambda p: p.name)
+def test_github_annotations(env):
+    result = check(env, "github")
+    expected = json.loads(check(env, "json").output)["findings"]
+    lines = [line for line in result.output.splitlines() if line.startswith("::")]
+    assert len(lines) == len(expected)
+    pattern = re.compile(r"::(error|warning|notice) file=[^,]+,line=\d+,col=\d+(,endLine=\d+)?"
+                         r"(,endColumn=\d+)?,title=[A-Z]+\d+::[^\r\n]+")
+    for line, finding in zip(lines, expected):
+        assert pattern.fullmatch(line), line
+        assert f"line={finding['location']['line']}," in line
+
+
+def test_github_escaping():
+    from imgpolicy.findings import Finding, Location, Severity
+    from imgpolicy.report import Report, render
+
+    finding = Finding("RT001", Severity.ERROR, "100% wrong\nsecond line",
+                      Location("dir,with:odd/file.yaml", 3, 5, 3, 9))
+    out = render("github", Report([finding], ["dir,with:odd/file.yaml"]))
+    assert out.splitlines()[0] == (
+        "::error file=dir%2Cwith%3Aodd/file.yaml,line=3,col=5,endLine=3,endColumn=9,"
+        "title=RT001::100%25 wrong%0Asecond line")
+
+
+def test_github_is_the_default_on_github_actions(write_env, monkeypatch):
+    root = write_env({"env.yaml": "imgpolicy: 1\nsites: [{name: X}]\n"})
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert run("check", ".", cwd=root).output.startswith("::error file=env.yaml,line=2")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS, ids=lambda p: p.name)
+def test_gitlab_code_quality(env):
+    issues = json.loads(check(env, "gitlab").output)
+    expected = json.loads(check(env, "json").output)["findings"]
+    assert len(issues) == len(expected)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    for issue, finding in zip(issues, expected):
+        assert issue["check_name"] == finding["code"]
+        assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        assert issue["location"]["lines"]["begin"] == finding["location"]["line"]
+        assert issue["location"]["path"] == finding["location"]["path"]
+
+
+def test_several_outputs_in_one_run(write_env, tmp_path):
+    root = write_env({"env.yaml": "imgpolicy: 1\nsites: [{name: X}]\n"})
+    sarif, junit = tmp_path / "out" / "r.sarif", tmp_path / "r.xml"
+    result = run("check", ".", "--output", f"sarif={sarif}", "--output", f"junit={junit}",
+                 cwd=root)
+    assert result.exit_code == 1
+    assert result.output.startswith("env.yaml:2:")  # text still on the terminal
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    assert JUnitXml.fromfile(str(junit))
+    assert run("check", ".", "--output", "pdf=x", cwd=root).exit_code == 2
