@@ -479,7 +479,7 @@ def test_second_document(tmp_path):
 def test_unsupported_version(tmp_path, version):
     finding = failure(write(tmp_path, f"sites: []\nimgpolicy: {version}\n"))
     assert finding.code == "YAML008"
-    assert (finding.location.line, finding.location.column) == (2, 1)
+    assert (finding.location.line, finding.location.column) == (2, 12)
 
 
 def test_first_document_not_a_mapping(tmp_path):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import FORMAT_VERSION
+from ..model.types import show
 from ..findings import Finding, Location, Related, Severity
 from .yaml12 import MapPos, Pos, SeqPos, Span, YAMLLoadError, line_column, load_documents
 
@@ -97,6 +98,9 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
         with open(path, "rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as err:
+        if os.path.islink(path) and not os.path.exists(path):
+            raise _fail(path, "YAML006", f"file is a link to {os.readlink(path)}, which does not "
+                        "exist: restore the target or remove the link") from None
         raise _fail(path, "YAML006", f"cannot read file: {err.strerror}") from None
     if len(raw) > max_bytes:
         raise _fail(path, "YAML006", f"file is larger than {max_bytes // (1024 * 1024)} MiB: "
@@ -113,16 +117,25 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
     first = documents[0]
     if not isinstance(first.data, dict) or "imgpolicy" not in first.data:
         return None
-    version_span, _ = first.pos.keys["imgpolicy"]
-    if len(documents) > 1:
-        second = documents[1].pos
+    _, version_pos = first.pos.keys["imgpolicy"]
+    version_span = version_pos if isinstance(version_pos, tuple) else version_pos.span
+    extra = [d for d in documents[1:] if d.data is not None]
+    if extra:
+        second = extra[0].pos
         line = (second.span if not isinstance(second, tuple) else second)[0]
         raise _fail(path, "YAML008", "an imgpolicy file holds one YAML document: move the "
                     "document after '---' to a file of its own", line, 1)
     version = first.data["imgpolicy"]
     if type(version) is not int or version != FORMAT_VERSION:  # not True, 1.0 or "1"
-        raise _fail(path, "YAML008", f"unsupported format version imgpolicy: {version!r}; this "
-                    f"imgpolicy reads version {FORMAT_VERSION}", *version_span[:2])
+        if isinstance(version, str) and version.strip() == str(FORMAT_VERSION):
+            fix = f"write it as a number, without quotes: imgpolicy: {FORMAT_VERSION}"
+        elif isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            fix = (f"this imgpolicy reads format {FORMAT_VERSION}; upgrade imgpolicy to read "
+                   f"format {version}")
+        else:
+            fix = f"write imgpolicy: {FORMAT_VERSION}"
+        raise _fail(path, "YAML008", f"unsupported format version imgpolicy: {show(version)}: "
+                    f"{fix}", *version_span[:2])
     return SourceFile(path, first.data, first.pos, text)
 
 

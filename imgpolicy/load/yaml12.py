@@ -185,7 +185,7 @@ def _hint(problem: str, char: str) -> str:
     if "expected '-' indicator" in problem or "expected <block end>" in problem:
         return " (check the indentation of this line against the lines above)"
     if "could not find expected ':'" in problem:
-        return " (is a key missing its ':' or a quote left open?)"
+        return " (write a space after the colon, e.g. 'port: 104', or close an open quote)"
     return ""
 
 
@@ -201,6 +201,17 @@ def _parse_error(err: yaml.YAMLError, source: str) -> YAMLLoadError:
         message = (f"character {chr(err.character)!r} (U+{err.character:04X}) is not allowed "
                    f"in YAML: {err.reason}")
         return YAMLLoadError("YAML001", message, *line_column(before))
+    context_mark = getattr(err, "context_mark", None)
+    if context_mark is not None and (
+            "end of stream" in problem or "could not find expected ':'" in problem):
+        # libyaml notices these where the file ends; the cause is where the scan began
+        mark = context_mark
+        if "quoted scalar" in (context or ""):
+            message = "a quoted value starts here but its closing quote is missing"
+            problem = ""
+        elif "simple key" in (context or ""):
+            message = "this line has no ': ' after its key"
+            problem = "could not find expected ':'"
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     lines = source.splitlines() if mark else ()
     text = lines[line - 1] if line <= len(lines) else ""
@@ -301,7 +312,8 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
                 raise _tag_error(event)
             if len(stack) >= max_depth:
                 s = event.start_mark
-                raise YAMLLoadError("YAML007", f"nesting deeper than {max_depth} levels",
+                raise YAMLLoadError("YAML007", f"nesting deeper than {max_depth} levels: look "
+                                    "for an unclosed '[' or '{' above this point",
                                     s.line + 1, s.column + 1)
             span = _span(event)
             frame = _Frame({} if is_map else [], MapPos(span) if is_map else SeqPos(span),
@@ -340,11 +352,16 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
 
 def _tag_error(event) -> YAMLLoadError:
     s = event.start_mark
-    return YAMLLoadError(
-        "YAML003",
-        f"tag '{_show_tag(event.tag)}' is not supported: imgpolicy files are plain YAML "
-        "(remove the tag; quote the value if it must be a string)",
-        s.line + 1, s.column + 1)
+    tag = _show_tag(event.tag)
+    if tag in ("!include", "!import"):
+        fix = ("every file under the environment folder is already part of it: move the "
+               "content to its own file instead of including it")
+    elif type(event) is _ScalarEvent:
+        fix = "remove the tag; quote the value if it must be a string"
+    else:
+        fix = "remove the tag"
+    return YAMLLoadError("YAML003", f"tag '{tag}' is not supported: imgpolicy files are plain "
+                         f"YAML ({fix})", s.line + 1, s.column + 1)
 
 
 def _long_int_error(event) -> YAMLLoadError:

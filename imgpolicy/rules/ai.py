@@ -121,16 +121,14 @@ class AIWithoutClearance(Rule):
             number = fda.number
             if _FDA_NUMBER[fda.pathway].fullmatch(number):
                 continue
-            other = _pathway_of(number)
-            cleaned = number.strip().upper()
-            if other:
-                hint = f"it is a {_PATHWAY_NAME[other]} number: set pathway: {other}"
-            elif _FDA_NUMBER[fda.pathway].fullmatch(cleaned):
+            cleaned = re.sub(r"\s+", "", number).upper()
+            other = _pathway_of(cleaned)
+            if cleaned != number and other == fda.pathway:
                 hint = f"write it as {cleaned} (capitals, no spaces)"
-            elif _pathway_of(cleaned):
-                hint = (f"write it as {cleaned}, and it is a "
-                        f"{_PATHWAY_NAME[_pathway_of(cleaned)]} number: set pathway: "
-                        f"{_pathway_of(cleaned)}")
+            elif other:
+                hint = f"it looks like a {_PATHWAY_NAME[other]} number: set pathway: {other}"
+                if cleaned != number:
+                    hint += f" and write it as {cleaned}"
             else:
                 hint = "copy it from the FDA database entry of the installed version"
             yield self.finding(

@@ -18,17 +18,18 @@ _RADIOPHARMACEUTICAL_DOSE_SR = dicom.registry()["RadiopharmaceuticalRadiationDos
 _NUCLEAR = frozenset({"NM", "PT"})
 
 _METRIC_MODALITIES: dict[str, frozenset[str]] = {
-    "ctdivol_mgy": frozenset({"CT"}),
-    "dlp_mgy_cm": frozenset({"CT"}),
+    "ctdivol_mgy": frozenset({"CT"}) | _NUCLEAR,
+    "dlp_mgy_cm": frozenset({"CT"}) | _NUCLEAR,
     "agd_mgy": frozenset({"MG"}),
     "activity_mbq": _NUCLEAR,
     "dap_gy_cm2": frozenset({"XA", "RF", "DX", "CR", "PX", "IO"}),
     "air_kerma_mgy": frozenset({"XA", "RF", "DX", "CR", "MG", "PX", "IO"}),
     "fluoro_time_min": frozenset({"XA", "RF"}),
 }
-"""Which modalities a dose metric describes (CTDIvol/DLP for CT, AGD for mammography,
-administered activity for NM/PET, kerma-area product and air kerma for projection X-ray and
-fluoroscopy, fluoroscopy time for XA/RF)."""
+"""Which modalities a dose metric describes (CTDIvol/DLP for CT, and for the CT part of a
+PET/CT or SPECT/CT level; AGD for mammography; administered activity for NM/PET;
+kerma-area product and air kerma for projection X-ray and fluoroscopy; fluoroscopy time for
+XA/RF)."""
 
 _UNITS = {"ctdivol_mgy": "mGy", "dlp_mgy_cm": "mGy*cm", "agd_mgy": "mGy", "activity_mbq": "MBq",
           "dap_gy_cm2": "Gy*cm2", "air_kerma_mgy": "mGy", "fluoro_time_min": "min"}
@@ -195,13 +196,26 @@ class NoDoseSrRoute(Rule):
           - {name: ct-1-dose, from: CT_1, to: DOSE_MON, purpose: dose, match: {sop_classes: [XRayRadiationDoseSRStorage]}}
         dose:
           monitor: DOSE_MON
+    Options:
+        modalities: the modalities whose AEs must deliver Dose SRs (default: CT, CR, DX,
+        MG, NM, PT, RF, XA; e.g. drop CR for cassette readers that cannot produce an
+        RDSR).
     """
 
     code = "DOSE002"
     name = "no-dose-sr-route"
     severity = Severity.ERROR
+    options = {"modalities": sorted(dicom.DOSE_EMITTING_MODALITIES)}
+
+    def __init__(self, severity=None, **options: Any):
+        super().__init__(severity, **options)
+        unknown = [m for m in self.settings["modalities"] if m not in dicom.MODALITIES]
+        if unknown:
+            raise ConfigError(f"rules.{self.code}.modalities: unknown modality code "
+                              f"{', '.join(map(repr, unknown))}")
 
     def check(self, index: Index) -> Iterator[Finding]:
+        watched = frozenset(self.settings["modalities"])
         monitor = index.env.dose_monitor
         if monitor is not None and monitor not in index.aes:
             return  # DOSE003 reports the unknown monitor; every AE would fail here
@@ -209,7 +223,7 @@ class NoDoseSrRoute(Rule):
         for device in index.env.devices:
             if device.kind != ACQUISITION_KIND:
                 continue
-            emitting = [m for m in device.modality if m in dicom.DOSE_EMITTING_MODALITIES]
+            emitting = [m for m in device.modality if m in watched]
             if not emitting:
                 continue
             storing = [ae for ae in device.application_entities
@@ -363,9 +377,10 @@ class ImplausibleDrl(Rule):
 
     What:
         A `dose.reference_levels` entry with a metric that does not describe its modality
-        (`ctdivol_mgy`/`dlp_mgy_cm` outside CT, `agd_mgy` outside MG, `activity_mbq`
-        outside NM/PT, `dap_gy_cm2`/`air_kerma_mgy` outside projection X-ray and
-        fluoroscopy, `fluoro_time_min` outside XA/RF); a CT level without both
+        (`ctdivol_mgy`/`dlp_mgy_cm` outside CT, except for the CT part of a PET/CT or
+        SPECT/CT level on PT/NM; `agd_mgy` outside MG; `activity_mbq` outside NM/PT;
+        `dap_gy_cm2`/`air_kerma_mgy` outside projection X-ray and fluoroscopy;
+        `fluoro_time_min` outside XA/RF); a CT level without both
         `ctdivol_mgy` and `dlp_mgy_cm`; or a value outside the plausible range of its
         metric.
     Why:

@@ -1,0 +1,419 @@
+"""CF: conformance. What each AE declares it can do, checked against the DICOM standard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import dicom
+from ..findings import Finding, Location, Related, Severity
+from ..model.devices import ApplicationEntity
+from .base import Rule
+from .index import Index, keyword
+
+_DEFAULT_REPERTOIRE = "ISO_IR 6"
+
+
+def _ae_entity(ae: ApplicationEntity) -> str:
+    return f"ae:{ae.ae_title}"
+
+
+def _names(titles: list[str], most: int = 4) -> str:
+    shown = ", ".join(titles[:most])
+    return shown + (f" and {len(titles) - most} more" if len(titles) > most else "")
+
+
+def _class_paths(cap) -> list[tuple[str, tuple]]:
+    """(SOP class UID, path inside the capability) for each class it names."""
+    if cap.sop_class:
+        return [(cap.sop_class, ("sop_class",))]
+    return [(sop, ("sop_classes", k)) for k, sop in enumerate(cap.sop_classes)]
+
+
+class ScpWithoutImplicitVR(Rule):
+    """An SCP transfer capability does not accept Implicit VR Little Endian.
+
+    What:
+        A transfer capability with `role: SCP` whose `transfer_syntaxes` do not include
+        `ImplicitVRLittleEndian` (1.2.840.10008.1.2), whatever its SOP class.
+    Why:
+        PS3.5 section 10.1 makes Implicit VR Little Endian the DICOM default transfer
+        syntax, which every application entity must support; senders (old modalities
+        above all) fall back to it when nothing else matches. An SCP without it rejects
+        them (practice guide, Step 1, "DICOM conformance validation").
+    Bad:
+        devices:
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - ae_title: PACS
+                transfer_capabilities:
+                  - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [JPEG2000Lossless, ExplicitVRLittleEndian]}
+    Good:
+        devices:
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - ae_title: PACS
+                transfer_capabilities:
+                  - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [JPEG2000Lossless, ExplicitVRLittleEndian, ImplicitVRLittleEndian]}
+    """
+
+    code = "CF001"
+    name = "scp-without-implicit-vr"
+    severity = Severity.ERROR
+
+    def check(self, index: Index) -> Iterator[Finding]:
+        # A capability shared through a YAML anchor is located at the anchor: one finding
+        # there, naming every AE that uses it.
+        found: dict[Location, tuple[ApplicationEntity, list[str], list[str]]] = {}
+        for device, ae in index.env.application_entities():
+            for i, cap in enumerate(ae.transfer_capabilities):
+                if cap.role != "SCP" or dicom.IMPLICIT_VR_LITTLE_ENDIAN in cap.transfer_syntaxes:
+                    continue
+                where = index.where(ae, "transfer_capabilities", i, "transfer_syntaxes")
+                first, titles, classes = found.setdefault(where, (ae, [], []))
+                if ae.ae_title not in titles:
+                    titles.append(ae.ae_title)
+                classes.extend(c for c in map(keyword, cap.classes) if c not in classes)
+        for where, (ae, titles, classes) in found.items():
+            yield self.finding(
+                f"SCP capability for {_names(classes)} of {_names(titles)} does not accept "
+                "ImplicitVRLittleEndian, the default transfer syntax every SCP must accept "
+                "(PS3.5 10.1): add it to transfer_syntaxes (last, as the fallback)",
+                where, entity=_ae_entity(ae))
+
+
+class RetiredUID(Rule):
+    """A retired SOP class or transfer syntax is in use.
+
+    What:
+        A SOP class or transfer syntax that the DICOM standard has retired (pydicom's
+        registry says so), in an AE's transfer capabilities or in a route's
+        `transfer_syntax` or `match.sop_classes`. Reported at the list item.
+    Why:
+        Retired UIDs are no longer maintained in the standard and newer systems drop them
+        (e.g. Explicit VR Big Endian, the hierarchical JPEG processes, the pre-1996
+        ultrasound and nuclear medicine image classes): a route that depends on one breaks
+        at the next upgrade of either end (PS3.3 / PS3.5 retired lists; practice guide,
+        Step 1, "DICOM conformance validation").
+    Bad:
+        devices:
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - ae_title: PACS
+                transfer_capabilities:
+                  - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [ExplicitVRBigEndian, ImplicitVRLittleEndian]}
+    Good:
+        devices:
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - ae_title: PACS
+                transfer_capabilities:
+                  - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [ExplicitVRLittleEndian, ImplicitVRLittleEndian]}
+    Options:
+        allow: retired UIDs or keywords accepted on purpose (e.g. a legacy modality that
+            only speaks UltrasoundImageStorageRetired); default [].
+    """
+
+    code = "CF002"
+    name = "retired-uid"
+    severity = Severity.WARNING
+    options = {"allow": []}
+
+    def check(self, index: Index) -> Iterator[Finding]:
+        allowed = set()
+        for text in self.settings.get("allow") or []:
+            info = dicom.lookup(str(text))
+            allowed.add(info.uid if info else str(text))
+
+        def retired(uid: str) -> dicom.UidInfo | None:
+            info = dicom.lookup(uid)
+            return info if info and info.retired and info.uid not in allowed else None
+
+        # One finding per place: an anchored list shared by many AEs is one fix.
+        found: dict[tuple[Location, str], tuple[str, list[str]]] = {}
+
+        def note(where: Location, uid: str, entity: str, user: str) -> None:
+            _, users = found.setdefault((where, uid), (entity, []))
+            if user not in users:
+                users.append(user)
+
+        for device, ae in index.env.application_entities():
+            for i, cap in enumerate(ae.transfer_capabilities):
+                for uid, path in _class_paths(cap):
+                    if retired(uid):
+                        note(index.where(ae, "transfer_capabilities", i, *path), uid,
+                             _ae_entity(ae), ae.ae_title)
+                for j, uid in enumerate(cap.transfer_syntaxes):
+                    if retired(uid):
+                        note(index.where(ae, "transfer_capabilities", i, "transfer_syntaxes", j),
+                             uid, _ae_entity(ae), ae.ae_title)
+        for route in index.env.routes:
+            if route.transfer_syntax and retired(route.transfer_syntax):
+                note(index.where(route, "transfer_syntax"), route.transfer_syntax,
+                     f"route:{route.name}", f"route '{route.name}'")
+            if route.match:
+                for k, uid in enumerate(route.match.sop_classes):
+                    if retired(uid):
+                        note(index.where(route, "match", "sop_classes", k), uid,
+                             f"route:{route.name}", f"route '{route.name}'")
+        for (where, uid), (entity, users) in found.items():
+            info = dicom.lookup(uid)
+            what = "transfer syntax" if info.is_transfer_syntax else "SOP class"
+            label = f"{info.keyword} ({uid})" if info.keyword else f"{uid} ({info.name})"
+            yield self.finding(
+                f"{label} used by {_names(users)} is a retired {what}: current systems may "
+                f"not support it; replace it with its current equivalent, or list it in "
+                f"CF002's allow option for a legacy device that needs it",
+                where, entity=entity)
+
+
+def _repertoire(term: str) -> str:
+    """One name per repertoire: `ISO 2022 IR 100` (Latin-1 with code extensions) decodes
+    the same characters as `ISO_IR 100`, and `ISO 2022 IR 6` is the default."""
+    if term.startswith("ISO 2022 IR "):
+        plain = "ISO_IR " + term[len("ISO 2022 IR "):]
+        if plain in dicom.SINGLE_BYTE_CHARACTER_SETS:
+            return plain
+    return term
+
+
+def _supported(ae: ApplicationEntity) -> set[str]:
+    return {_repertoire(t) for t in ae.character_sets} | {_DEFAULT_REPERTOIRE}
+
+
+class CharacterSetMismatch(Rule):
+    """A sender uses a character set its receiver does not declare.
+
+    What:
+        For each route, the source AE declares a Specific Character Set (0008,0005) that
+        the destination AE does not; likewise a worklist provider towards each consumer
+        (worklist answers carry the patient's name) and each consumer towards its MPPS
+        destination. An AE that declares no character sets supports only the default
+        repertoire (ISO_IR 6, ASCII), which every AE supports. `ISO 2022 IR n` and
+        `ISO_IR n` of the same single-byte set count as one.
+    Why:
+        Patient names with accents, umlauts or non-Latin scripts arrive garbled or are
+        rejected, and a mangled name breaks patient matching between RIS, PACS and EHR
+        (practice guide, Step 1, "DICOM conformance validation: ... character set
+        support"; PS3.5 6.1; PS3.15 H.4.3 dicomSupportedCharacterSet: "if no values are
+        present, ... only the default character repertoire").
+    Bad:
+        devices:
+          - name: ct-1
+            site: MAIN
+            kind: modality
+            application_entities:
+              - {ae_title: CT_1, acceptor: false, character_sets: [ISO_IR 192]}
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - {ae_title: PACS, character_sets: [ISO_IR 100]}
+        routes:
+          - {name: ct-to-pacs, from: CT_1, to: PACS, purpose: reading}
+    Good:
+        devices:
+          - name: ct-1
+            site: MAIN
+            kind: modality
+            application_entities:
+              - {ae_title: CT_1, acceptor: false, character_sets: [ISO_IR 192]}
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - {ae_title: PACS, character_sets: [ISO_IR 100, ISO_IR 192]}
+        routes:
+          - {name: ct-to-pacs, from: CT_1, to: PACS, purpose: reading}
+    """
+
+    code = "CF003"
+    name = "character-set-mismatch"
+    severity = Severity.WARNING
+
+    def check(self, index: Index) -> Iterator[Finding]:
+        # (sender, receiver) -> the places that make the one send to the other; one
+        # finding per pair, at the first place.
+        pairs: dict[tuple[str, str], list[tuple[str, Location, str]]] = {}
+
+        def add(source: str, dest: str, what: str, where: Location, entity: str) -> None:
+            pairs.setdefault((source, dest), []).append((what, where, entity))
+
+        for route in index.env.routes:
+            add(route.from_, route.to, f"route '{route.name}'", index.where(route, "to"),
+                f"route:{route.name}")
+        for assignment in index.env.worklist:
+            for k, consumer in enumerate(assignment.consumers):
+                where = index.where(assignment, "consumers", k)
+                add(assignment.provider, consumer, "worklist", where, f"worklist:{consumer}")
+                if assignment.mpps_destination:
+                    add(consumer, assignment.mpps_destination, "MPPS", where,
+                        f"mpps:{consumer}")
+        for (source, dest), places in pairs.items():
+            found_source, found_dest = index.aes.get(source), index.aes.get(dest)
+            if not found_source or not found_dest:
+                continue  # an unknown AE is RT001's (or the worklist rules') finding
+            sender, receiver = found_source[1], found_dest[1]
+            accepted = _supported(receiver)
+            missing = [t for t in dict.fromkeys(sender.character_sets)
+                       if _repertoire(t) not in accepted]
+            if not missing:
+                continue
+            declared = (", ".join(receiver.character_sets) if receiver.character_sets
+                        else "none, so only the default ISO_IR 6")
+            them = "it" if len(missing) == 1 else "them"
+            what, where, entity = places[0]
+            yield self.finding(
+                f"{what}: {source} may send {', '.join(missing)}, which {dest} does not "
+                f"declare (it declares {declared}): names would arrive garbled; add {them} "
+                f"to {dest}'s character_sets if it supports {them}, or configure {source} "
+                "to send a set both support",
+                where, entity=entity,
+                related=[Related(index.where(sender, "character_sets"),
+                                 f"{source}'s character sets"),
+                         Related(index.where(receiver, "character_sets")
+                                 if receiver.character_sets
+                                 else index.where(receiver, "ae_title"),
+                                 f"{dest}'s character sets"),
+                         *(Related(w, f"{label} also sends from {source} to {dest}")
+                           for label, w, _ in places[1:4])])
+
+
+class InvalidCharacterSetCombination(Rule):
+    """An AE that only sends declares character sets that cannot form one Specific Character Set.
+
+    What:
+        An application entity with `acceptor: false` (it writes data sets but receives
+        none over its own associations) whose `character_sets` combine a stand-alone set
+        (`ISO_IR 192`, `GB18030`, `GBK`) with any other, or name more than one single-byte
+        set without code extensions (`ISO_IR 100` with `ISO_IR 144`). For such an AE the
+        list is the Specific Character Set (0008,0005) value it writes, and those values
+        are invalid. An acceptor's list is what it supports for data sets it receives
+        (PS3.15 H.4.3 dicomSupportedCharacterSet), alternatives that may be combined
+        freely, so acceptors are not checked.
+    Why:
+        PS3.3 C.12.1.1.2 and PS3.5 6.1.2.5: the stand-alone multi-byte sets cannot be
+        combined with code extensions, and a value with several terms must use the ISO
+        2022 (code extension) terms. Receivers refuse or misread such data sets, and the
+        inventory no longer tells which set the device really uses (practice guide, Step
+        1, "character set support").
+    Bad:
+        devices:
+          - name: ct-1
+            site: MAIN
+            kind: modality
+            application_entities:
+              - {ae_title: CT_1, acceptor: false, character_sets: [ISO_IR 192, ISO_IR 100]}
+    Good:
+        devices:
+          - name: ct-1
+            site: MAIN
+            kind: modality
+            application_entities:
+              - {ae_title: CT_1, acceptor: false, character_sets: [ISO_IR 192]}
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - {ae_title: PACS, character_sets: [ISO_IR 100, ISO_IR 192]}
+    """
+
+    code = "CF004"
+    name = "invalid-character-set-combination"
+    severity = Severity.ERROR
+
+    def check(self, index: Index) -> Iterator[Finding]:
+        # A list shared through a YAML anchor is located at the anchor: one finding there.
+        found: dict[Location, tuple[ApplicationEntity, list[str], str]] = {}
+        for device, ae in index.env.application_entities():
+            if ae.acceptor or len(ae.character_sets) < 2:
+                continue
+            terms = list(dict.fromkeys(ae.character_sets))
+            standalone = [t for t in terms if t in dicom.STANDALONE_CHARACTER_SETS]
+            single = [t for t in terms if t in dicom.SINGLE_BYTE_CHARACTER_SETS]
+            if standalone and len(terms) > 1:
+                problem = (f"{', '.join(standalone)} cannot be combined with another "
+                           "character set")
+            elif len(single) > 1:
+                problem = (f"{', '.join(single)} are single-byte sets without code "
+                           "extensions, of which a value can hold only one (several terms "
+                           "need their 'ISO 2022 IR' forms)")
+            else:
+                continue
+            where = index.where(ae, "character_sets")
+            _, titles, _ = found.setdefault(where, (ae, [], f"{', '.join(terms)}: {problem}"))
+            titles.append(f"{ae.ae_title} ({device.name})")
+        for where, (ae, titles, problem) in found.items():
+            yield self.finding(
+                f"{_names(titles)} only send{'s' if len(titles) == 1 else ''} data sets, "
+                f"with character sets {problem} (PS3.3 C.12.1.1.2); declare the one "
+                "Specific Character Set the device is configured to write",
+                where, entity=_ae_entity(ae))
+
+
+class DuplicateTransferCapability(Rule):
+    """An AE declares the same SOP class in the same role twice.
+
+    What:
+        A SOP class that appears in two transfer capabilities (or twice in one
+        `sop_classes` list) of one AE with the same `role`.
+    Why:
+        PS3.15 H.1.1.4: a transfer capability is one SOP class in one role with its
+        transfer syntaxes in order of preference. Two of them leave the preference order
+        and the accepted syntaxes ambiguous, usually because one was edited and the other
+        forgotten (practice guide, Step 1, "DICOM conformance validation").
+    Bad:
+        devices:
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - ae_title: PACS
+                transfer_capabilities:
+                  - {sop_classes: [CTImageStorage, MRImageStorage], role: SCP, transfer_syntaxes: [ExplicitVRLittleEndian, ImplicitVRLittleEndian]}
+                  - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [JPEG2000Lossless, ImplicitVRLittleEndian]}
+    Good:
+        devices:
+          - name: pacs
+            site: MAIN
+            kind: pacs
+            application_entities:
+              - ae_title: PACS
+                transfer_capabilities:
+                  - {sop_classes: [MRImageStorage], role: SCP, transfer_syntaxes: [ExplicitVRLittleEndian, ImplicitVRLittleEndian]}
+                  - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [JPEG2000Lossless, ExplicitVRLittleEndian, ImplicitVRLittleEndian]}
+                  - {sop_class: CTImageStorage, role: SCU, transfer_syntaxes: [JPEG2000Lossless, ImplicitVRLittleEndian]}
+    """
+
+    code = "CF005"
+    name = "duplicate-transfer-capability"
+    severity = Severity.WARNING
+
+    def check(self, index: Index) -> Iterator[Finding]:
+        reported: set[tuple[Location, str]] = set()
+        for device, ae in index.env.application_entities():
+            first: dict[tuple[str, str], Location] = {}
+            for i, cap in enumerate(ae.transfer_capabilities):
+                for uid, path in _class_paths(cap):
+                    where = index.where(ae, "transfer_capabilities", i, *path)
+                    key = (cap.role, uid)
+                    if key not in first:
+                        first[key] = where
+                        continue
+                    if (where, uid) in reported:
+                        continue  # the same anchored list, reused by another AE
+                    reported.add((where, uid))
+                    yield self.finding(
+                        f"AE '{ae.ae_title}' ({device.name}) declares {keyword(uid)} as "
+                        f"{cap.role} twice: merge the two into one capability with the "
+                        "transfer syntaxes in the order the device prefers them",
+                        where, entity=_ae_entity(ae),
+                        related=[Related(first[key], "first declared here")])
+
