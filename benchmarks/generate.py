@@ -19,11 +19,13 @@ What it writes (every file starts with `imgpolicy: 1`):
     continuity.yaml           RPO/RTO, cross-region replication and fallback per critical system
     dose.yaml                 the dose monitor and diagnostic reference levels
     reading.yaml              report turnaround targets per priority and modality
+    .imgpolicy.yaml           check configuration: `today: 2026-11-01`, the day the dates
+                              in the files are relative to (no wall clock, so they stay clean)
 
 `--aes` counts every Application Entity: 3 per site (PACS, router, RIS), the VNA and the
 dose monitor; the rest are acquisition modalities. `--routes` is met exactly: the routes
 the environment needs (modality -> router, router -> PACS and VNA, dose reports -> dose
-monitor) come first, then realistic extras (sub-specialty reading across sites, downtime
+monitor, prior prefetch VNA -> each PACS) come first, then realistic extras (sub-specialty reading across sites, downtime
 bypasses, relevant-prior prefetch), a seeded sample of the last kind that fits.
 
 Capabilities are written out in full, one `sop_class` per transfer capability (as a
@@ -49,8 +51,11 @@ DEFAULT_ROUTES = 4000
 DEFAULT_SEED = 2026
 
 REFERENCE_DATE = date(2026, 11, 1)
-"""Dates in the files (installation, last DR test) lie before this fixed day; a rule that
-compares them with today should be run with `--today` near it."""
+"""Dates in the files (installation, last DR test) lie before this fixed day; the
+`.imgpolicy.yaml` written beside them sets `today:` to it, so DR004 (test older than 12
+months) judges them as of that day, not the wall clock."""
+
+CONFIG_FILE = ".imgpolicy.yaml"
 
 INFRA_AES_PER_SITE = 3  # PACS, router, RIS
 ENTERPRISE_AES = 2      # VNA, dose monitor
@@ -154,7 +159,7 @@ MODALITIES: dict[str, dict] = {
     "CR": dict(
         weight=6,
         storage=["ComputedRadiographyImageStorage", "GrayscaleSoftcopyPresentationStateStorage",
-                 "SecondaryCaptureImageStorage"],
+                 "SecondaryCaptureImageStorage", XRAY_DOSE_SR],
         compressed=["JPEGLosslessSV1", "JPEG2000Lossless", "RLELossless"],
         vendors=[("Fujifilm", "FCR Capsula XLII", ["V4.2", "V5.0"]),
                  ("Carestream", "Vita Flex CR", ["4.1", "5.2"]),
@@ -426,7 +431,10 @@ class _Env:
         code = f"S{i + 1:0{self.site_width}d}"
         return {"index": i, "name": code, "lower": code.lower(), "jurisdiction": jurisdiction,
                 "region": region, "timezone": tz,
-                "city": city if not lap else f"{city} {lap + 1}"}
+                "city": city if not lap else f"{city} {lap + 1}",
+                # what the site's RIS and modalities write: one set per site, so worklist
+                # answers and MPPS need no conversion (PACS, routers and the VNA take both)
+                "charset": "ISO_IR 192" if self.rng.random() < 0.3 else "ISO_IR 100"}
 
     def replication_target(self, i: int) -> dict:
         """The next site (cyclically) in another region."""
@@ -483,7 +491,6 @@ class _Env:
             "installed": REFERENCE_DATE - timedelta(days=rng.randint(200, 3650)),
             "image_ts": compressed + NATIVE,
             "storage": spec["storage"],
-            "charset": "ISO_IR 192" if rng.random() < 0.25 else "ISO_IR 100",
         }
 
     def all_modalities(self):
@@ -501,23 +508,26 @@ class _Env:
         caps.append(_capability("ModalityPerformedProcedureStep", "SCU", SERVICE_TS))
         caps.append(_capability("Verification", "SCU", SERVICE_TS))
         vendor = _slug(m["manufacturer"].split()[0])
+        host = f"{m['name']}.{site['lower']}.imaging.example.org"
+        # outbound only (no port); TLS where it leaves the LAN of the data centre (site 1)
+        connection = (Flow(name="dicom", hostname=host) if site["index"] == 0
+                      else Flow(name="dicom-tls", hostname=host, tls=True))
         return {
             "name": m["name"], "site": site["name"], "kind": "modality", "modality": m["kind"],
             "manufacturer": m["manufacturer"], "model": m["model"],
             "software_version": m["version"], "installed": m["installed"],
             "conformance_statement":
                 f"conformance/{vendor}-{_slug(m['model'])}-{_slug(m['version'])}.pdf",
-            "connections": [Flow(name="dicom",
-                                 hostname=f"{m['name']}.{site['lower']}.imaging.example.org")],
+            "connections": [connection],
             "application_entities": [{
-                "ae_title": m["title"], "connections": ["dicom"], "initiator": True,
-                "acceptor": False, "character_sets": [m["charset"]],
+                "ae_title": m["title"], "connections": [connection["name"]], "initiator": True,
+                "acceptor": False, "character_sets": [site["charset"]],
                 "transfer_capabilities": caps}],
         }
 
     def _infra_device(self, name: str, site: dict, kind: str, title: str, manufacturer: str,
                       model: str, version: str, caps: list[dict], description: str,
-                      initiator: bool = True) -> dict:
+                      initiator: bool = True, charsets: list[str] | None = None) -> dict:
         host = f"{name}.{site['lower']}.imaging.example.org"
         return {
             "name": name, "site": site["name"], "kind": kind, "description": description,
@@ -530,7 +540,8 @@ class _Env:
             "application_entities": [{
                 "ae_title": title, "connections": ["dicom", "dicom-tls"],
                 "initiator": initiator, "acceptor": True,
-                "character_sets": ["ISO_IR 192"], "transfer_capabilities": caps}],
+                "character_sets": charsets or ["ISO_IR 192", "ISO_IR 100"],
+                "transfer_capabilities": caps}],
         }
 
     def _store_caps(self, lossless_scp: bool = False) -> list[dict]:
@@ -564,7 +575,8 @@ class _Env:
                 [_capability("ModalityWorklistInformationModelFind", "SCP", SERVICE_TS),
                  _capability("ModalityPerformedProcedureStep", "SCP", SERVICE_TS),
                  *service],
-                f"RIS of {site['city']}: Modality Worklist and MPPS", initiator=False),
+                f"RIS of {site['city']}: Modality Worklist and MPPS", initiator=False,
+                charsets=[site["charset"]]),
             {"name": f"viewer-{lower}", "site": site["name"], "kind": "viewer",
              "description": f"Zero-footprint web viewer at {site['city']} on the VNA; "
                             "read-only fallback during downtime",
@@ -585,8 +597,9 @@ class _Env:
         return devices
 
     # routes ----------------------------------------------------------------------------
-    def build_routes(self) -> None:
-        essential: list[tuple[int, dict]] = []  # (site index for the file, route)
+    def essential_routes(self) -> list[tuple[int, dict]]:
+        """What the environment needs to check clean: (site index of the file, route)."""
+        essential: list[tuple[int, dict]] = []
         for site in self.sites:
             i = site["index"]
             essential.append((i, {
@@ -619,15 +632,23 @@ class _Env:
                     "from": m["title"], "to": self.DOSE, "match": Flow(sop_classes=dose),
                     "transfer_syntax": "ExplicitVRLittleEndian", "purpose": "dose",
                     "priority": "low"}))
+        return essential
+
+    def extra_routes(self) -> list[list[tuple[int, dict]]]:
+        """Realistic extras, in the order they are added: whole tiers while they fit, then
+        a seeded sample of the next one."""
+        return [self._subspecialty_routes(), self._bypass_routes("pacs"),
+                self._prefetch_routes(), self._bypass_routes("vna")]
+
+    def build_routes(self) -> None:
+        essential = self.essential_routes()
         if self.n_routes < len(essential):
             raise ValueError(f"--routes must be at least {len(essential)} for this fleet "
                              "(every modality needs its route to the router, dose-emitting "
                              "ones a dose route; every router routes to PACS and VNA, and the "
                              "VNA prefetches priors to every PACS)")
-        extras = [self._subspecialty_routes(), self._bypass_routes("pacs"),
-                  self._prefetch_routes(), self._bypass_routes("vna")]
         chosen = list(essential)
-        for tier in extras:
+        for tier in self.extra_routes():
             room = self.n_routes - len(chosen)
             if room <= 0:
                 break
@@ -806,6 +827,8 @@ class _Env:
             ("Chest PA", "DX", "adult", dict(dap_gy_cm2=0.1, air_kerma_mgy=0.15)),
             ("Abdomen AP", "DX", "adult", dict(dap_gy_cm2=2.5, air_kerma_mgy=2.0)),
             ("Lumbar spine AP", "DX", "adult", dict(dap_gy_cm2=1.5, air_kerma_mgy=3.5)),
+            ("Chest PA", "CR", "adult", dict(dap_gy_cm2=0.12, air_kerma_mgy=0.2)),
+            ("Extremity", "CR", "adult", dict(dap_gy_cm2=0.05, air_kerma_mgy=0.1)),
             ("Screening mammogram, 2-view", "MG", "adult", dict(agd_mgy=2.4)),
             ("Digital breast tomosynthesis, per view", "MG", "adult", dict(agd_mgy=1.8)),
             ("Coronary angiography", "XA", "adult",
@@ -831,9 +854,9 @@ class _Env:
             "US": {"stat": "1h", "urgent": "4h", "routine": "24h"},
             "DX": {"stat": "1h", "urgent": "4h", "routine": "24h"},
             "CR": {"stat": "1h", "urgent": "4h", "routine": "24h"},
-            "MG": {"urgent": "24h", "routine": "48h", "screening": "5d"},
-            "NM": {"urgent": "8h", "routine": "48h"},
-            "PT": {"urgent": "8h", "routine": "48h"},
+            "MG": {"stat": "4h", "urgent": "24h", "routine": "48h", "screening": "5d"},
+            "NM": {"stat": "4h", "urgent": "8h", "routine": "48h"},
+            "PT": {"stat": "4h", "urgent": "8h", "routine": "48h"},
             "XA": {"stat": "1h", "urgent": "4h", "routine": "24h"},
         }
         out = [Flow(priority=p, modality=m, target=t)
@@ -842,6 +865,14 @@ class _Env:
             for m in ("CT", "DX", "US"):
                 out.append(Flow(priority="stat", modality=m, target="30m", site=site["name"]))
         return {"turnaround": out}
+
+
+def route_bounds(sites: int = DEFAULT_SITES, aes: int = DEFAULT_AES,
+                 seed: int = DEFAULT_SEED) -> tuple[int, int]:
+    """The fewest and the most routes `generate` can write for this fleet."""
+    env = _Env(sites, aes, 0, seed)
+    essential = len(env.essential_routes())
+    return essential, essential + sum(len(tier) for tier in env.extra_routes())
 
 
 def generate(out_dir: str | os.PathLike, sites: int = DEFAULT_SITES, aes: int = DEFAULT_AES,
@@ -886,6 +917,12 @@ def generate(out_dir: str | os.PathLike, sites: int = DEFAULT_SITES, aes: int = 
         data = text.encode("utf-8")
         path.write_bytes(data)
         total += len(data)
+    # not an environment file (no `imgpolicy: 1`): the check configuration, which pins the
+    # day time-based rules compare the files' dates with, so the output stays clean later
+    (out / CONFIG_FILE).write_text(
+        f"# imgpolicy configuration of this generated benchmark environment.\n"
+        f"# Its dates (installed, last_tested) lie before {REFERENCE_DATE}: time-based rules "
+        f"use that day.\ntoday: {REFERENCE_DATE}\n", encoding="utf-8")
     modalities = sum(len(r) for r in env.modalities)
     return {"files": len(files), "bytes": total, "sites": sites,
             "aes": modalities + sites * INFRA_AES_PER_SITE + ENTERPRISE_AES,

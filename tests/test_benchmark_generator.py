@@ -41,7 +41,19 @@ def test_same_arguments_give_byte_identical_files(generator, tmp_path):
     assert one == two
     assert {"sites.yaml", "worklist.yaml", "storage.yaml", "retention.yaml", "continuity.yaml",
             "dose.yaml", "reading.yaml", "devices/site-01.yaml", "devices/site-02.yaml",
-            "routes/site-01.yaml", "routes/site-02.yaml"} == set(one)
+            "routes/site-01.yaml", "routes/site-02.yaml", ".imgpolicy.yaml"} == set(one)
+
+
+def test_the_command_checks_it_clean(generator, tmp_path):
+    """`imgpolicy check DIR` exits 0: schema and, where this imgpolicy has them, every rule."""
+    from click.testing import CliRunner
+
+    from imgpolicy.cli import main
+
+    generator.generate(tmp_path, sites=3, aes=60, routes=200)
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 0, result.output[-3000:]
+    assert "No problems found" in result.output
 
 
 def test_another_seed_gives_other_files(generator, tmp_path):
@@ -51,8 +63,13 @@ def test_another_seed_gives_other_files(generator, tmp_path):
 
 
 @pytest.mark.parametrize("size", [SMALL, dict(sites=3, aes=60, routes=200),
-                                  dict(sites=2, aes=20, routes=23)])
+                                  dict(sites=2, aes=20, routes="fewest"),
+                                  dict(sites=2, aes=20, routes="most")])
 def test_output_checks_clean_with_the_requested_counts(generator, tmp_path, size):
+    if isinstance(size["routes"], str):
+        fewest, most = generator.route_bounds(size["sites"], size["aes"])
+        assert fewest < SMALL["routes"] < most
+        size = {**size, "routes": fewest if size["routes"] == "fewest" else most}
     summary = generator.generate(tmp_path, **size)
     result = load_environment([str(tmp_path)])
     assert result.findings == []
@@ -93,16 +110,19 @@ def test_a_smaller_run_replaces_a_bigger_one(generator, tmp_path):
 def test_files_are_written_out_in_full_without_anchors(generator, tmp_path):
     generator.generate(tmp_path, **SMALL)
     for path in tmp_path.rglob("*.yaml"):
+        if path.name == ".imgpolicy.yaml":  # the check configuration, not an environment file
+            continue
         text = path.read_text(encoding="utf-8")
         assert text.count("\nimgpolicy: 1\n") == 1
         assert "&" not in text and "*" not in text and "<<" not in text
 
 
 def test_impossible_sizes_are_refused(generator, tmp_path):
-    with pytest.raises(ValueError, match="--routes must be at least"):
-        generator.generate(tmp_path, sites=2, aes=20, routes=5)
-    with pytest.raises(ValueError, match="--routes can be at most"):
-        generator.generate(tmp_path, sites=2, aes=20, routes=10_000)
+    fewest, most = generator.route_bounds(2, 20)
+    with pytest.raises(ValueError, match=f"--routes must be at least {fewest} "):
+        generator.generate(tmp_path, sites=2, aes=20, routes=fewest - 1)
+    with pytest.raises(ValueError, match=f"--routes can be at most {most} "):
+        generator.generate(tmp_path, sites=2, aes=20, routes=most + 1)
     with pytest.raises(ValueError, match="--aes must be at least"):
         generator.generate(tmp_path, sites=2, aes=5, routes=40)
 

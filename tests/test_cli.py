@@ -75,7 +75,8 @@ def test_init_writes_a_starter_that_checks_clean(tmp_path):
     target = tmp_path / "env"
     result = run("init", str(target))
     assert result.exit_code == 0
-    assert run("check", str(target)).exit_code == 0
+    checked = run("check", str(target), "--today", "2026-11-28")
+    assert checked.exit_code == 0, checked.output
     again = run("init", str(target))
     assert again.exit_code == 2 and "never overwrites" in again.output
     assert_no_traceback(again)

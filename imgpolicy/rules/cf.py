@@ -128,13 +128,18 @@ class RetiredUID(Rule):
 
     def check(self, index: Index) -> Iterator[Finding]:
         allowed = set()
-        for text in self.settings.get("allow") or []:
+        allow = self.settings.get("allow") or []
+        for text in [allow] if isinstance(allow, str) else allow:
             info = dicom.lookup(str(text))
             allowed.add(info.uid if info else str(text))
 
-        def retired(uid: str) -> dicom.UidInfo | None:
-            info = dicom.lookup(uid)
-            return info if info and info.retired and info.uid not in allowed else None
+        cache: dict[str, bool] = {}
+
+        def retired(uid: str) -> bool:
+            if uid not in cache:
+                info = dicom.lookup(uid)
+                cache[uid] = bool(info and info.retired and info.uid not in allowed)
+            return cache[uid]
 
         # One finding per place: an anchored list shared by many AEs is one fix.
         found: dict[tuple[Location, str], tuple[str, list[str]]] = {}
@@ -239,51 +244,62 @@ class CharacterSetMismatch(Rule):
     severity = Severity.WARNING
 
     def check(self, index: Index) -> Iterator[Finding]:
-        # (sender, receiver) -> the places that make the one send to the other; one
-        # finding per pair, at the first place.
-        pairs: dict[tuple[str, str], list[tuple[str, Location, str]]] = {}
+        # (sender, receiver) -> the places that make the one send to the other, as
+        # (label, item, path, entity); one finding per mismatching pair, at the first place.
+        missing: dict[tuple[str, str], list[str]] = {}
+        pairs: dict[tuple[str, str], list[tuple[str, object, tuple, str]]] = {}
 
-        def add(source: str, dest: str, what: str, where: Location, entity: str) -> None:
-            pairs.setdefault((source, dest), []).append((what, where, entity))
+        def add(source: str, dest: str, label: str, item: object, path: tuple,
+                entity: str) -> None:
+            key = (source, dest)
+            if key not in missing:
+                missing[key] = self._missing(index, source, dest)
+            if missing[key]:
+                pairs.setdefault(key, []).append((label, item, path, entity))
 
         for route in index.env.routes:
-            add(route.from_, route.to, f"route '{route.name}'", index.where(route, "to"),
-                f"route:{route.name}")
+            add(route.from_, route.to, "route", route, ("to",), route.name)
         for assignment in index.env.worklist:
             for k, consumer in enumerate(assignment.consumers):
-                where = index.where(assignment, "consumers", k)
-                add(assignment.provider, consumer, "worklist", where, f"worklist:{consumer}")
+                at = ("consumers", k)
+                add(assignment.provider, consumer, "worklist", assignment, at, consumer)
                 if assignment.mpps_destination:
-                    add(consumer, assignment.mpps_destination, "MPPS", where,
-                        f"mpps:{consumer}")
+                    add(consumer, assignment.mpps_destination, "mpps", assignment, at, consumer)
         for (source, dest), places in pairs.items():
-            found_source, found_dest = index.aes.get(source), index.aes.get(dest)
-            if not found_source or not found_dest:
-                continue  # an unknown AE is RT001's (or the worklist rules') finding
-            sender, receiver = found_source[1], found_dest[1]
-            accepted = _supported(receiver)
-            missing = [t for t in dict.fromkeys(sender.character_sets)
-                       if _repertoire(t) not in accepted]
-            if not missing:
-                continue
+            sets = missing[source, dest]
+            receiver = index.aes[dest][1]
             declared = (", ".join(receiver.character_sets) if receiver.character_sets
                         else "none, so only the default ISO_IR 6")
-            them = "it" if len(missing) == 1 else "them"
-            what, where, entity = places[0]
+            them = "it" if len(sets) == 1 else "them"
+            kind, item, path, name = places[0]
             yield self.finding(
-                f"{what}: {source} may send {', '.join(missing)}, which {dest} does not "
-                f"declare (it declares {declared}): names would arrive garbled; add {them} "
-                f"to {dest}'s character_sets if it supports {them}, or configure {source} "
-                "to send a set both support",
-                where, entity=entity,
-                related=[Related(index.where(sender, "character_sets"),
+                f"{_label(kind, name)}: {source} may send {', '.join(sets)}, which {dest} "
+                f"does not declare (it declares {declared}): names would arrive garbled; add "
+                f"{them} to {dest}'s character_sets if it supports {them}, or configure "
+                f"{source} to send a set both support",
+                index.where(item, *path), entity=f"{kind}:{name}",
+                related=[Related(index.where(index.aes[source][1], "character_sets"),
                                  f"{source}'s character sets"),
                          Related(index.where(receiver, "character_sets")
                                  if receiver.character_sets
                                  else index.where(receiver, "ae_title"),
                                  f"{dest}'s character sets"),
-                         *(Related(w, f"{label} also sends from {source} to {dest}")
-                           for label, w, _ in places[1:4])])
+                         *(Related(index.where(other, *at), f"{_label(k, n)} also sends "
+                                   f"from {source} to {dest}")
+                           for k, other, at, n in places[1:4])])
+
+    @staticmethod
+    def _missing(index: Index, source: str, dest: str) -> list[str]:
+        found_source, found_dest = index.aes.get(source), index.aes.get(dest)
+        if not found_source or not found_dest or not found_source[1].character_sets:
+            return []  # an unknown AE is RT001's (or the worklist rules') finding
+        accepted = _supported(found_dest[1])
+        return [t for t in dict.fromkeys(found_source[1].character_sets)
+                if _repertoire(t) not in accepted]
+
+
+def _label(kind: str, name: str) -> str:
+    return {"route": f"route '{name}'", "worklist": "worklist", "mpps": "MPPS"}[kind]
 
 
 class InvalidCharacterSetCombination(Rule):
@@ -351,10 +367,12 @@ class InvalidCharacterSetCombination(Rule):
             _, titles, _ = found.setdefault(where, (ae, [], f"{', '.join(terms)}: {problem}"))
             titles.append(f"{ae.ae_title} ({device.name})")
         for where, (ae, titles, problem) in found.items():
+            accept = "accepts" if len(titles) == 1 else "accept"
             yield self.finding(
-                f"{_names(titles)} only send{'s' if len(titles) == 1 else ''} data sets, "
-                f"with character sets {problem} (PS3.3 C.12.1.1.2); declare the one "
-                "Specific Character Set the device is configured to write",
+                f"character_sets of {_names(titles)}, which {accept} "
+                f"no associations and so write them as one Specific Character Set value, "
+                f"are {problem} (PS3.3 C.12.1.1.2); declare the one set the device is "
+                "configured to write",
                 where, entity=_ae_entity(ae))
 
 
@@ -399,14 +417,14 @@ class DuplicateTransferCapability(Rule):
     def check(self, index: Index) -> Iterator[Finding]:
         reported: set[tuple[Location, str]] = set()
         for device, ae in index.env.application_entities():
-            first: dict[tuple[str, str], Location] = {}
+            first: dict[tuple[str, str], tuple] = {}
             for i, cap in enumerate(ae.transfer_capabilities):
                 for uid, path in _class_paths(cap):
-                    where = index.where(ae, "transfer_capabilities", i, *path)
                     key = (cap.role, uid)
                     if key not in first:
-                        first[key] = where
+                        first[key] = ("transfer_capabilities", i, *path)
                         continue
+                    where = index.where(ae, "transfer_capabilities", i, *path)
                     if (where, uid) in reported:
                         continue  # the same anchored list, reused by another AE
                     reported.add((where, uid))
@@ -415,5 +433,6 @@ class DuplicateTransferCapability(Rule):
                         f"{cap.role} twice: merge the two into one capability with the "
                         "transfer syntaxes in the order the device prefers them",
                         where, entity=_ae_entity(ae),
-                        related=[Related(first[key], "first declared here")])
+                        related=[Related(index.where(ae, *first[key]),
+                                         "first declared here")])
 

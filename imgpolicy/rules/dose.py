@@ -380,9 +380,8 @@ class ImplausibleDrl(Rule):
         (`ctdivol_mgy`/`dlp_mgy_cm` outside CT, except for the CT part of a PET/CT or
         SPECT/CT level on PT/NM; `agd_mgy` outside MG; `activity_mbq` outside NM/PT;
         `dap_gy_cm2`/`air_kerma_mgy` outside projection X-ray and fluoroscopy;
-        `fluoro_time_min` outside XA/RF); a CT level without both
-        `ctdivol_mgy` and `dlp_mgy_cm`; or a value outside the plausible range of its
-        metric.
+        `fluoro_time_min` outside XA/RF); a CT level without both `ctdivol_mgy` and
+        `dlp_mgy_cm`; or a value outside the plausible range of its metric.
     Why:
         A DRL in the wrong unit (uGy entered as mGy, Gy*cm2 as mGy*cm2) or on the wrong
         metric never triggers, or triggers on every exam, so dose alerts stop meaning

@@ -47,7 +47,10 @@ def _months_before(day: date, months: int) -> date:
 
 def _cutoff(today: date, age: Duration) -> date:
     """The earliest date that is not older than `age` before `today` (calendar months)."""
-    return _months_before(today, age.months) - timedelta(seconds=age.seconds)
+    try:
+        return _months_before(today, age.months) - timedelta(seconds=age.seconds)
+    except (ValueError, OverflowError):  # an age longer than the calendar: nothing is stale
+        return date.min
 
 
 class CriticalSystemWithoutObjectives(Rule):

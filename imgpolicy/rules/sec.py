@@ -269,7 +269,7 @@ class DicomWithoutTLSAcrossSites(Rule):
         unknown scope or the internet, that is a HIPAA transmission security gap
         (45 CFR 164.312(e)(1)); the practice guide asks cloud, hybrid and teleradiology
         designs to address data in transit (Step 2, "Cloud and hybrid architectures";
-        Step 1, multi-site and teleradiology workflows).
+        Checkpoint A, "Multi-site considerations": remote reading and teleradiology).
     Bad:
         sites:
           - {name: MAIN, jurisdiction: US-CA, region: us-west}

@@ -1,4 +1,4 @@
-"""ST: storage. Whether the tiers hold what the volumes bring, and whether the lifecycle makes sense."""
+"""ST: storage. Whether the tiers hold what the volumes bring, and the lifecycle makes sense."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .index import Index
 
 
 def _hint(name: str, known) -> str:
-    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 
@@ -85,9 +85,11 @@ class TierFillsWithinHorizon(Rule):
             tier = projection.tier
             end = projection.held[-1]
             horizon_text = self.settings["horizon"]
+            when = ("is over capacity already" if projection.full_at <= 0
+                    else f"fills in {format_years(projection.full_at)}")
             yield self.finding(
                 f"storage tier '{tier.name}' ({format_size(tier.capacity)} on {tier.device}) "
-                f"fills in {format_years(projection.full_at)}: the declared volumes and "
+                f"{when}: the declared volumes and "
                 f"lifecycle project {format_size(end)} by the end of year {years}, within "
                 f"the {horizon_text} horizon; add capacity, move studies off it sooner, or "
                 "correct the volumes", index.where(tier, "capacity"),
@@ -152,7 +154,8 @@ class LifecycleOutOfOrder(Rule):
             previous = None
             purge = None
             for i, step in enumerate(lifecycle.steps):
-                what = f"lifecycle '{lifecycle.name}' step {i + 1} ({step.action} after {step.after})"
+                what = (f"lifecycle '{lifecycle.name}' step {i + 1} ({step.action} after "
+                        f"{step.after})")
                 if purge is not None:
                     yield self.finding(
                         f"{what} comes after the purge at {lifecycle.steps[purge].after}: "

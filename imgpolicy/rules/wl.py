@@ -1,4 +1,4 @@
-"""WL: Modality Worklist and MPPS. Who tells the modality what to scan, and who hears it was done."""
+"""WL: Modality Worklist and MPPS. Who tells a modality what to scan, and who hears it is done."""
 
 from __future__ import annotations
 
