@@ -21,6 +21,7 @@ class Tier(Strict):
 
 class LifecycleStep(Strict):
     after: DurationField
+    """Age of the study, counted from acquisition (not from arrival on the tier)."""
     action: Literal["move", "purge"]
     to: Name | None = None
     """The tier a `move` goes to."""

@@ -22,7 +22,7 @@ from .. import dicom
 class Strict(BaseModel):
     """Every model: unknown keys are errors and nothing is coerced (`"104"` is no port)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True,
                               validate_default=False, hide_input_in_errors=True)
 
 

@@ -174,8 +174,8 @@ class RetiredUID(Rule):
             label = f"{info.keyword} ({uid})" if info.keyword else f"{uid} ({info.name})"
             yield self.finding(
                 f"{label} used by {_names(users)} is a retired {what}: current systems may "
-                f"not support it; replace it with its current equivalent, or list it in "
-                f"CF002's allow option for a legacy device that needs it",
+                "not support it; replace it with its current equivalent, or list it in "
+                "CF002's allow option for a legacy device that needs it",
                 where, entity=entity)
 
 
@@ -189,8 +189,15 @@ def _repertoire(term: str) -> str:
     return term
 
 
-def _supported(ae: ApplicationEntity) -> set[str]:
-    return {_repertoire(t) for t in ae.character_sets} | {_DEFAULT_REPERTOIRE}
+_SUPPORTED: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _supported(ae: ApplicationEntity) -> frozenset[str]:
+    """The repertoires `ae` declares, the default included (cached: lists repeat)."""
+    key = tuple(ae.character_sets)
+    if key not in _SUPPORTED:
+        _SUPPORTED[key] = frozenset(map(_repertoire, key)) | {_DEFAULT_REPERTOIRE}
+    return _SUPPORTED[key]
 
 
 class CharacterSetMismatch(Rule):
@@ -293,7 +300,9 @@ class CharacterSetMismatch(Rule):
         found_source, found_dest = index.aes.get(source), index.aes.get(dest)
         if not found_source or not found_dest or not found_source[1].character_sets:
             return []  # an unknown AE is RT001's (or the worklist rules') finding
-        accepted = _supported(found_dest[1])
+        sent, accepted = _supported(found_source[1]), _supported(found_dest[1])
+        if sent <= accepted:
+            return []
         return [t for t in dict.fromkeys(found_source[1].character_sets)
                 if _repertoire(t) not in accepted]
 

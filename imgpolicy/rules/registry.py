@@ -20,8 +20,8 @@ _NOT_RULES = {"base", "index", "flow", "registry", "engine"}
 @cache
 def all_rules() -> dict[str, type[Rule]]:
     rules: dict[str, type[Rule]] = {}
-    for module_info in sorted(pkgutil.iter_modules(_path()),
-                              key=lambda m: m.name):
+    package = importlib.import_module(__package__)
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if module_info.name in _NOT_RULES:
             continue
         module = importlib.import_module(f"{__package__}.{module_info.name}")
@@ -32,12 +32,6 @@ def all_rules() -> dict[str, type[Rule]]:
                     raise RuntimeError(f"two rules share the code {value.code}")
                 rules[value.code] = value
     return dict(sorted(rules.items(), key=lambda kv: _sort_key(kv[0])))
-
-
-def _path() -> list[str]:
-    from . import __path__ as package_path
-
-    return list(package_path)
 
 
 def _sort_key(code: str) -> tuple[str, int]:
