@@ -63,9 +63,9 @@ def check(paths: tuple[str, ...], fmt: str | None, outputs: tuple[str, ...], fai
     try:
         config = resolve_config(config_path, paths)
         if select:
-            config.select = list(select)
+            config.select = _codes(select, "--select")
         if ignore:
-            config.ignore = [*config.ignore, *ignore]
+            config.ignore = [*config.ignore, *_codes(ignore, "--ignore")]
         when = _date(today) if today else None
         result = run_check(paths, config, baseline=baseline, today=when)
     except (ConfigError, BaselineError, RuleCrashed) as err:
@@ -99,6 +99,20 @@ def _output(spec: str) -> tuple[str, str]:
         raise click.BadParameter(f"{spec!r}: write FORMAT=FILE with FORMAT one of "
                                  f"{', '.join(FORMATS)}", param_hint="--output")
     return fmt, path
+
+
+def _codes(values: tuple[str, ...], option: str) -> list[str]:
+    """`--select RT --select DR004` or `--select RT,DR004`; unknown codes are an error."""
+    from .codes import CODES
+    from .rules.registry import FAMILIES, all_rules
+
+    codes = [c.strip().upper() for value in values for c in value.split(",") if c.strip()]
+    known = set(all_rules()) | set(CODES) | set(FAMILIES)
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)}: no such rule code or family (see "
+                                 "`imgpolicy rules`)", param_hint=option)
+    return codes
 
 
 def _fail(message: str) -> None:
