@@ -33,7 +33,12 @@ class LoadResult:
 
     def location(self, item: object, *path: str | int) -> Location:
         """file:line:col of a merged item (or of a node inside it)."""
-        file, loc = self.environment.origin(item)
+        return self.location_of(self.environment.origin(item), *path)
+
+    def location_of(self, origin: tuple[str, tuple] | None, *path: str | int) -> Location | None:
+        if origin is None:
+            return None
+        file, loc = origin
         span, _ = locate(self.sources[file].pos, loc + path)
         return Location(file, *span)
 
@@ -111,6 +116,7 @@ def load_environment(paths: Iterable[str]) -> LoadResult:
             if parsed.dose.monitor is not None:
                 claim("setting", "dose.monitor", path, ("dose", "monitor"))
                 env.dose_monitor = parsed.dose.monitor
+                env.dose_monitor_origin = (path, ("dose", "monitor"))
             for i, item in enumerate(parsed.dose.reference_levels):
                 keep(env.reference_levels, item, path, ("dose", "reference_levels", i))
         if parsed.reading:

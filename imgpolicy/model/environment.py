@@ -56,6 +56,7 @@ class Environment:
     retention: list[RetentionPolicy] = field(default_factory=list)
     continuity: list[ContinuityPlan] = field(default_factory=list)
     dose_monitor: str | None = None
+    dose_monitor_origin: Origin | None = None
     reference_levels: list[ReferenceLevel] = field(default_factory=list)
     ai: list[AIProduct] = field(default_factory=list)
     turnaround: list[TurnaroundTarget] = field(default_factory=list)

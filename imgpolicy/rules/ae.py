@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
@@ -10,6 +9,7 @@ from .. import dicom
 from ..findings import Finding, Related, Severity
 from ..model.devices import ApplicationEntity, Device
 from .base import Rule
+from .common import did_you_mean
 from .index import Index
 
 _MAX_RELATED = 5
@@ -24,12 +24,6 @@ def _device_entity(device: Device) -> str:
     return f"device:{device.name}"
 
 
-def _hint(value: str, options: list[str]) -> str:
-    """` (did you mean 'X'?)` for a close or case-different option, else ''."""
-    folded = {o.casefold(): o for o in options}
-    near = [folded[value.casefold()]] if value.casefold() in folded else \
-        difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-    return f" (did you mean '{near[0]}'?)" if near else ""
 
 
 def _is_query_retrieve(sop_uid: str) -> bool:
@@ -296,7 +290,7 @@ class UnknownConnection(Rule):
                 for j, name in enumerate(ae.connections):
                     if name in known:
                         continue
-                    have = (f"its connections are {', '.join(names)}{_hint(name, names)}"
+                    have = (f"its connections are {', '.join(names)}{did_you_mean(name, names)}"
                             if names else "the device declares no connections")
                     yield self.finding(
                         f"AE '{ae.ae_title}' uses connection '{name}', which device "
@@ -512,7 +506,7 @@ class UnknownSite(Rule):
         for device in index.env.devices:
             if device.site in index.sites:
                 continue
-            hint = _hint(device.site, names) if names else " (the environment declares no sites)"
+            hint = did_you_mean(device.site, names) if names else " (the environment declares no sites)"
             yield self.finding(
                 f"device '{device.name}' is at site '{device.site}', which is not "
                 f"declared{hint}: add it to `sites` or correct the name",

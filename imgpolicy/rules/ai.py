@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from .. import dicom
 from ..findings import Finding, Related, Severity
 from .base import Rule
+from .common import ae_related, unknown_ae_hint
 from .index import Index, keyword
 
 _FDA_NUMBER = {
@@ -33,17 +34,8 @@ def _route_entity(route) -> str:
     return f"route:{route.name}"
 
 
-def _ae_related(index: Index, title: str, message: str) -> list[Related]:
-    found = index.aes.get(title)
-    return [Related(index.where(found[1]), message)] if found else []
 
 
-def _unknown_ae_hint(index: Index, title: str) -> str:
-    same_but_case = index.aes_folded.get(title.casefold())
-    if same_but_case:
-        return (f" (did you mean '{same_but_case[0][1].ae_title}'? AE titles are compared "
-                "exactly by some systems)")
-    return ": declare the AE on the AI server's device or correct the title"
 
 
 def _pathway_of(number: str) -> str | None:
@@ -333,13 +325,13 @@ class AIResultsNowhere(Rule):
                             f"add the capability to {source} or correct the object kind",
                             index.where(product, "results", i, "object"),
                             entity=_entity(product),
-                            related=_ae_related(index, source, f"{source} is declared here"))
+                            related=ae_related(index, source, f"{source} is declared here"))
                 for j, dest in enumerate(result.to):
                     if dest not in index.aes:
                         yield self.finding(
                             f"AI product '{product.name}' sends {result.object} results to "
                             f"'{dest}', which is not an AE title of any device"
-                            f"{_unknown_ae_hint(index, dest)}",
+                            f"{unknown_ae_hint(index, dest)}",
                             index.where(product, "results", i, "to", j),
                             entity=_entity(product))
                         continue
@@ -351,7 +343,7 @@ class AIResultsNowhere(Rule):
                         f"which accepts none of {names} as SCP: the results are rejected; add "
                         f"the capability to {dest} or send them where radiologists read",
                         index.where(product, "results", i, "to", j), entity=_entity(product),
-                        related=_ae_related(index, dest, f"{dest} is declared here"))
+                        related=ae_related(index, dest, f"{dest} is declared here"))
 
 
 class AIUnknownHost(Rule):
@@ -399,7 +391,7 @@ class AIUnknownHost(Rule):
                 continue
             yield self.finding(
                 f"AI product '{product.name}' runs_on '{title}', which is not an AE title of "
-                f"any device{_unknown_ae_hint(index, title)}",
+                f"any device{unknown_ae_hint(index, title)}",
                 index.where(product, "runs_on"), entity=_entity(product))
 
 
@@ -471,4 +463,4 @@ class AIGetsNoStudies(Rule):
                 "(from the router or PACS, matching the cleared modalities) or a dicomweb "
                 "integration with WADO-RS", index.where(product, "runs_on"),
                 entity=_entity(product),
-                related=_ae_related(index, title, f"{title} is declared here"))
+                related=ae_related(index, title, f"{title} is declared here"))

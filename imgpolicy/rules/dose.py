@@ -7,10 +7,10 @@ from typing import Any
 
 from .. import dicom
 from ..config import ConfigError
-from ..findings import Finding, Location, Related, Severity
-from ..load.files import locate
+from ..findings import Finding, Severity
 from ..model.dose import METRICS, ReferenceLevel
 from .base import Rule
+from .common import ae_related, unknown_ae_hint
 from .index import ACQUISITION_KIND, Index, keyword
 
 _XRAY_DOSE_SR = dicom.registry()["XRayRadiationDoseSRStorage"].uid
@@ -45,20 +45,8 @@ def _modalities_in_use(index: Index) -> dict[str, list]:
     return used
 
 
-def _monitor_location(index: Index) -> Location | None:
-    """Where `dose.monitor` is written (the loader allows one per environment)."""
-    found = None
-    for path in index.env.files:
-        source = index.result.sources.get(path)
-        dose = source.data.get("dose") if source else None
-        if isinstance(dose, dict) and "monitor" in dose:
-            found = Location(path, *locate(source.pos, ("dose", "monitor"))[0])
-    return found
 
 
-def _ae_related(index: Index, title: str, message: str) -> list[Related]:
-    found = index.aes.get(title)
-    return [Related(index.where(found[1]), message)] if found else []
 
 
 def _level_entity(level: ReferenceLevel) -> str:
@@ -256,7 +244,7 @@ class NoDoseSrRoute(Rule):
                                "purpose: dose (directly or through the router)")
                 yield self.finding(
                     f"{what} {problem}", index.where(ae, "ae_title"), entity=f"ae:{title}",
-                    related=_ae_related(index, monitor, f"dose monitor {monitor}")
+                    related=ae_related(index, monitor, f"dose monitor {monitor}")
                     if monitor else [])
 
 
@@ -310,11 +298,10 @@ class DoseMonitorNotRdsrScp(Rule):
         monitor = index.env.dose_monitor
         if monitor is None:
             return
-        where = _monitor_location(index)
+        where = index.result.location_of(index.env.dose_monitor_origin)
         if monitor not in index.aes:
-            same_but_case = index.aes_folded.get(monitor.casefold())
-            hint = (f" (did you mean '{same_but_case[0][1].ae_title}'?)" if same_but_case
-                    else ": name the AE title of the dose monitoring system")
+            hint = unknown_ae_hint(index, monitor, "name the AE title of the dose monitoring "
+                                   "system")
             yield self.finding(f"dose.monitor '{monitor}' is not an AE title of any "
                                f"device{hint}", where, entity="dose:monitor")
             return
@@ -332,7 +319,7 @@ class DoseMonitorNotRdsrScp(Rule):
             f"dose monitor {monitor} ({device.name}) does not accept "
             f"{' or '.join(map(keyword, missing))} as SCP: add the capability, or point "
             "dose.monitor at the AE that receives dose reports", where, entity="dose:monitor",
-            related=_ae_related(index, monitor, f"{monitor} is declared here"))
+            related=ae_related(index, monitor, f"{monitor} is declared here"))
 
 
 class DrlWithoutSource(Rule):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import difflib
 import typing
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -14,6 +13,7 @@ from ..model.continuity import ContinuityPlan
 from ..model.devices import DeviceKind
 from ..model.types import Duration, parse_duration
 from .base import Rule
+from .common import device_related, did_you_mean
 from .index import CRITICAL_KINDS, Index
 
 _DEVICE_KINDS = frozenset(typing.get_args(DeviceKind))
@@ -25,18 +25,8 @@ def _entity(plan: ContinuityPlan) -> str:
     return f"continuity:{plan.system}"
 
 
-def _did_you_mean(name: str, known: typing.Iterable[str]) -> str:
-    known = list(known)
-    folded = {k.casefold(): k for k in known}
-    if name.casefold() in folded:
-        return f" (did you mean '{folded[name.casefold()]}'?)"
-    near = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-    return f" (did you mean '{near[0]}'?)" if near else ""
 
 
-def _device_related(index: Index, name: str, message: str) -> list[Related]:
-    device = index.devices.get(name)
-    return [Related(index.where(device, "name"), message)] if device else []
 
 
 def _months_before(day: date, months: int) -> date:
@@ -132,7 +122,7 @@ class CriticalSystemWithoutObjectives(Rule):
                     f"{' and no '.join(missing)}: state how much data may be lost (rpo) and "
                     "how long the system may be down (rto)",
                     index.where(plan, "system"), entity=_entity(plan),
-                    related=_device_related(index, device.name,
+                    related=device_related(index, device.name,
                                             f"{device.name} is declared here"))
 
 
@@ -369,7 +359,7 @@ class NoReadOnlyFallback(Rule):
                 continue
             viewer = index.devices.get(fallback)
             if viewer is None:
-                hint = _did_you_mean(fallback, index.devices) or \
+                hint = did_you_mean(fallback, index.devices) or \
                     ": declare that viewer or correct the name"
                 yield self.finding(
                     f"the read_only_fallback '{fallback}' of the plan for '{plan.system}' is "
@@ -381,7 +371,7 @@ class NoReadOnlyFallback(Rule):
                     f"{viewer.kind}, not a viewer or workstation: name a viewer that keeps "
                     "working when the primary system is down",
                     index.where(plan, "read_only_fallback"), entity=_entity(plan),
-                    related=_device_related(index, fallback, f"{fallback} is declared here"))
+                    related=device_related(index, fallback, f"{fallback} is declared here"))
 
 
 class ContinuityUnknownReference(Rule):
@@ -426,14 +416,14 @@ class ContinuityUnknownReference(Rule):
     def check(self, index: Index) -> Iterator[Finding]:
         for plan in index.env.continuity:
             if plan.system not in index.devices:
-                hint = _did_you_mean(plan.system, index.devices) or \
+                hint = did_you_mean(plan.system, index.devices) or \
                     ": name an existing device or remove the plan"
                 yield self.finding(
                     f"continuity plan for '{plan.system}': no device has that name{hint}",
                     index.where(plan, "system"), entity=_entity(plan))
             replication = plan.replication
             if replication is not None and replication.target_site not in index.sites:
-                hint = _did_you_mean(replication.target_site, index.sites) or \
+                hint = did_you_mean(replication.target_site, index.sites) or \
                     ": declare the site (with its region) or correct the name"
                 yield self.finding(
                     f"continuity plan for '{plan.system}' replicates to "

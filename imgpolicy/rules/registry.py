@@ -14,7 +14,7 @@ FAMILIES = {
 }
 """Code prefix -> module. The module of a family holds every rule with that prefix."""
 
-_NOT_RULES = {"base", "index", "flow", "registry", "engine"}
+_NOT_RULES = {"base", "index", "flow", "registry", "catalogue", "common"}
 
 
 @cache

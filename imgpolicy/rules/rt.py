@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from .. import dicom
 from ..findings import Finding, Related, Severity
 from .base import Rule
+from .common import ae_related, unknown_ae_hint
 from .index import Index, keyword
 
 
@@ -14,9 +15,6 @@ def _route_entity(route) -> str:
     return f"route:{route.name}"
 
 
-def _ae_related(index: Index, title: str, message: str) -> list[Related]:
-    found = index.aes.get(title)
-    return [Related(index.where(found[1]), message)] if found else []
 
 
 def _carried_classes(index: Index, route) -> list[str]:
@@ -62,12 +60,9 @@ class RouteUnknownAE(Rule):
             for end, key in ((route.from_, "from"), (route.to, "to")):
                 if end in index.aes:
                     continue
-                same_but_case = index.aes_folded.get(end.casefold())
-                hint = (f" (did you mean '{same_but_case[0][1].ae_title}'? AE titles are "
-                        "compared exactly by some systems)" if same_but_case
-                        else ": declare it on a device or correct the title")
                 yield self.finding(f"route '{route.name}' {key} '{end}' is not an AE title of "
-                                   f"any device{hint}", index.where(route, key),
+                                   f"any device{unknown_ae_hint(index, end)}",
+                                   index.where(route, key),
                                    entity=_route_entity(route))
 
 
@@ -145,7 +140,7 @@ class RouteDestinationNotSCP(Rule):
                     f"{'it' if len(missing) == 1 else 'them'} as SCP: add the capability to "
                     f"{route.to} or narrow the route's match",
                     index.where(route, "to"), entity=_route_entity(route),
-                    related=_ae_related(index, route.to, f"{route.to} is declared here"))
+                    related=ae_related(index, route.to, f"{route.to} is declared here"))
 
 
 class RouteSourceNotSCU(Rule):
@@ -215,7 +210,7 @@ class RouteSourceNotSCU(Rule):
                         "SCU for it: add the capability to the source or remove the class",
                         index.where(route, "match", "sop_classes", i),
                         entity=_route_entity(route),
-                        related=_ae_related(index, route.from_, f"{route.from_} is declared here"))
+                        related=ae_related(index, route.from_, f"{route.from_} is declared here"))
 
 
 class RouteNoCommonTransferSyntax(Rule):
@@ -289,7 +284,7 @@ class RouteNoCommonTransferSyntax(Rule):
                     f"({', '.join(map(keyword, accepted))}) support; add a common one "
                     "(ImplicitVRLittleEndian is the default every SCP must accept)",
                     index.where(route), entity=_route_entity(route),
-                    related=_ae_related(index, route.to, f"{route.to}'s capabilities"))
+                    related=ae_related(index, route.to, f"{route.to}'s capabilities"))
 
 
 class RouteTransferSyntaxUnsupported(Rule):

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from ..findings import Finding, Related, Severity
 from .base import Rule
+from .common import device_related
 from .index import Index
 
 SCHEMES = {"hl7": ("mllp", "mllps"), "fhir": ("http", "https"), "dicomweb": ("http", "https")}
@@ -63,9 +64,6 @@ def _has_credentials(integration) -> bool:
         getattr(creds, f) is not None for f in ("username", *SECRET_FIELDS))
 
 
-def _device_related(index: Index, name: str, message: str) -> list[Related]:
-    device = index.devices.get(name)
-    return [Related(index.where(device), message)] if device else []
 
 
 def _ae_connections(device, ae) -> list:
@@ -139,7 +137,7 @@ class PlainTransportAcrossSites(Rule):
                 f"{source.name} (site {source.site}) to {target.name} (site {target.site}): "
                 f"PHI crosses sites unencrypted; use {_secure(scheme)}://",
                 index.where(integration, "endpoint"), entity=_entity(integration),
-                related=_device_related(index, target.name,
+                related=device_related(index, target.name,
                                         f"{target.name} stands at site {target.site}"))
 
 

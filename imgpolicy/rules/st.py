@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterator
 
@@ -10,12 +9,10 @@ from ..capacity import format_size, format_years, project
 from ..findings import Finding, Related, Severity
 from ..model.types import parse_duration
 from .base import Rule
+from .common import did_you_mean
 from .index import Index
 
 
-def _hint(name: str, known) -> str:
-    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
-    return f" (did you mean '{near[0]}'?)" if near else ""
 
 
 class TierFillsWithinHorizon(Rule):
@@ -235,7 +232,7 @@ class StorageUnknownReference(Rule):
             if tier.device not in index.devices:
                 yield self.finding(
                     f"storage tier '{tier.name}' is on device '{tier.device}', which is not "
-                    f"declared{_hint(tier.device, index.devices)}: declare the device or "
+                    f"declared{did_you_mean(tier.device, index.devices)}: declare the device or "
                     "correct the name", index.where(tier, "device"), entity=f"tier:{tier.name}")
         for lifecycle in env.lifecycle:
             entity = f"lifecycle:{lifecycle.name}"
@@ -261,10 +258,10 @@ class StorageUnknownReference(Rule):
 
     def _tier(self, index, item, path, what, name, tiers, entity) -> Finding:
         return self.finding(f"{what} tier '{name}', which is not declared in storage.tiers"
-                            f"{_hint(name, tiers)}: declare the tier or correct the name",
+                            f"{did_you_mean(name, tiers)}: declare the tier or correct the name",
                             index.where(item, *path), entity=entity)
 
     def _site(self, index, item, what, name, entity) -> Finding:
         return self.finding(f"{what} names site '{name}', which is not declared"
-                            f"{_hint(name, index.sites)}: declare the site or correct the "
+                            f"{did_you_mean(name, index.sites)}: declare the site or correct the "
                             "name", index.where(item, "site"), entity=entity)

@@ -9,6 +9,7 @@ from .. import dicom
 from ..findings import Finding, Related, Severity
 from ..model.worklist import WorklistAssignment
 from .base import Rule
+from .common import ae_related, unknown_ae_hint
 from .index import ACQUISITION_KIND, Index
 
 
@@ -38,18 +39,8 @@ def _device_entries(device, by_consumer) -> list[WorklistAssignment]:
     return list(entries.values())
 
 
-def _unknown(index: Index, title: str) -> str:
-    same_but_case = index.aes_folded.get(title.casefold())
-    if same_but_case:
-        return (f"is not an AE title of any device (did you mean "
-                f"'{same_but_case[0][1].ae_title}'? AE titles are compared exactly by some "
-                "systems)")
-    return "is not an AE title of any device: declare it on a device or correct the title"
 
 
-def _ae_related(index: Index, title: str, message: str) -> list[Related]:
-    found = index.aes.get(title)
-    return [Related(index.where(found[1], "ae_title"), message)] if found else []
 
 
 def _entry_entity(entry: WorklistAssignment) -> str:
@@ -276,7 +267,7 @@ class WorklistProviderNotSCP(Rule):
                 if title is None:
                     continue
                 if title not in index.aes:
-                    yield self.finding(f"worklist {key} '{title}' {_unknown(index, title)}",
+                    yield self.finding(f"worklist {key} '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
                                        index.where(entry, key), entity=_entry_entity(entry))
                 elif index.syntaxes(title, "SCP", sop) is None:
                     yield self.finding(
@@ -284,7 +275,7 @@ class WorklistProviderNotSCP(Rule):
                         f"{', '.join(entry.consumers)} cannot use it: add the capability "
                         f"(role: SCP) to {title} or name the AE that provides it",
                         index.where(entry, key), entity=_entry_entity(entry),
-                        related=_ae_related(index, title, f"{title} is declared here"))
+                        related=ae_related(index, title, f"{title} is declared here"))
 
 
 class WorklistConsumerNotSCU(Rule):
@@ -354,7 +345,7 @@ class WorklistConsumerNotSCU(Rule):
             for i, title in enumerate(entry.consumers):
                 where = index.where(entry, "consumers", i)
                 if title not in index.aes:
-                    yield self.finding(f"worklist consumer '{title}' {_unknown(index, title)}",
+                    yield self.finding(f"worklist consumer '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
                                        where, entity=f"ae:{title}")
                     continue
                 missing = []
@@ -370,4 +361,4 @@ class WorklistConsumerNotSCU(Rule):
                         f"{' or '.join(missing)}: add the capability (role: SCU) to {title}, "
                         "as its conformance statement lists it, or remove it from the entry",
                         where, entity=f"ae:{title}",
-                        related=_ae_related(index, title, f"{title} is declared here"))
+                        related=ae_related(index, title, f"{title} is declared here"))
