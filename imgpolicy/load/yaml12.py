@@ -300,10 +300,35 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
                     raise _tag_error(event)
             except ValueError:  # int() refuses more digits than sys.get_int_max_str_digits()
                 raise _long_int_error(event) from None
-            span = _span(event)
+            s, e = event.start_mark, event.end_mark
+            span = (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
             is_merge = tag is None and not style and text == "<<"
             if event.anchor is not None:
                 anchors[event.anchor] = (value, span, 1)
+            elif stack and not is_merge:
+                # the common case, inlined: a plain value into an open collection
+                frame = stack[-1]
+                total += 1
+                frame.size += 1
+                if not frame.is_map:
+                    frame.value.append(value)
+                    frame.pos.items.append(span)
+                    continue
+                key = frame.key
+                if key is _NO_KEY:
+                    frame.key = value
+                    frame.key_span = span
+                    frame.key_is_merge = False
+                    continue
+                if not frame.key_is_merge:
+                    mapping = frame.value
+                    if key not in mapping:
+                        frame.key = _NO_KEY
+                        mapping[key] = value
+                        frame.pos.keys[key] = (frame.key_span, span)
+                        continue
+                total -= 1
+                frame.size -= 1
             add(value, span, span, 1, is_merge)
         elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
             is_map = cls is _MappingStartEvent

@@ -78,8 +78,13 @@ Name = Annotated[str, BeforeValidator(_name),
 Text = Annotated[str, Field(min_length=1)]
 
 
+_AE_TITLE_OK = re.compile(r" *[\x21-\x5b\x5d-\x7e](?:[\x20-\x5b\x5d-\x7e]{0,14}[\x21-\x5b\x5d-\x7e])? *\Z")
+
+
 def _ae_title(value: Any) -> str:
     """PS3.5 Table 6.2-1, value representation AE."""
+    if type(value) is str and _AE_TITLE_OK.match(value):  # the common case, fast
+        return value.strip(" ")
     _need_str(value, "an AE title")
     title = value.strip(" ")
     problem = None
@@ -110,7 +115,12 @@ AETitle = Annotated[str, BeforeValidator(_ae_title),
 def _uid(want_ts: bool):
     what = "transfer syntax" if want_ts else "SOP class"
 
+    valid: dict[str, str] = {}  # what was written -> its UID; a big environment repeats a few
+
     def check(value: Any) -> str:
+        known = valid.get(value) if type(value) is str else None
+        if known is not None:
+            return known
         _need_str(value, f"a {what}")
         info = dicom.lookup(value)
         if info is None:
@@ -125,6 +135,7 @@ def _uid(want_ts: bool):
                 {"value": show(value), "kind": info.kind, "name": info.name, "what": what,
                  "hint": ": move it to transfer_syntaxes" if info.is_transfer_syntax
                  else ": SOP classes go in sop_class / sop_classes"})
+        valid[value] = info.uid
         return info.uid
 
     return check
