@@ -25,8 +25,9 @@ What it writes (every file starts with `imgpolicy: 1`):
 `--aes` counts every Application Entity: 3 per site (PACS, router, RIS), the VNA and the
 dose monitor; the rest are acquisition modalities. `--routes` is met exactly: the routes
 the environment needs (modality -> router, router -> PACS and VNA, dose reports -> dose
-monitor, prior prefetch VNA -> each PACS) come first, then realistic extras (sub-specialty reading across sites, downtime
-bypasses, relevant-prior prefetch), a seeded sample of the last kind that fits.
+monitor, prior prefetch VNA -> each PACS) come first, then realistic extras
+(sub-specialty reading across sites, downtime bypasses, relevant-prior prefetch), a
+seeded sample of the last kind that fits.
 
 Capabilities are written out in full, one `sop_class` per transfer capability (as a
 PS3.15 / dcm4chee export reads), with no YAML anchors: the benchmark is a big flat file.
@@ -63,7 +64,8 @@ ENTERPRISE_AES = 2      # VNA, dose monitor
 # --- transfer syntaxes ------------------------------------------------------------------
 
 NATIVE = ["ExplicitVRLittleEndian", "ImplicitVRLittleEndian"]
-NON_IMAGE_TS = ["ExplicitVRLittleEndian", "DeflatedExplicitVRLittleEndian", "ImplicitVRLittleEndian"]
+NON_IMAGE_TS = ["ExplicitVRLittleEndian", "DeflatedExplicitVRLittleEndian",
+                "ImplicitVRLittleEndian"]
 SERVICE_TS = ["ExplicitVRLittleEndian", "ImplicitVRLittleEndian"]
 LOSSLESS_COMPRESSED = ["JPEG2000Lossless", "JPEGLSLossless", "JPEGLosslessSV1", "RLELossless"]
 LOSSY_COMPRESSED = ["JPEG2000", "JPEGBaseline8Bit", "JPEGExtended12Bit", "JPEGLSNearLossless"]

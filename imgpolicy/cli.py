@@ -130,6 +130,80 @@ def _date(text: str):
                                  param_hint="--today") from None
 
 
+@main.command("docs")
+@click.argument("env_dir", type=click.Path(exists=True, dir_okay=True, readable=True))
+@click.option("-o", "--output-dir", "out_dir", default="docs/architecture", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Folder for architecture.md and architecture.html.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 when the files in the output folder are missing or "
+                   "differ from what would be generated (for pre-commit and CI).")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False),
+              help="Folder of Jinja2 templates that override the shipped ones by name "
+                   "(architecture.md.j2, html/style.css.j2, ...); they run sandboxed.")
+@click.option("--today", help="The date the documents are as of, YYYY-MM-DD (default: the "
+                              "config's today; under --check, the date the existing documents "
+                              "record; else today).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Use this .imgpolicy.yaml or pyproject.toml instead of the nearest one.")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Accept the findings recorded in this baseline file (listed as suppressed).")
+def docs_command(env_dir: str, out_dir: str, check_only: bool, templates: str | None,
+                 today: str | None, config_path: str | None, baseline: str | None) -> None:
+    """Write audit-ready architecture documentation of the environment in ENV_DIR.
+
+    architecture.md (GitHub/GitLab Markdown with Mermaid diagrams) and architecture.html
+    (one self-contained file: inline CSS and SVG, no JavaScript, printable), both built
+    from the environment files and the policy rules' results. The same files and date
+    give byte-identical documents. Exit status: 0 written or up to date, 1 stale under
+    --check, 2 input that cannot be used (the same load and schema errors as check) or a
+    template that fails.
+    """
+    from datetime import date
+
+    from . import docs as architecture
+    from .baseline import BaselineError
+    from .config import ConfigError, resolve_config
+    from .docs.templating import TemplateProblem
+    from .engine import RuleCrashed, check as run_check
+    from .report import Report, render
+
+    try:
+        config = resolve_config(config_path, (env_dir,))
+        when = (_date(today) if today else config.today
+                or (architecture.recorded_date(out_dir) if check_only else None)
+                or date.today())
+        result = run_check((env_dir,), config, baseline=baseline, today=when)
+    except (ConfigError, BaselineError, RuleCrashed) as err:
+        _fail(str(err))
+    if not result.load.files:
+        _fail(f"no environment files under {env_dir} (a file belongs to the environment when "
+              "its top level has 'imgpolicy: 1')")
+    if result.load.unusable or not result.rules_ran:
+        report = Report(result.findings, result.load.files, config.fail_on, tuple(result.notes))
+        click.echo(render("text", report, color=_color()), nl=False)
+        _fail("architecture documents not generated: the environment must pass the schema")
+    try:
+        files = architecture.generate(result, root=env_dir, today=when, config=config,
+                                      templates=templates)
+    except TemplateProblem as err:
+        _fail(str(err))
+    if check_only:
+        stale = architecture.stale(out_dir, files)
+        for path in stale:
+            state = "missing" if not os.path.exists(path) else "out of date"
+            click.echo(f"{path}: {state}; regenerate with: imgpolicy docs {env_dir} -o {out_dir}")
+        if stale:
+            sys.exit(1)
+        click.echo(f"architecture documents in {out_dir} are up to date (as of {when})")
+        return
+    try:
+        for path, written in architecture.write(out_dir, files):
+            click.echo(f"{'wrote' if written else 'unchanged'} {path}")
+    except architecture.WriteFailed as err:
+        _fail(str(err))
+
+
 @main.command("rules")
 def list_rules() -> None:
     """List every rule and problem code: code, name, severity, what it finds."""
@@ -139,8 +213,7 @@ def list_rules() -> None:
     for code, rule in all_rules().items():
         click.echo(f"{code:<9} {rule.name:<40} {rule.severity.label:<8} {rule.summary()}")
     for code, info in CODES.items():
-        severity = "error" if not code.startswith("SUP") else "-"
-        click.echo(f"{code:<9} {info.name:<40} {severity:<8} {info.summary}")
+        click.echo(f"{code:<9} {info.name:<40} {info.severity.label:<8} {info.summary}")
 
 
 @main.command("rule")
@@ -201,6 +274,242 @@ def init(directory: str) -> None:
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: imgpolicy check {directory}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=True, readable=True))
+@click.option("--site", "sites", multiple=True,
+              help="Only AEs of devices at this site (repeatable).")
+@click.option("--ae", "aes", multiple=True, help="Only this AE title (repeatable).")
+@click.option("--calling-ae", default="IMGPOLICY", show_default=True,
+              help="The AE title imgpolicy calls from.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds for each step: connect, association answer, C-ECHO, release.")
+@click.option("--jobs", type=click.IntRange(min=1, max=256), default=16, show_default=True,
+              help="Connections probed at the same time.")
+@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False),
+              help="CA certificates (PEM) to verify `tls: true` peers (default: the system's).")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False),
+              help="Client certificate (PEM) for peers that require one.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False),
+              help="Private key of --tls-cert (when not in the same file).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format on standard output (default: text; github when "
+                   "GITHUB_ACTIONS=true).")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT=FILE",
+              help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
+              show_default=True, help="Exit 1 when a finding is at least this severe.")
+def probe(paths: tuple[str, ...], sites: tuple[str, ...], aes: tuple[str, ...], calling_ae: str,
+          timeout: float, jobs: int, tls_ca: str | None, tls_cert: str | None,
+          tls_key: str | None, fmt: str | None, outputs: tuple[str, ...], fail_on: str) -> None:
+    """Check the live network against the environment under PATHS.
+
+    For each acceptor AE, on each of its connections with a port: associate as
+    --calling-ae, send C-ECHO, and propose every declared (SOP class, transfer syntax) of
+    its SCP capabilities; report what the peer rejects. Only declared hosts are contacted,
+    and C-ECHO is the only DIMSE request sent (no C-STORE/FIND/MOVE, no patient data).
+    `tls: true` connections use TLS (--tls-ca, --tls-cert, --tls-key). Exit status as
+    `imgpolicy check`: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
+    """
+    from . import probe as probing
+    from .load import load_environment
+    from .report import Report, render
+
+    targets_out = [_output(spec) for spec in outputs]
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    if (why := probing.check_calling_ae(calling_ae)):
+        raise click.BadParameter(f"{calling_ae!r}: {why}", param_hint="--calling-ae")
+    if tls_key and not tls_cert:
+        raise click.BadParameter("give --tls-cert with --tls-key", param_hint="--tls-key")
+    try:
+        probing.require_pynetdicom()
+    except probing.ProbeUnavailable as err:
+        _fail(str(err))
+    load = load_environment(paths)
+    if not load.files:
+        _fail(f"no environment files under {', '.join(paths)} (a file belongs to the "
+              "environment when its top level has 'imgpolicy: 1')")
+    findings, notes = list(load.findings), []
+    if load.schema_valid and not load.unusable:
+        selection = probing.targets(load, sites, aes)
+        for flag, unknown in (("--site", selection.unknown_sites),
+                              ("--ae", selection.unknown_aes)):
+            if unknown:
+                _fail(f"{flag} {', '.join(unknown)}: not in the environment")
+        settings = probing.Settings(calling_ae, timeout, tls_ca, tls_cert, tls_key)
+        try:
+            findings += probing.probe(load, selection.targets, settings, jobs=jobs,
+                                      progress=probing.terminal_progress(sys.stderr))
+        except (probing.TLSSetupError, probing.ProbeCrashed) as err:
+            _fail(str(err))
+        count = len(selection.targets)
+        notes = [*selection.notes, (f"Probed {count} connection{'s' if count != 1 else ''} "
+                                    f"as calling AE {calling_ae}.")]
+    else:
+        notes.append("The network was not probed: fix the errors above first.")
+    findings.sort(key=lambda finding: finding.sort_key())
+    threshold = Severity.parse(fail_on)
+    report = Report(findings, load.files, threshold, tuple(notes))
+    for target_fmt, target_path in targets_out:
+        from .fsutil import write_atomic
+
+        try:
+            write_atomic(target_path, render(target_fmt, report))
+        except OSError as err:
+            _fail(f"cannot write {target_path}: {err.strerror}")
+    click.echo(render(fmt, report, color=fmt == "text" and _color()), nl=False)
+    failed = any(f.severity >= threshold for f in report.active)
+    sys.exit(2 if load.unusable else 1 if failed else 0)
+
+
+@main.group("import")
+def import_() -> None:
+    """Write an environment file from a real system's configuration (Orthanc, DCMTK).
+
+    The file goes to standard output, or to -o FILE (written atomically; an existing file
+    only with --force). Each device and AE carries a comment saying where it came from;
+    what the source does not say is marked "edit:". Settings that are a security or safety
+    posture of the source are printed as IMPORT findings on standard error. Exit status:
+    0 written (1 with --fail-on and a finding at least that severe), 2 input that cannot
+    be used.
+    """
+
+
+def _import_options(command):
+    options = [
+        click.option("-o", "--output", type=click.Path(dir_okay=False),
+                     help="Write the environment file here instead of standard output."),
+        click.option("--force", is_flag=True, help="Overwrite --output if it exists."),
+        click.option("--site", default="MAIN", show_default=True,
+                     help="The site the imported devices stand at."),
+        click.option("--hostname", help="The host the imported system runs on (its own "
+                     "configuration does not name it)."),
+        click.option("--fail-on", type=click.Choice(["error", "warning", "info"]),
+                     default=None, help="Exit 1 when a finding is at least this severe "
+                     "(default: findings never fail the import)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _import_checks(output: str | None, force: bool, site: str, kind: str | None,
+                   hostname: str | None) -> None:
+    from typing import get_args
+
+    from .importers.common import check_hostname, check_name
+    from .model.devices import DeviceKind
+
+    if output and os.path.lexists(output) and not force:
+        _fail(f"{output} exists; pass --force to overwrite it")
+    if check_name(site)[0] is None:
+        raise click.BadParameter(f"{site!r}: {check_name(site)[1]}", param_hint="--site")
+    if kind is not None and kind not in get_args(DeviceKind):
+        raise click.BadParameter(f"{kind!r} is not a device kind: use one of "
+                                 f"{', '.join(get_args(DeviceKind))}", param_hint="--kind")
+    if hostname is not None and check_hostname(hostname)[0] is None:
+        raise click.BadParameter(f"{hostname!r}: {check_hostname(hostname)[1]}",
+                                 param_hint="--hostname")
+
+
+def _import_finish(run, output: str | None, fail_on: str | None) -> None:
+    from .importers import ImportFailed, format_finding, render, self_check
+
+    try:
+        result = run()
+    except ImportFailed as err:
+        _fail(str(err))
+    text = render(result)
+    self_check(text)
+    findings = result.sorted_findings()
+    for finding in findings:
+        click.echo(format_finding(finding), err=True)
+    if output:
+        from .fsutil import write_atomic
+
+        try:
+            write_atomic(output, text)
+        except OSError as err:
+            _fail(f"cannot write {output}: {err.strerror}")
+        aes = sum(len(d.application_entities) for d in result.devices)
+        click.echo(f"wrote {output}: {len(result.devices)} device"
+                   f"{'s' if len(result.devices) != 1 else ''}, {aes} AE"
+                   f"{'s' if aes != 1 else ''}, {len(findings)} finding"
+                   f"{'s' if len(findings) != 1 else ''}", err=True)
+    else:
+        click.echo(text, nl=False)
+    threshold = Severity.parse(fail_on) if fail_on else None
+    sys.exit(1 if threshold and any(f.severity >= threshold for f in findings) else 0)
+
+
+@import_.command("orthanc")
+@click.argument("config", required=False, type=click.Path(exists=True, readable=True))
+@click.option("--url", help="Read a running Orthanc's REST API instead, e.g. "
+              "http://pacs:8042.")
+@click.option("--user", envvar="IMGPOLICY_ORTHANC_USER",
+              help="User for the REST API (HTTP basic auth; or IMGPOLICY_ORTHANC_USER).")
+@click.option("--password", envvar="IMGPOLICY_ORTHANC_PASSWORD",
+              help="Its password (better: IMGPOLICY_ORTHANC_PASSWORD, which `ps` does not "
+                   "show).")
+@click.option("--kind", default="pacs", show_default=True,
+              help="Device kind of the Orthanc node (pacs, vna, router, ...).")
+@_import_options
+def import_orthanc(config: str | None, url: str | None, user: str | None,
+                   password: str | None, kind: str, output: str | None, force: bool,
+                   site: str, hostname: str | None, fail_on: str | None) -> None:
+    """Orthanc: CONFIG (orthanc.json, or a folder of *.json) or --url (the REST API).
+
+    The Orthanc node becomes a device with its AE (DicomAet, DicomPort), the storage SOP
+    classes and transfer syntaxes it accepts; each DicomModalities entry becomes a device
+    (kind other: edit it) whose Allow* flags are the roles it may use toward Orthanc. The
+    REST API exposes less than the file (no DicomAlwaysAllow*, DicomCheckCalledAet...):
+    import the file for the full posture.
+    """
+    from .importers import import_orthanc as run_import
+
+    if (config is None) == (url is None):
+        raise click.UsageError("give either CONFIG (a file or folder) or --url")
+    _import_checks(output, force, site, kind, hostname)
+    _import_finish(lambda: run_import(path=config, url=url, user=user, password=password,
+                                      site=site, kind=kind, hostname=hostname),
+                   output, fail_on)
+
+
+@import_.command("dcmtk")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--type", "file_type", type=click.Choice(["dcmqrscp", "association"]),
+              help="What CONFIG is (default: told from its content).")
+@click.option("--kind", default=None,
+              help="Device kind (default: pacs for dcmqrscp, other for a profile).")
+@click.option("--device-name", help="Name of the imported device (default: the file name).")
+@click.option("--profile", help="Association profile to import (default: Default).")
+@click.option("--role", type=click.Choice(["SCU", "SCP"]),
+              help="Whether the tool using the profile is an SCU or an SCP (default: from "
+                   "the file name, storescu/storescp).")
+@click.option("--ae-title", help="The tool's AE title (default: from the file name).")
+@click.option("--port", type=click.IntRange(1, 65535), help="The SCP's port.")
+@_import_options
+def import_dcmtk(config: str, file_type: str | None, kind: str | None,
+                 device_name: str | None, profile: str | None, role: str | None,
+                 ae_title: str | None, port: int | None, output: str | None, force: bool,
+                 site: str, hostname: str | None, fail_on: str | None) -> None:
+    """DCMTK: a dcmqrscp.cfg, or an association profile (storescp.cfg, storescu.cfg).
+
+    dcmqrscp.cfg: the AETable's AE titles (with their access) on one device at
+    NetworkTCPPort, each HostTable peer as a device. A profile: one device whose AE has
+    the presentation contexts of --profile as transfer capabilities. DCMTK's UID names
+    (LittleEndianExplicit, ...) are translated; unknown ones are IMPORT008 findings.
+    """
+    from .importers import import_dcmtk as run_import
+
+    _import_checks(output, force, site, kind, hostname)
+    _import_finish(lambda: run_import(config, file_type=file_type, site=site, kind=kind,
+                                      hostname=hostname, device_name=device_name,
+                                      profile=profile, role=role, ae_title=ae_title,
+                                      port=port), output, fail_on)
 
 
 if __name__ == "__main__":  # pragma: no cover

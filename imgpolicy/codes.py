@@ -2,12 +2,17 @@
 (`YAML`), or its content does not fit the model (`SCHEMA`).
 
 `YAML` problems make the input unusable (exit 2); `SCHEMA` problems are findings (exit 1);
-`SUP` findings are about suppression comments themselves.
+`SUP` findings are about suppression comments themselves; `PROBE` findings come from
+`imgpolicy probe`, which compares the live network with the files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .findings import Severity
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +20,7 @@ class Code:
     code: str
     name: str
     summary: str
+    severity: Severity = Severity.ERROR
 
 
 _CODES = [
@@ -47,10 +53,50 @@ _CODES = [
          "policy...) defined twice in the environment."),
     Code("SUP001", "suppression-without-reason", "An `# imgpolicy: ignore[...]` comment "
          "without `reason=\"...\"`; it suppresses nothing until it says why."),
-    Code("SUP002", "unused-suppression", "A suppression comment that matches no finding."),
+    Code("SUP002", "unused-suppression", "A suppression comment that matches no finding.",
+         WARNING),
     Code("SUP003", "unsuppressible", "A suppression of a safety rule that cannot be "
          "suppressed; fix the configuration instead."),
-    Code("SUP004", "unknown-code-in-suppression", "A suppression naming no known code."),
+    Code("SUP004", "unknown-code-in-suppression", "A suppression naming no known code.",
+         WARNING),
+    # `imgpolicy probe`: the live network against the files (findings, never exit 2)
+    Code("PROBE001", "unreachable", "No answer from a declared acceptor: its hostname does "
+         "not resolve, the connection is refused or times out, or the association request "
+         "gets no answer within --timeout."),
+    Code("PROBE002", "association-rejected", "The peer answered but did not accept the "
+         "association: A-ASSOCIATE-RJ with its reason (e.g. called AE title not "
+         "recognised), an A-ABORT, a closed connection or a non-DICOM answer."),
+    Code("PROBE003", "echo-failed", "The association was accepted but C-ECHO failed: "
+         "Verification not accepted, no response, or a status other than success."),
+    Code("PROBE004", "capability-rejected", "The peer rejects a SOP class (abstract syntax "
+         "not supported) or transfer syntaxes of it (transfer syntax not supported) that "
+         "the files declare it accepts as SCP."),
+    Code("PROBE005", "round-trip", "Information: the measured C-ECHO round-trip time.", INFO),
+    Code("PROBE006", "tls-failed", "The TLS handshake with a `tls: true` connection failed "
+         "(untrusted or expired certificate, wrong hostname, no TLS on that port)."),
+    # `imgpolicy import`: the source system's security or safety posture, and what of it
+    # could not be imported (printed by the importer, not by `check`).
+    Code("IMPORT001", "accepts-unknown-store", "The imported system stores C-STORE requests "
+         "from any AE title (Orthanc DicomAlwaysAllowStore, a DCMTK AETable entry with peers "
+         "ANY).", WARNING),
+    Code("IMPORT002", "accepts-unknown-query", "The imported system answers C-FIND, C-MOVE or "
+         "C-GET from any AE title (Orthanc DicomAlwaysAllowFind/FindWorklist/Move/Get, DCMTK "
+         "peers ANY).", WARNING),
+    Code("IMPORT003", "called-aet-not-checked", "Orthanc accepts associations whatever AE "
+         "title they call (DicomCheckCalledAet false).", WARNING),
+    Code("IMPORT004", "aet-case-insensitive", "Orthanc compares AE titles case-insensitively "
+         "(StrictAetComparison false, its default).", INFO),
+    Code("IMPORT005", "http-without-authentication", "Orthanc's REST API is open to other "
+         "hosts without a password (RemoteAccessAllowed true, AuthenticationEnabled false)."),
+    Code("IMPORT006", "modality-host-not-checked", "Orthanc recognises a modality by its AE "
+         "title alone, not its address (DicomCheckModalityHost false).", INFO),
+    Code("IMPORT007", "unknown-sop-class-accepted", "Orthanc accepts SOP classes it does not "
+         "know (UnknownSopClassAccepted true).", INFO),
+    Code("IMPORT008", "unknown-uid-name", "A transfer syntax or SOP class of the source that "
+         "neither DCMTK's names nor pydicom's registry know; left out of the file.", WARNING),
+    Code("IMPORT009", "not-imported", "An entry of the source that cannot be written as valid "
+         "imgpolicy YAML (bad AE title, host or port, a duplicate AE title, a dangling "
+         "reference); left out.", WARNING),
 ]
 
 CODES = {c.code: c for c in _CODES}

@@ -28,6 +28,10 @@ LOAD_FAMILIES = ("YAML", "SCHEMA")
 """The code families examples/broken/ is about: the file cannot be used, or does not fit."""
 OTHER_FAMILIES = {
     "SUP": "findings about `# imgpolicy: ignore[...]` comments, not about loading a file",
+    "PROBE": "findings of `imgpolicy probe` about live DICOM peers (tests/test_probe.py runs "
+             "real DCMTK and Orthanc peers), not about loading a file",
+    "IMPORT": "findings of `imgpolicy import` about an Orthanc or DCMTK configuration it "
+              "reads (tests/test_import.py covers each), not about loading an environment file",
 }
 """Families of CODES that are deliberately not load or schema errors (no example here)."""
 

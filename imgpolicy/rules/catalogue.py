@@ -32,6 +32,5 @@ def catalogue() -> dict[str, Entry]:
                 parts.append(f"{title}:\n{sections[title]}")
         entries[code] = Entry(code, rule.name, rule.severity, rule.summary(), "\n\n".join(parts))
     for code, info in CODES.items():
-        severity = Severity.WARNING if code in ("SUP002", "SUP004") else Severity.ERROR
-        entries[code] = Entry(code, info.name, severity, info.summary, info.summary)
+        entries[code] = Entry(code, info.name, info.severity, info.summary, info.summary)
     return entries

@@ -1,0 +1,108 @@
+"""Audit-ready architecture documentation, generated from the environment files.
+
+    files = generate(result, root=ENV_DIR, today=date)   # {name: text}, all in memory
+    stale(OUT_DIR, files)                                # names whose file on disk differs
+    write(OUT_DIR, files)                                # each file atomically
+
+`render.py` builds one view model from the check result (and the index's flow analysis);
+the Markdown and HTML templates (`imgpolicy/templates/docs/`, overridable) render it;
+`svg.py` and `mermaid.py` draw the topology and the capacity chart. Jinja2 is imported
+only when documents are rendered, so `imgpolicy check` never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from datetime import date
+
+from .. import fsutil
+
+AS_OF = re.compile(r"imgpolicy-docs as-of=(\d{4}-\d{2}-\d{2})")
+"""The marker each document carries (in a comment / meta tag) with the date it is as of."""
+
+
+def generate(result, *, root: str, today: date, config=None,
+             templates: str | None = None) -> dict[str, str]:
+    """Every document as text, rendered in memory; raises TemplateProblem for a template
+    that cannot be rendered (nothing has been written then)."""
+    from .render import build_view
+    from .templating import render_documents
+
+    view = build_view(result, root=root, today=today, config=config)
+    return render_documents(view, templates)
+
+
+def recorded_date(out_dir: str) -> date | None:
+    """The date the documents in `out_dir` were generated as of, from their marker."""
+    from .templating import DOCUMENTS
+
+    for name in DOCUMENTS:
+        try:
+            with open(os.path.join(out_dir, name), encoding="utf-8") as handle:
+                head = handle.read(4096)
+        except (OSError, UnicodeDecodeError):
+            continue
+        match = AS_OF.search(head)
+        if match:
+            try:
+                return date.fromisoformat(match.group(1))
+            except ValueError:
+                continue
+    return None
+
+
+def stale(out_dir: str, files: dict[str, str]) -> list[str]:
+    """Paths of the documents that are missing or differ from `files`."""
+    out = []
+    for name, text in files.items():
+        path = os.path.join(out_dir, name)
+        try:
+            with open(path, encoding="utf-8", newline="") as handle:
+                current = handle.read()
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != text:
+            out.append(path)
+    return out
+
+
+def _mode(path: str) -> int:
+    """The permissions a document keeps: the old file's, else what the umask gives a new
+    file (write_atomic's temp file is private, 0600, until renamed)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+class WriteFailed(Exception):
+    """A document could not be written; those before it were (completely), it and those
+    after it are as they were."""
+
+
+def write(out_dir: str, files: dict[str, str]) -> list[tuple[str, bool]]:
+    """Write each document atomically (a temp file renamed over the old one), skipping
+    those already up to date; returns (path, written) in order. Everything is rendered
+    before this is called, so an error midway leaves every file either as it was or
+    complete, never half-written."""
+    changed = set(stale(out_dir, files))
+    done: list[tuple[str, bool]] = []
+    for name, text in files.items():
+        path = os.path.join(out_dir, name)
+        if path in changed:
+            try:
+                mode = _mode(path)
+                fsutil.write_atomic(path, text)
+                os.chmod(path, mode)
+            except OSError as err:
+                written = [p for p, w in done if w]
+                raise WriteFailed(
+                    f"cannot write {path}: {err.strerror or err}; it and the documents after "
+                    "it are unchanged" + (f" ({', '.join(written)} written)" if written
+                                          else "")) from err
+        done.append((path, path in changed))
+    return done

@@ -1,0 +1,63 @@
+"""Importers: real system configurations -> an imgpolicy environment file.
+
+`imgpolicy import orthanc FILE|--url URL` and `imgpolicy import dcmtk FILE` read what a
+system is configured to do and write it as devices, AEs and transfer capabilities, with
+a comment on each saying where it came from. Settings that are a security or safety
+posture of the source (Orthanc storing from any AE, DCMTK peers `ANY`...) become `IMPORT`
+findings. The file written always loads and fits the schema; what the source does not say
+(its own hostname, what a remote AE accepts) is marked `edit:` for a person to fill in.
+"""
+
+from __future__ import annotations
+
+from .common import ImportFailed, ImportResult, format_finding, render, self_check
+
+__all__ = ["ImportFailed", "ImportResult", "format_finding", "import_dcmtk",
+           "import_orthanc", "render", "self_check"]
+
+
+def import_orthanc(*, path: str | None = None, url: str | None = None,
+                   user: str | None = None, password: str | None = None, site: str = "MAIN",
+                   kind: str = "pacs", hostname: str | None = None) -> ImportResult:
+    """Read an Orthanc configuration file or folder (`path`) or REST API (`url`)."""
+    import urllib.parse
+
+    from . import orthanc
+
+    result = ImportResult()
+    note = "--hostname" if hostname else None
+    if url is not None:
+        settings = orthanc.read_url(url, user, password, result)
+        if hostname is None:
+            hostname = urllib.parse.urlsplit(url).hostname
+            note = "the host of --url"
+    else:
+        settings = orthanc.read_file(path, result)
+    orthanc.build(settings, site=site, kind=kind, hostname=hostname, hostname_note=note,
+                  result=result)
+    return result
+
+
+def import_dcmtk(path: str, *, file_type: str | None = None, site: str = "MAIN",
+                 kind: str | None = None, hostname: str | None = None,
+                 device_name: str | None = None, profile: str | None = None,
+                 role: str | None = None, ae_title: str | None = None,
+                 port: int | None = None) -> ImportResult:
+    """Read a dcmqrscp.cfg or an association negotiation profile (storescp.cfg...)."""
+    from . import dcmtk
+
+    result = ImportResult()
+    text = dcmtk.read_text(path)
+    file_type = file_type or dcmtk.detect(text)
+    if file_type == "dcmqrscp":
+        dcmtk.import_dcmqrscp(path, text, device_name=device_name, site=site,
+                              kind=kind or "pacs", hostname=hostname, result=result)
+    elif file_type == "association":
+        dcmtk.import_association(path, text, profile=profile, role=role, ae_title=ae_title,
+                                 port=port, device_name=device_name, site=site,
+                                 kind=kind or "other", hostname=hostname, result=result)
+    else:
+        raise ImportFailed(f"{path}: neither a dcmqrscp.cfg (HostTable/AETable, "
+                           "NetworkTCPPort) nor an association profile ([[TransferSyntaxes]], "
+                           "[[PresentationContexts]], [[Profiles]]); give --type")
+    return result
