@@ -87,3 +87,29 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "imgpolicy.cli", "--version"],
                          capture_output=True, text=True, check=True)
     assert "imgpolicy" in out.stdout
+
+
+def test_console_script_output_and_exit_code_match_the_command():
+    """`run` exits hard for speed; it must flush everything and keep the exit code."""
+    from .conftest import EXAMPLES
+
+    env = EXAMPLES / "seeded-faults"
+    args = ["check", str(env), "--today", "2026-11-28", "--format", "json"]
+    out = subprocess.run([sys.executable, "-m", "imgpolicy.cli", *args], capture_output=True,
+                         text=True)
+    assert out.returncode == 1
+    assert out.stdout == run(*args).output
+    usage = subprocess.run([sys.executable, "-m", "imgpolicy.cli", "check", "--format", "pdf",
+                            str(env)], capture_output=True, text=True)
+    assert usage.returncode == 2 and "Invalid value for '--format'" in usage.stderr
+
+
+def test_broken_pipe_is_quiet():
+    from .conftest import EXAMPLES
+
+    proc = subprocess.Popen([sys.executable, "-m", "imgpolicy.cli", "rules"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    assert proc.wait() in (0, 1)
+    assert b"Traceback" not in proc.stderr.read()

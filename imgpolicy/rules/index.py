@@ -57,6 +57,13 @@ class Index:
             self.routes_from[route.from_].append(route)
             self.routes_to[route.to].append(route)
         self._storage_cache: dict[tuple[str, str], frozenset[str]] = {}
+        self._shared: dict[object, object] = {}
+
+    def shared(self, key: object, build):
+        """A result several rules of a family need, built once per check (`build(self)`)."""
+        if key not in self._shared:
+            self._shared[key] = build(self)
+        return self._shared[key]
 
     # --- locations --------------------------------------------------------------
 

@@ -11,7 +11,6 @@ applies"); for a pediatric policy with `keep_until_age` that is, for a study tak
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -126,15 +125,9 @@ def _policy_where(index: Index, policy: RetentionPolicy, key: str) -> Location:
     return index.where(policy, key if key in policy.model_fields_set else "name")
 
 
-_BUILT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _retention(index: Index) -> _Retention:
     """One `_Retention` per check, shared by the rules of the family."""
-    built = _BUILT.get(index)
-    if built is None:
-        built = _BUILT[index] = _Retention(index)
-    return built
+    return index.shared(_Retention, _Retention)
 
 
 class RetentionGap(Rule):
