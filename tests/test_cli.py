@@ -105,7 +105,6 @@ def test_console_script_output_and_exit_code_match_the_command():
 
 
 def test_broken_pipe_is_quiet():
-    from .conftest import EXAMPLES
 
     proc = subprocess.Popen([sys.executable, "-m", "imgpolicy.cli", "rules"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -113,3 +112,18 @@ def test_broken_pipe_is_quiet():
     proc.stdout.close()
     assert proc.wait() in (0, 1)
     assert b"Traceback" not in proc.stderr.read()
+
+
+def test_written_reports_get_normal_permissions(write_env, tmp_path):
+    import os
+    import stat
+
+    root = write_env({"env.yaml": CLEAN})
+    out = tmp_path / "report.sarif"
+    run("check", str(root), "--output", f"sarif={out}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    out.chmod(0o640)
+    run("check", str(root), "--output", f"sarif={out}")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640

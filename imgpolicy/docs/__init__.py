@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from datetime import date
 
 from .. import fsutil
@@ -68,17 +67,6 @@ def stale(out_dir: str, files: dict[str, str]) -> list[str]:
     return out
 
 
-def _mode(path: str) -> int:
-    """The permissions a document keeps: the old file's, else what the umask gives a new
-    file (write_atomic's temp file is private, 0600, until renamed)."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 class WriteFailed(Exception):
     """A document could not be written; those before it were (completely), it and those
     after it are as they were."""
@@ -95,9 +83,7 @@ def write(out_dir: str, files: dict[str, str]) -> list[tuple[str, bool]]:
         path = os.path.join(out_dir, name)
         if path in changed:
             try:
-                mode = _mode(path)
                 fsutil.write_atomic(path, text)
-                os.chmod(path, mode)
             except OSError as err:
                 written = [p for p, w in done if w]
                 raise WriteFailed(

@@ -270,7 +270,7 @@ class _Builder:
     def conformance(self) -> dict[str, Any]:
         profiles: dict[tuple, list[str]] = {}
         used_ts: set[str] = set()
-        for device, ae in self.env.application_entities():
+        for _, ae in self.env.application_entities():
             caps = self.index.capabilities.get(ae.ae_title, {})
             key = tuple(sorted((sop, role, tuple(ts)) for role, by_sop in caps.items()
                                for sop, ts in by_sop.items()))
@@ -383,7 +383,7 @@ class _Builder:
                     memo[key] = found
             reached = [t for t in found.reached if t != title]
 
-            def chain(target: str) -> tuple[str, ...]:
+            def chain(target: str, found: OriginPaths = found) -> tuple[str, ...]:
                 return tuple(found.chain(target)[1:])
 
             archived = sorted(t for t in reached if t in archive)
@@ -406,7 +406,7 @@ class _Builder:
                          "teleradiology": [list(c) for c in tele],
                          "dose": [list(c) for c in dose],
                          "archived": bool(archived)})
-        rows.sort(key=lambda r: (not r["origins"] or r["modality"], r["origins"][0]))
+        rows.sort(key=lambda r: (r["modality"], r["origins"][0]))
         return {"rows": rows, "archive_of_record": sorted(archive),
                 "never_archived": sum(len(r["origins"]) for r in rows if not r["archived"])}
 
@@ -579,6 +579,8 @@ class _Builder:
                         if f.entity == f"continuity:{plan.system}")
             if plan.last_tested is None:
                 tested = "never tested"
+            elif plan.last_tested > self.today:
+                tested = f"after {self.today}"
             else:
                 months = _months_between(plan.last_tested, self.today)
                 tested = f"{months} month{'s' if months != 1 else ''} before {self.today}"
@@ -689,8 +691,9 @@ class _Builder:
                     status = "not-met"
                 else:
                     status = "met"
+                label = STATUS_LABELS[status] + (" (this document)" if item.by_document else "")
                 rows.append({
-                    "text": item.text, "status": status, "label": STATUS_LABELS[status],
+                    "text": item.text, "status": status, "label": label,
                     "codes": [{"code": c, "name": rules[c].name if c in rules else ""}
                               for c in item.codes],
                     "scope": item.scope,
