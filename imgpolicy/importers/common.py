@@ -23,6 +23,22 @@ class ImportFailed(Exception):
     """Input that cannot be used at all (exit 2); the message says where and why."""
 
 
+MAX_SOURCE_BYTES = 16 * 1024 * 1024
+"""The largest configuration file an importer reads."""
+
+
+def read_bounded(path: str) -> bytes:
+    """A configuration file's bytes; `ImportFailed` when unreadable or too large."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as err:
+        raise ImportFailed(f"{path}: cannot read: {err.strerror}") from None
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise ImportFailed(f"{path}: larger than {MAX_SOURCE_BYTES // 2**20} MiB")
+    return raw
+
+
 @dataclass(frozen=True, slots=True)
 class Where:
     """Where a value came from: a file position or a URL, and what it is there."""

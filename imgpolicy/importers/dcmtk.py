@@ -34,13 +34,12 @@ from dataclasses import dataclass, field
 
 from .. import dicom
 from ..findings import Severity
-from .common import (EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR, PATIENT_ROOT, STUDY_ROOT,
+from .common import (EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR, PATIENT_ROOT, STUDY_ROOT, read_bounded,
                      VERIFICATION, AE, Capability, Connection, Device, ImportFailed,
                      ImportResult, Names, Where, check_ae_title, check_hostname, check_port,
                      placeholder_hostname, safe_name, storage_sop_classes)
 from .dcmtk_names import NAMES
 
-MAX_BYTES = 16 * 1024 * 1024
 STORAGE_ANCHOR = "storage-sop-classes"
 DCMQRSCP_TRANSFER_SYNTAXES = [EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR]
 """dcmqrscp's default (no `+x` option): explicit VR in local byte order, then the other
@@ -51,13 +50,7 @@ TOOL_ROLES = {"storescp": "SCP", "dcmrecv": "SCP", "dcmqrscp": "SCP", "wlmscpfs"
 
 
 def read_text(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise ImportFailed(f"{path}: cannot read: {err.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise ImportFailed(f"{path}: larger than {MAX_BYTES // 2**20} MiB")
+    raw = read_bounded(path)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

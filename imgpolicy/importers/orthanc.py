@@ -43,14 +43,13 @@ from typing import Any
 
 from ..findings import Severity
 from . import jsonc
-from .common import (EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR, MODALITY_WORKLIST_FIND,
+from .common import (EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR, MODALITY_WORKLIST_FIND, MAX_SOURCE_BYTES, read_bounded,
                      PATIENT_ROOT, STORAGE_COMMITMENT, STUDY_ROOT, VERIFICATION, AE,
                      Capability, Connection, Device, ImportFailed, ImportResult, Names, Where,
                      check_ae_title, check_hostname, check_port, expand_wildcard,
                      placeholder_hostname, safe_name, storage_sop_classes,
                      transfer_syntaxes, uid_key)
 
-MAX_CONFIG_BYTES = 16 * 1024 * 1024
 GENERIC_TRANSFER_SYNTAXES = [EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR]
 """What Orthanc's SCP accepts for verification, Q/R and storage commitment."""
 
@@ -195,13 +194,7 @@ class _Config:
 
 
 def _read_json(path: str) -> jsonc.Parsed:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as err:
-        raise ImportFailed(f"{path}: cannot read: {err.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ImportFailed(f"{path}: larger than {MAX_CONFIG_BYTES // 2**20} MiB")
+    raw = read_bounded(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -364,7 +357,7 @@ def read_url(url: str, user: str | None, password: str | None,
         request = urllib.request.Request(target, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = response.read(MAX_CONFIG_BYTES + 1)
+                body = response.read(MAX_SOURCE_BYTES + 1)
         except urllib.error.HTTPError as err:
             if optional and err.code in (400, 404):
                 return None
