@@ -75,8 +75,9 @@ def test_init_writes_a_starter_that_checks_clean(tmp_path):
     target = tmp_path / "env"
     result = run("init", str(target))
     assert result.exit_code == 0
-    checked = run("check", str(target), "--today", "2026-11-28")
+    checked = run("check", str(target))  # today, whatever year the test runs in
     assert checked.exit_code == 0, checked.output
+    assert "2026-05-14" not in (target / "environment.yaml").read_text()
     again = run("init", str(target))
     assert again.exit_code == 2 and "never overwrites" in again.output
     assert_no_traceback(again)
