@@ -356,17 +356,22 @@ class RouteTransferSyntaxUnsupported(Rule):
             if not declared:
                 continue
             lacking: set[str] = set()
+            classes: list[str] = []
             for sop in _carried_classes(index, route):
-                for title, role in ((route.from_, "SCU"), (route.to, "SCP")):
-                    listed = index.syntaxes(title, role, sop)
-                    if listed is not None and declared not in listed:
-                        lacking.add(title)
+                short = [title for title, role in ((route.from_, "SCU"), (route.to, "SCP"))
+                         if declared not in (index.syntaxes(title, role, sop) or [declared])]
+                if short:
+                    lacking.update(short)
+                    classes.append(keyword(sop))
             if lacking:
                 who = " and ".join(sorted(lacking))
+                shown = ", ".join(classes[:4]) + (f" and {len(classes) - 4} more"
+                                                  if len(classes) > 4 else "")
                 yield self.finding(
                     f"route '{route.name}' sends {keyword(declared)}, which {who} "
-                    f"{'does' if len(lacking) == 1 else 'do'} not list for what the route "
-                    "carries: add it to their capabilities or change the route's syntax",
+                    f"{'does' if len(lacking) == 1 else 'do'} not list for {shown}: add it "
+                    "to their capabilities, or split the route so this syntax is declared only "
+                    "for the classes that support it",
                     index.where(route, "transfer_syntax"), entity=_route_entity(route))
 
 
