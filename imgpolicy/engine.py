@@ -26,6 +26,8 @@ class CheckResult:
     findings: list[Finding]
     rules_ran: bool
     notes: list[str] = field(default_factory=list)
+    index: object | None = None
+    """The rules' `Index` (flow analysis included), for the docs to reuse."""
 
     @property
     def active(self) -> list[Finding]:
@@ -46,7 +48,10 @@ def configured_rules(config: Config) -> list[Rule]:
 def run_rules(load: LoadResult, rules: Iterable[Rule], today: date) -> list[Finding]:
     from .rules.index import Index
 
-    index = Index(load, today)
+    return _run(Index(load, today), rules)
+
+
+def _run(index, rules: Iterable[Rule]) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules:
         try:
@@ -66,9 +71,12 @@ def check(paths: Iterable[str], config: Config, *, baseline: str | None = None,
     rules_ran = load.schema_valid and not load.unusable
     known = set(all_rules()) | set(CODES)
     unsuppressible = {r.code for r in rules if not r.suppressible}
+    index = None
     if rules_ran:
-        when = today or config.today or date.today()
-        findings.extend(run_rules(load, rules, when))
+        from .rules.index import Index
+
+        index = Index(load, today or config.today or date.today())
+        findings.extend(_run(index, rules))
     elif load.files:
         notes.append("Policy rules were not run: fix the errors above first.")
     comments = [c for source in load.sources.values()
@@ -81,7 +89,7 @@ def check(paths: Iterable[str], config: Config, *, baseline: str | None = None,
         accepted = baseline_file.read(baseline)
         findings = baseline_file.apply(findings, accepted, baseline, unsuppressible)
     findings.sort(key=Finding.sort_key)
-    return CheckResult(load, findings, rules_ran, notes)
+    return CheckResult(load, findings, rules_ran, notes, index)
 
 
 def exit_code(result: CheckResult, fail_on: Severity) -> int:

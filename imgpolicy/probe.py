@@ -28,7 +28,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from . import dicom
-from .findings import Finding, Location, Severity
+from .codes import CODES
+from .findings import Finding, Location
 from .load import LoadResult
 
 VERIFICATION = "1.2.840.10008.1.1"
@@ -281,9 +282,11 @@ class _Attempt:
     log: list[str]
 
 
-def _finding(code: str, severity: Severity, target: Target, message: str,
+def _finding(code: str, target: Target, message: str,
              location: Location | None = None) -> Finding:
-    return Finding(code, severity, f"{target.label}: {message}", location or target.location,
+    """A finding with the severity the code has in the catalogue."""
+    return Finding(code, CODES[code].severity, f"{target.label}: {message}",
+                   location or target.location,
                    entity=f"ae:{target.ae_title}")
 
 
@@ -294,7 +297,7 @@ def _probe_target(target: Target, settings: Settings, context, capture: _LogCapt
     timeout = settings.timeout
     addresses = _resolve(target.hostname, target.port, timeout)
     if isinstance(addresses, str):
-        return [_finding("PROBE001", Severity.ERROR, target,
+        return [_finding("PROBE001", target,
                          f"cannot resolve hostname '{target.hostname}' ({addresses}); check "
                          "the hostname, or the DNS of the host running the probe")]
 
@@ -406,7 +409,7 @@ def _association_failure(target: Target, attempt: _Attempt, settings: Settings, 
                     "it knows")
         how = "permanently" if answer.result == 0x01 else "transiently (try again later)"
         source = _REJECT_SOURCE.get(answer.result_source, "the peer")
-        return _finding("PROBE002", Severity.ERROR, target,
+        return _finding("PROBE002", target,
                         f"the association was rejected {how}{which} by {source}: "
                         f"{_lower_first(answer.reason_str)}{hint}")
     if not attempt.connected:
@@ -417,14 +420,14 @@ def _association_failure(target: Target, attempt: _Attempt, settings: Settings, 
         if target.tls and ("ssl" in lowered or "certificate" in lowered or "tls" in lowered):
             return _tls_failure(target, text, which)
         if "refused" in lowered:
-            return _finding("PROBE001", Severity.ERROR, target,
+            return _finding("PROBE001", target,
                             f"connection refused{which}: nothing listens on that port, or "
                             "a firewall rejects the connection")
         if "timed out" in lowered or (not text and attempt.seconds >= 0.9 * settings.timeout):
-            return _finding("PROBE001", Severity.ERROR, target,
+            return _finding("PROBE001", target,
                             f"no TCP connection within {timeout}{which} (host down, or a "
                             "firewall drops the packets)")
-        return _finding("PROBE001", Severity.ERROR, target,
+        return _finding("PROBE001", target,
                         f"cannot connect{which}" + (f" ({text})" if text else ""))
     tls_errors = [line for line in attempt.log if "[SSL" in line] if target.tls else []
     if tls_errors:  # TLS 1.3: the server checks our certificate after the handshake
@@ -432,21 +435,21 @@ def _association_failure(target: Target, attempt: _Attempt, settings: Settings, 
     aborts = [p for p in attempt.pdus if type(p).__name__ == "A_ABORT_RQ"]
     if aborts:
         abort = aborts[0]
-        return _finding("PROBE002", Severity.ERROR, target,
+        return _finding("PROBE002", target,
                         f"the peer aborted the association request{which} (A-ABORT from the "
                         f"{abort.source_str}: {_lower_first(abort.reason_str)})")
     garbage = [line for line in attempt.log if line.startswith("Unknown PDU type")]
     if garbage:
-        return _finding("PROBE002", Severity.ERROR, target,
+        return _finding("PROBE002", target,
                         f"the peer answered the association request{which} with something "
                         f"that is not DICOM ({_lower_first(garbage[0])}): is this the DICOM port?")
     timed_out = any(line.startswith("ACSE timeout") for line in attempt.log)
     if timed_out or (not attempt.pdus and attempt.seconds >= 0.9 * settings.timeout):
-        return _finding("PROBE001", Severity.ERROR, target,
+        return _finding("PROBE001", target,
                         f"connected, but no answer to the association request within "
                         f"{timeout}{which} (a hung service, or not a DICOM port?)")
     hint = "" if target.tls else "; if the peer expects TLS, the connection should say tls: true"
-    return _finding("PROBE002", Severity.ERROR, target,
+    return _finding("PROBE002", target,
                     f"the peer closed the connection without answering the association "
                     f"request{which}{hint}")
 
@@ -464,7 +467,7 @@ _TLS_HINTS = (
 
 def _tls_failure(target: Target, error: str, which: str) -> Finding:
     hint = next((h for needle, h in _TLS_HINTS if needle in error.lower()), "")
-    return _finding("PROBE006", Severity.ERROR, target,
+    return _finding("PROBE006", target,
                     f"the TLS handshake failed{which} ({error})" + (f": {hint}" if hint else ""))
 
 
@@ -482,7 +485,7 @@ def _strip_errno(text: str) -> str:
 def _echo(target: Target, assoc, settings: Settings) -> list[Finding]:
     """C-ECHO once: the only DIMSE request imgpolicy ever sends."""
     if not any(cx.abstract_syntax == VERIFICATION for cx in assoc.accepted_contexts):
-        return [_finding("PROBE003", Severity.ERROR, target,
+        return [_finding("PROBE003", target,
                          "the peer does not accept the Verification SOP class, so it cannot "
                          "be C-ECHOed (every acceptor should be a Verification SCP)")]
     if not assoc.is_established:
@@ -492,12 +495,12 @@ def _echo(target: Target, assoc, settings: Settings) -> list[Finding]:
     elapsed = (time.perf_counter() - started) * 1000
     value = getattr(status, "Status", None)
     if value is None:
-        return [_finding("PROBE003", Severity.ERROR, target,
+        return [_finding("PROBE003", target,
                          f"no C-ECHO response within {_seconds(settings.timeout)}")]
     if value != 0x0000:
-        return [_finding("PROBE003", Severity.ERROR, target,
+        return [_finding("PROBE003", target,
                          f"C-ECHO answered with status 0x{value:04X}, not success (0x0000)")]
-    return [_finding("PROBE005", Severity.INFO, target,
+    return [_finding("PROBE005", target,
                      f"C-ECHO round trip {elapsed:.1f} ms")]
 
 
@@ -530,7 +533,7 @@ def _capability_findings(target: Target, results: dict[tuple[str, str], int]) ->
                                   + _RESULT.get(r, "not answered" if r == _NO_ANSWER
                                                 else f"result {r}") for ts, r in rejected)
                 message = f"does not accept {name} as SCP ({parts})"
-        findings.append(_finding("PROBE004", Severity.ERROR, target,
+        findings.append(_finding("PROBE004", target,
                                  message + "; the files declare it", cap.location))
     return findings
 

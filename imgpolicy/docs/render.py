@@ -69,7 +69,8 @@ class _Builder:
         self.today = today
         root = os.path.abspath(root)
         self.root = root if os.path.isdir(root) else os.path.dirname(root)
-        self.index = Index(result.load, today)
+        reusable = result.index is not None and result.index.today == today
+        self.index = result.index if reusable else Index(result.load, today)
         self.by_entity: dict[str, list[Finding]] = defaultdict(list)
         for finding in result.active:
             if finding.entity:

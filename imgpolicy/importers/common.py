@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from .. import FORMAT_VERSION, dicom
+from ..codes import CODES
 from ..findings import Finding, Location, Severity
 from .yaml_writer import Map, Seq, dump
 
@@ -59,9 +60,9 @@ class Where:
         return Location(self.path, self.line, self.column)
 
 
-def make_finding(code: str, severity: Severity, message: str, where: Where,
-                 entity: str = "") -> Finding:
-    return Finding(code, severity, message, where.location(), entity=entity)
+def make_finding(code: str, message: str, where: Where, entity: str = "") -> Finding:
+    """A finding with the severity the code has in the catalogue."""
+    return Finding(code, CODES[code].severity, message, where.location(), entity=entity)
 
 
 def format_finding(finding: Finding) -> str:
@@ -136,9 +137,8 @@ class ImportResult:
     header: list[str] = field(default_factory=list)
     """Comment lines at the top of the file: what was imported from where, and how."""
 
-    def add(self, code: str, severity: Severity, message: str, where: Where,
-            entity: str = "") -> None:
-        self.findings.append(make_finding(code, severity, message, where, entity))
+    def add(self, code: str, message: str, where: Where, entity: str = "") -> None:
+        self.findings.append(make_finding(code, message, where, entity))
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=Finding.sort_key)

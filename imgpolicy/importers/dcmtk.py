@@ -33,7 +33,6 @@ import re
 from dataclasses import dataclass, field
 
 from .. import dicom
-from ..findings import Severity
 from .common import (EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR, PATIENT_ROOT, STUDY_ROOT, read_bounded,
                      VERIFICATION, AE, Capability, Connection, Device, ImportFailed,
                      ImportResult, Names, Where, check_ae_title, check_hostname, check_port,
@@ -214,8 +213,7 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
     if role_ref is not None:
         selection = supers.get("SCPSCUROLESELECTION", {}).get(_norm(role_ref.value))
         if selection is None:
-            result.add("IMPORT009", Severity.WARNING,
-                       f"no [{role_ref.value}] in [[SCPSCURoleSelection]]; default roles "
+            result.add("IMPORT009", f"no [{role_ref.value}] in [[SCPSCURoleSelection]]; default roles "
                        "are used", role_ref.where)
         else:
             for entry in selection.numbered("ROLE"):
@@ -223,7 +221,7 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
                 uid, problem = resolve(sop, False)
                 which = which.strip().upper()
                 if uid is None or which not in ("SCU", "SCP", "BOTH"):
-                    result.add("IMPORT008", Severity.WARNING, problem or
+                    result.add("IMPORT008", problem or
                                f"role {which!r} is not SCU, SCP or BOTH; left out", entry.where)
                     continue
                 roles[uid] = {"SCU", "SCP"} if which == "BOTH" else {which}
@@ -237,8 +235,7 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
             return ts_cache[key]
         section = syntaxes.get(key)
         if section is None:
-            result.add("IMPORT009", Severity.WARNING,
-                       f"no transfer syntax list [{label}] in [[TransferSyntaxes]]; the "
+            result.add("IMPORT009", f"no transfer syntax list [{label}] in [[TransferSyntaxes]]; the "
                        "presentation contexts using it are left out", where)
             ts_cache[key] = None
             return None
@@ -246,7 +243,7 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
         for entry in section.numbered("TRANSFERSYNTAX"):
             uid, problem = resolve(entry.value, True)
             if uid is None:
-                result.add("IMPORT008", Severity.WARNING, f"{problem}; left out", entry.where)
+                result.add("IMPORT008", f"{problem}; left out", entry.where)
             elif uid not in uids:
                 uids.append(uid)
         ts_cache[key] = uids or None
@@ -258,13 +255,12 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
     for entry in contexts.numbered("PRESENTATIONCONTEXT"):
         sop, sep, label = entry.value.partition("\\")
         if not sep:
-            result.add("IMPORT009", Severity.WARNING,
-                       f"{entry.key.title()} = {entry.value!r} is not 'SOPClass\\"
+            result.add("IMPORT009", f"{entry.key.title()} = {entry.value!r} is not 'SOPClass\\"
                        "TransferSyntaxList'; left out", entry.where)
             continue
         uid, problem = resolve(sop, False)
         if uid is None:
-            result.add("IMPORT008", Severity.WARNING, f"{problem}; left out", entry.where)
+            result.add("IMPORT008", f"{problem}; left out", entry.where)
             continue
         tss = ts_list(label.strip(), entry.where)
         if not tss:
@@ -454,8 +450,7 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
                 where = Where(path, row_number, toks[0].column if toks else 1)
                 if mnemonic == "AETable":
                     if len(toks) < 5:
-                        result.add("IMPORT009", Severity.WARNING,
-                                   "AETable entry needs 'AETitle StorageArea Access (Quota) "
+                        result.add("IMPORT009", "AETable entry needs 'AETitle StorageArea Access (Quota) "
                                    "Peers'; it is not imported", where)
                         continue
                     entry = _AEEntry(toks[0].text, toks[1].text, toks[2].text, toks[3].text,
@@ -465,8 +460,7 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
                     continue
                 target = hosts if mnemonic == "HostTable" else vendors
                 if len(toks) < 2:
-                    result.add("IMPORT009", Severity.WARNING,
-                               f"{mnemonic} entry needs 'SymbolicName = ...'; it is not "
+                    result.add("IMPORT009", f"{mnemonic} entry needs 'SymbolicName = ...'; it is not "
                                "imported", where)
                     continue
                 symbolic = toks[0].text
@@ -477,8 +471,7 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
                     if tok.quoted and "," in tok.text:
                         peer = _triple(tok, tok_where)
                         if peer is None:
-                            result.add("IMPORT009", Severity.WARNING,
-                                       f"({tok.text}) is not (AETitle, host, port); not "
+                            result.add("IMPORT009", f"({tok.text}) is not (AETitle, host, port); not "
                                        "imported", tok_where)
                         else:
                             peer.symbolic = symbolic
@@ -492,8 +485,7 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
         if mnemonic in _KNOWN:
             options[mnemonic] = (" ".join(t.text for t in toks), where)
         elif mnemonic.upper() not in _OBSOLETE:
-            result.add("IMPORT009", Severity.WARNING,
-                       f"unknown option {mnemonic!r} (dcmqrscp refuses to start with it); "
+            result.add("IMPORT009", f"unknown option {mnemonic!r} (dcmqrscp refuses to start with it); "
                        "ignored", where)
     return options, hosts, vendors, aes
 
@@ -528,8 +520,7 @@ def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str,
     def expand(symbol: str, where: Where, seen: tuple[str, ...] = ()) -> list[_Peer] | None:
         entry = hosts.get(symbol)
         if entry is None or symbol in seen:
-            result.add("IMPORT009", Severity.WARNING,
-                       f"symbolic name {symbol!r} is not defined in the HostTable (dcmqrscp "
+            result.add("IMPORT009", f"symbolic name {symbol!r} is not defined in the HostTable (dcmqrscp "
                        "refuses to start); left out" if entry is None else
                        f"HostTable group {symbol!r} contains itself; left out", where)
             return None
@@ -555,16 +546,14 @@ def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str,
     for entry in entries:
         access = entry.access.upper()
         if access not in ("R", "RW", "W"):
-            result.add("IMPORT009", Severity.WARNING,
-                       f"access {entry.access!r} of {entry.title} is not R, RW or W", entry.where)
+            result.add("IMPORT009", f"access {entry.access!r} of {entry.title} is not R, RW or W", entry.where)
         title, problem = check_ae_title(entry.title)
         if title is None:
-            result.add("IMPORT009", Severity.WARNING, f"{problem}; not imported", entry.where)
+            result.add("IMPORT009", f"{problem}; not imported", entry.where)
             continue
         first = names.claim_ae(title, entry.where)
         if first is not None:
-            result.add("IMPORT009", Severity.WARNING,
-                       f"AE title {title} is defined twice (first at {first.at}); the second "
+            result.add("IMPORT009", f"AE title {title} is defined twice (first at {first.at}); the second "
                        "is not imported", entry.where)
             continue
         ae = AE(title, connections=["dicom"], initiator="R" in access, acceptor=True,
@@ -601,8 +590,7 @@ def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str,
             if tok.quoted and "," in tok.text:
                 peer = _triple(tok, tok_where)
                 if peer is None:
-                    result.add("IMPORT009", Severity.WARNING,
-                               f"({tok.text}) is not (AETitle, host, port); not imported",
+                    result.add("IMPORT009", f"({tok.text}) is not (AETitle, host, port); not imported",
                                tok_where)
                 else:
                     allowed.append(known(peer))
@@ -610,13 +598,11 @@ def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str,
                 allowed += expand(tok.text, tok_where) or []
         if entry.any_where is not None:
             if "W" in access:
-                result.add("IMPORT001", Severity.WARNING,
-                           f"{title} accepts C-STORE from ANY peer: any AE on any host can "
+                result.add("IMPORT001", f"{title} accepts C-STORE from ANY peer: any AE on any host can "
                            "store into its storage area; list the peers instead",
                            entry.any_where)
             if "R" in access:
-                result.add("IMPORT002", Severity.WARNING,
-                           f"{title} answers C-FIND/C-MOVE/C-GET from ANY peer: any AE on any "
+                result.add("IMPORT002", f"{title} answers C-FIND/C-MOVE/C-GET from ANY peer: any AE on any "
                            "host can query and retrieve its studies; list the peers instead",
                            entry.any_where)
         for peer in allowed:
@@ -651,7 +637,7 @@ def _peer_device(peer: _Peer, names: Names, site: str, access: dict[str, list[st
     where = peer.where
 
     def skip(why: str) -> None:
-        result.add("IMPORT009", Severity.WARNING, f"peer ({peer.aet}, {peer.host}, "
+        result.add("IMPORT009", f"peer ({peer.aet}, {peer.host}, "
                    f"{peer.port}): {why}; not imported", where)
 
     title, problem = check_ae_title(peer.aet)

@@ -41,7 +41,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..findings import Severity
 from . import jsonc
 from .common import (EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR, MODALITY_WORKLIST_FIND, MAX_SOURCE_BYTES, read_bounded,
                      PATIENT_ROOT, STORAGE_COMMITMENT, STUDY_ROOT, VERIFICATION, AE,
@@ -237,8 +236,7 @@ def read_file(path: str, result: ImportResult) -> Settings:
     _accepted_from_file(config, settings, result)
     in_db = config.get("DicomModalitiesInDatabase", bool, False, "true or false")
     if in_db.value:
-        result.add("IMPORT009", Severity.WARNING,
-                   "DicomModalitiesInDatabase is true: the modalities are kept in Orthanc's "
+        result.add("IMPORT009", "DicomModalitiesInDatabase is true: the modalities are kept in Orthanc's "
                    "database, not in this file; import them with `imgpolicy import orthanc "
                    "--url`", in_db.where)
     if "DicomModalities" in config:
@@ -268,8 +266,7 @@ def _accepted_from_file(config: _Config, settings: Settings, result: ImportResul
             matched = expand_wildcard(pattern)
             if not matched:
                 at = config.where(option, i) if isinstance(value, list) else where
-                result.add("IMPORT008", Severity.WARNING,
-                           f"{option} entry {json.dumps(pattern)} matches no transfer syntax "
+                result.add("IMPORT008", f"{option} entry {json.dumps(pattern)} matches no transfer syntax "
                            "in pydicom's registry; it is left out", at)
             accepted.update(matched)
         shown = json.dumps(value)
@@ -303,7 +300,7 @@ def _accepted_from_file(config: _Config, settings: Settings, result: ImportResul
 
 def _modality(key: str, value: Any, where: Where, result: ImportResult) -> Modality | None:
     def skip(why: str) -> None:
-        result.add("IMPORT009", Severity.WARNING, f"{where.what} {why}; it is not imported",
+        result.add("IMPORT009", f"{where.what} {why}; it is not imported",
                    where)
 
     if isinstance(value, list):
@@ -396,8 +393,7 @@ def read_url(url: str, user: str | None, password: str | None,
         known = set(transfer_syntaxes())
         for uid in accepted:
             if uid not in known:
-                result.add("IMPORT008", Severity.WARNING,
-                           f"Orthanc accepts transfer syntax {json.dumps(uid)}, which "
+                result.add("IMPORT008", f"Orthanc accepts transfer syntax {json.dumps(uid)}, which "
                            "pydicom's registry does not know; it is left out", accepted_where)
         settings.accepted = sorted({u for u in accepted if u in known}, key=uid_key)
         settings.accepted_above.append(f"from {accepted_where.path}")
@@ -440,8 +436,7 @@ def _posture(settings: Settings, result: ImportResult) -> None:
     if dicom_on and settings.always is not None:
         store = settings.always["Store"]
         if store.value:
-            result.add("IMPORT001", Severity.WARNING,
-                       f"DicomAlwaysAllowStore is true{_default(store)}: Orthanc stores "
+            result.add("IMPORT001", f"DicomAlwaysAllowStore is true{_default(store)}: Orthanc stores "
                        "C-STORE requests from any AE title, not only from the DicomModalities; "
                        "set it to false and list the modalities that may send", where(store))
         for request, option in (("Find", "DicomAlwaysAllowFind"),
@@ -454,19 +449,16 @@ def _posture(settings: Settings, result: ImportResult) -> None:
                         "FindWorklist": "query its worklist (C-FIND)",
                         "Move": "retrieve its studies (C-MOVE)",
                         "Get": "retrieve its studies (C-GET)"}[request]
-                result.add("IMPORT002", Severity.WARNING,
-                           f"{option} is true: any AE title may {verb}, not only the "
+                result.add("IMPORT002", f"{option} is true: any AE title may {verb}, not only the "
                            "DicomModalities; set it to false", where(setting))
     if dicom_on and settings.check_called_aet is not None and not settings.check_called_aet.value:
         setting = settings.check_called_aet
-        result.add("IMPORT003", Severity.WARNING,
-                   f"DicomCheckCalledAet is false{_default(setting)}: Orthanc accepts an "
+        result.add("IMPORT003", f"DicomCheckCalledAet is false{_default(setting)}: Orthanc accepts an "
                    "association whatever AE title it calls, so studies meant for another AE "
                    "are stored here without an error; set it to true", where(setting))
     if dicom_on and settings.strict_aet is not None and not settings.strict_aet.value:
         setting = settings.strict_aet
-        result.add("IMPORT004", Severity.INFO,
-                   f"StrictAetComparison is false{_default(setting)}: Orthanc compares AE "
+        result.add("IMPORT004", f"StrictAetComparison is false{_default(setting)}: Orthanc compares AE "
                    "titles case-insensitively, so titles that differ only by case are one AE "
                    "to it (imgpolicy's AE001 reports such pairs)", where(setting))
     if settings.http_insecure is not None:
@@ -474,20 +466,17 @@ def _posture(settings: Settings, result: ImportResult) -> None:
                 "hosts without a password" if settings.rest else
                 "RemoteAccessAllowed is true and AuthenticationEnabled false: Orthanc's REST "
                 "API (every study, and deleting them) is open to any host without a password")
-        result.add("IMPORT005", Severity.ERROR,
-                   text + "; enable AuthenticationEnabled with RegisteredUsers, or keep "
+        result.add("IMPORT005", text + "; enable AuthenticationEnabled with RegisteredUsers, or keep "
                    "RemoteAccessAllowed false behind a proxy that authenticates",
                    settings.http_insecure.where or settings.root)
     if (dicom_on and settings.modalities and settings.check_host is not None
             and not settings.check_host.value):
         setting = settings.check_host
-        result.add("IMPORT006", Severity.INFO,
-                   f"DicomCheckModalityHost is false{_default(setting)}: Orthanc recognises "
+        result.add("IMPORT006", f"DicomCheckModalityHost is false{_default(setting)}: Orthanc recognises "
                    "a modality by its AE title alone, so any host that presents a listed AE "
                    "title gets its permissions; set it to true", where(setting))
     if dicom_on and settings.unknown_sop is not None and settings.unknown_sop.value:
-        result.add("IMPORT007", Severity.INFO,
-                   "UnknownSopClassAccepted is true: Orthanc also accepts SOP classes it "
+        result.add("IMPORT007", "UnknownSopClassAccepted is true: Orthanc also accepts SOP classes it "
                    "does not know (\"promiscuous mode\"), which no transfer capability here "
                    "can list", settings.unknown_sop.where or settings.root)
 
@@ -534,7 +523,7 @@ def build(settings: Settings, *, site: str, kind: str, hostname: str | None,
         conn.port = port
         conn.notes["port"] = _from(settings.port, "DicomPort")
     elif dicom_on:
-        result.add("IMPORT009", Severity.WARNING, f"DicomPort: {problem}; the port is not "
+        result.add("IMPORT009", f"DicomPort: {problem}; the port is not "
                    "imported", settings.port.where or settings.root)
     if settings.tls is None:
         conn.notes["tls"] = "DicomTlsEnabled is not exposed over REST: edit if Orthanc uses TLS"
@@ -552,7 +541,7 @@ def build(settings: Settings, *, site: str, kind: str, hostname: str | None,
     title, problem = check_ae_title(settings.aet.value)
     aet_where = settings.aet.where or settings.root
     if title is None:
-        result.add("IMPORT009", Severity.WARNING, f"DicomAet: {problem}; Orthanc's AE is not "
+        result.add("IMPORT009", f"DicomAet: {problem}; Orthanc's AE is not "
                    "imported", aet_where)
     else:
         names.claim_ae(title, aet_where)
@@ -576,8 +565,7 @@ def build(settings: Settings, *, site: str, kind: str, hostname: str | None,
                 ae.capabilities_above.append(
                     "no C-STORE SCP: the accepted transfer syntaxes are empty ("
                     + "; ".join(settings.accepted_above) + ")")
-                result.add("IMPORT009", Severity.WARNING,
-                           "Orthanc accepts no transfer syntax, so it refuses every C-STORE",
+                result.add("IMPORT009", "Orthanc accepts no transfer syntax, so it refuses every C-STORE",
                            settings.root)
             scp = [VERIFICATION, PATIENT_ROOT["FIND"], STUDY_ROOT["FIND"]]
             notes = {}
@@ -606,14 +594,13 @@ def build(settings: Settings, *, site: str, kind: str, hostname: str | None,
     for local, where in sorted(local_aes.items()):
         title, problem = check_ae_title(local)
         if title is None:
-            result.add("IMPORT009", Severity.WARNING, f"LocalAet: {problem}; not imported",
+            result.add("IMPORT009", f"LocalAet: {problem}; not imported",
                        where)
             continue
         first = names.claim_ae(title, where)
         if first is not None:
             if first != where:
-                result.add("IMPORT009", Severity.WARNING,
-                           f"LocalAet \"{title}\" is also the AE title of {first.text()}; "
+                result.add("IMPORT009", f"LocalAet \"{title}\" is also the AE title of {first.text()}; "
                            "imgpolicy needs unique AE titles, so it is not imported", where)
             continue
         ae = AE(title, connections=["dicom"], initiator=True, acceptor=False,
@@ -638,7 +625,7 @@ def _remote_device(settings: Settings, modality: Modality, names: Names, site: s
     where = modality.where
 
     def skip(why: str) -> None:
-        result.add("IMPORT009", Severity.WARNING, f"{where.what}: {why}; it is not imported",
+        result.add("IMPORT009", f"{where.what}: {why}; it is not imported",
                    where)
 
     title, problem = check_ae_title(modality.aet)

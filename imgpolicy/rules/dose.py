@@ -35,16 +35,6 @@ _UNITS = {"ctdivol_mgy": "mGy", "dlp_mgy_cm": "mGy*cm", "agd_mgy": "mGy", "activ
           "dap_gy_cm2": "Gy*cm2", "air_kerma_mgy": "mGy", "fluoro_time_min": "min"}
 
 
-def _modalities_in_use(index: Index) -> dict[str, list]:
-    """Modality -> acquisition devices that use it, in declaration order."""
-    used: dict[str, list] = {}
-    for device in index.env.devices:
-        if device.kind == ACQUISITION_KIND:
-            for modality in device.modality:
-                used.setdefault(modality, []).append(device)
-    return used
-
-
 
 
 
@@ -305,7 +295,7 @@ class DoseMonitorNotRdsrScp(Rule):
             yield self.finding(f"dose.monitor '{monitor}' is not an AE title of any "
                                f"device{hint}", where, entity="dose:monitor")
             return
-        used = set(_modalities_in_use(index)) & dicom.DOSE_EMITTING_MODALITIES
+        used = set(index.acquisition_modalities) & dicom.DOSE_EMITTING_MODALITIES
         needed = []
         if used - _NUCLEAR or not used:
             needed.append(_XRAY_DOSE_SR)

@@ -102,6 +102,17 @@ class Index:
         return self._storage_cache[key]
 
     @cached_property
+    def acquisition_modalities(self) -> dict[str, list[tuple[Device, int]]]:
+        """Modality in use -> the acquisition devices using it (with the modality's position
+        in the device's `modality` list), in declaration order."""
+        used: dict[str, list[tuple[Device, int]]] = {}
+        for device in self.env.devices:
+            if device.kind == ACQUISITION_KIND:
+                for i, modality in enumerate(device.modality):
+                    used.setdefault(modality, []).append((device, i))
+        return used
+
+    @cached_property
     def archive_titles(self) -> frozenset[str]:
         """AEs of the archive of record (a `vna`, or a device flagged archive_of_record)."""
         return frozenset(ae.ae_title for d, ae in self.env.application_entities()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..findings import Finding, Related, Severity
 from ..model.reading import TurnaroundTarget
 from .base import Rule
-from .index import ACQUISITION_KIND, Index
+from .index import Index
 
 PRIORITIES = ("stat", "urgent", "routine", "screening")
 """From the most urgent to the least; each must be read faster than the next."""
@@ -145,23 +145,17 @@ class ModalityWithoutTurnaround(Rule):
         for target in index.env.turnaround:
             for modality in target.modality:
                 priorities.setdefault(modality, set()).add(target.priority)
-        seen: set[str] = set()
-        for device in index.env.devices:
-            if device.kind != ACQUISITION_KIND:
+        for modality, users in index.acquisition_modalities.items():
+            device, i = users[0]
+            given = priorities.get(modality)
+            if not given:
+                problem = ("has no report turnaround target: add reading.turnaround "
+                           "targets for it (at least stat, urgent and routine)")
+            elif "stat" not in given:
+                problem = ("has turnaround targets but none for stat: add a stat target "
+                           "(e.g. 30m for CT/MR, 60m for NM)")
+            else:
                 continue
-            for i, modality in enumerate(device.modality):
-                if modality in seen:
-                    continue
-                seen.add(modality)
-                given = priorities.get(modality)
-                if not given:
-                    problem = ("has no report turnaround target: add reading.turnaround "
-                               "targets for it (at least stat, urgent and routine)")
-                elif "stat" not in given:
-                    problem = ("has turnaround targets but none for stat: add a stat target "
-                               "(e.g. 30m for CT/MR, 60m for NM)")
-                else:
-                    continue
-                yield self.finding(f"{modality}, used by '{device.name}', {problem}",
-                                   index.where(device, "modality", i),
-                                   entity=f"modality:{modality}")
+            yield self.finding(f"{modality}, used by '{device.name}', {problem}",
+                               index.where(device, "modality", i),
+                               entity=f"modality:{modality}")
