@@ -52,25 +52,47 @@ class SilentListener:
 
 
 def environment(ports: list[int]) -> str:
-    lines = ["imgpolicy: 1", "sites:", "  - {name: MAIN, jurisdiction: US-CA, region: west}",
-             "devices:"]
+    lines = [
+        "imgpolicy: 1",
+        "sites:",
+        "  - {name: MAIN, jurisdiction: US-CA, region: west}",
+        "devices:",
+    ]
     for i, port in enumerate(ports):
-        lines += [f"  - name: hung-{i}", "    site: MAIN", "    kind: pacs",
-                  f"    connections: [{{name: dicom, hostname: 127.0.0.1, port: {port}}}]",
-                  f"    application_entities: [{{ae_title: HUNG_{i}}}]"]
+        lines += [
+            f"  - name: hung-{i}",
+            "    site: MAIN",
+            "    kind: pacs",
+            f"    connections: [{{name: dicom, hostname: 127.0.0.1, port: {port}}}]",
+            f"    application_entities: [{{ae_title: HUNG_{i}}}]",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def run(folder: str, timeout: float, jobs: int, n: int) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "imgpolicy.cli", "probe", folder, "--format",
-                           "json", "--timeout", str(timeout), "--jobs", str(jobs)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imgpolicy.cli",
+            "probe",
+            folder,
+            "--format",
+            "json",
+            "--timeout",
+            str(timeout),
+            "--jobs",
+            str(jobs),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     codes = [f["code"] for f in json.loads(done.stdout)["findings"]]
     if done.returncode != 1 or codes != ["PROBE001"] * n:
-        raise SystemExit(f"unexpected result (exit {done.returncode}):\n{done.stdout}"
-                         f"{done.stderr}")
+        raise SystemExit(f"unexpected result (exit {done.returncode}):\n{done.stdout}{done.stderr}")
     return elapsed
 
 
@@ -78,8 +100,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=32, help="unreachable AEs (default 32)")
     parser.add_argument("--timeout", type=float, default=1.0, help="--timeout (default 1 s)")
-    parser.add_argument("--jobs", type=int, action="append",
-                        help="--jobs values to compare (default: 1 and the default, 16)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        action="append",
+        help="--jobs values to compare (default: 1 and the default, 16)",
+    )
     args = parser.parse_args()
     jobs = args.jobs or [1, 16]
 
@@ -87,16 +113,21 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             Path(folder, "env.yaml").write_text(environment([s.port for s in listeners]))
-            print(f"imgpolicy probe: {args.n} AEs that accept TCP and never answer, "
-                  f"--timeout {args.timeout:g}")
-            print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, "
-                  f"{platform.platform()}")
+            print(
+                f"imgpolicy probe: {args.n} AEs that accept TCP and never answer, "
+                f"--timeout {args.timeout:g}"
+            )
+            print(
+                f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
+            )
             times = {}
             for j in jobs:
                 times[j] = run(folder, args.timeout, j, args.n)
                 waves = -(-args.n // j)
-                print(f"  --jobs {j:<3}  {times[j]:6.2f} s wall  (ideal {waves} x "
-                      f"{args.timeout:g} s = {waves * args.timeout:g} s, plus start-up)")
+                print(
+                    f"  --jobs {j:<3}  {times[j]:6.2f} s wall  (ideal {waves} x "
+                    f"{args.timeout:g} s = {waves * args.timeout:g} s, plus start-up)"
+                )
             first, last = jobs[0], jobs[-1]
             print(f"  ratio --jobs {first} / --jobs {last}: {times[first] / times[last]:.1f}x")
     finally:

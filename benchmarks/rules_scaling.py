@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate  # noqa: E402
+from generate import generate
 
-from imgpolicy.config import Config  # noqa: E402
-from imgpolicy.engine import configured_rules  # noqa: E402
-from imgpolicy.load import load_environment  # noqa: E402
-from imgpolicy.rules.index import Index  # noqa: E402
+from imgpolicy.analysis.index import Index
+from imgpolicy.config import Config
+from imgpolicy.engine import configured_rules
+from imgpolicy.load import load_environment
 
 TODAY = datetime.date(2026, 11, 1)
 
@@ -37,8 +37,7 @@ def time_rules(load, repeat: int) -> tuple[float, dict[str, float]]:
         start = time.perf_counter()
         index = Index(load, TODAY)
         index.flow  # noqa: B018 - built once, as the engine does
-        per_rule["(index + flow)"] = min(per_rule["(index + flow)"],
-                                         time.perf_counter() - start)
+        per_rule["(index + flow)"] = min(per_rule["(index + flow)"], time.perf_counter() - start)
         for rule in configured_rules(Config()):
             t = time.perf_counter()
             list(rule.check(index))
@@ -61,12 +60,16 @@ def main() -> int:
             assert not loads[scale].findings, "the generated environment must load clean"
         results = {scale: time_rules(loads[scale], args.repeat) for scale in (1, 10)}
     (t1, r1), (t10, r10) = results[1], results[10]
-    print(f"all rules, index and flow included: 1x {t1:.3f} s, 10x {t10:.3f} s, "
-          f"ratio {t10 / t1:.1f}x (linear: 10x; bar: 11x)")
+    print(
+        f"all rules, index and flow included: 1x {t1:.3f} s, 10x {t10:.3f} s, "
+        f"ratio {t10 / t1:.1f}x (linear: 10x; bar: 11x)"
+    )
     print("slowest at 10x:")
     for code in sorted(r10, key=r10.get, reverse=True)[:8]:
-        print(f"  {code:<16} 1x {r1[code] * 1000:7.1f} ms   10x {r10[code] * 1000:8.1f} ms   "
-              f"{r10[code] / max(r1[code], 1e-9):5.1f}x")
+        print(
+            f"  {code:<16} 1x {r1[code] * 1000:7.1f} ms   10x {r10[code] * 1000:8.1f} ms   "
+            f"{r10[code] / max(r1[code], 1e-9):5.1f}x"
+        )
     return 0
 
 

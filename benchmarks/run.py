@@ -95,8 +95,10 @@ def _run(argv: list[str], ok: tuple[int, ...] = (0,)) -> None:
     done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if done.returncode not in ok:
         tail = done.stdout.decode("utf-8", "replace")[-2000:]
-        raise SystemExit(f"benchmark command failed (exit {done.returncode}): "
-                         f"{shlex.join(argv[:6])}{' ...' if len(argv) > 6 else ''}\n{tail}")
+        raise SystemExit(
+            f"benchmark command failed (exit {done.returncode}): "
+            f"{shlex.join(argv[:6])}{' ...' if len(argv) > 6 else ''}\n{tail}"
+        )
 
 
 def _shown(argv: list[str], limit: int = 8) -> str:
@@ -146,30 +148,52 @@ def measures(directory: str, files: list[str], schema: str, work: str) -> list[M
         return lambda: _worker(argv)
 
     out = [
-        Measure("(a) libyaml event stream (yaml.parse)", event_stream,
-                "for text in texts: for _ in yaml.parse(text, Loader=yaml.CSafeLoader): pass",
-                key=True),
-        Measure("(b) yaml.load(CSafeLoader)", yaml_load,
-                "for text in texts: yaml.load(text, Loader=yaml.CSafeLoader)"),
+        Measure(
+            "(a) libyaml event stream (yaml.parse)",
+            event_stream,
+            "for text in texts: for _ in yaml.parse(text, Loader=yaml.CSafeLoader): pass",
+            key=True,
+        ),
+        Measure(
+            "(b) yaml.load(CSafeLoader)",
+            yaml_load,
+            "for text in texts: yaml.load(text, Loader=yaml.CSafeLoader)",
+        ),
         Measure(CHECK_LABEL, lambda: _run(check_cmd), shlex.join(check_cmd), key=True),
-        Measure("(c2) load_environment([DIR]) in-process", in_worker("load"),
-                f"imgpolicy.load.load_environment([{directory!r}])  {WORKER_NOTE}"),
+        Measure(
+            "(c2) load_environment([DIR]) in-process",
+            in_worker("load"),
+            f"imgpolicy.load.load_environment([{directory!r}])  {WORKER_NOTE}",
+        ),
     ]
     if _engine_check() is not None:
-        out.append(Measure("(c3) load + rules in-process (engine.check)", in_worker("check"),
-                           f"imgpolicy.engine.check([{directory!r}], Config(), "
-                           f"today={REFERENCE_DATE!r})  {WORKER_NOTE}"))
+        out.append(
+            Measure(
+                "(c3) load + rules in-process (engine.check)",
+                in_worker("check"),
+                f"imgpolicy.engine.check([{directory!r}], Config(), "
+                f"today={REFERENCE_DATE!r})  {WORKER_NOTE}",
+            )
+        )
     jsonschema = _script("check-jsonschema")
     if jsonschema:
         cmd = [*jsonschema, "--schemafile", schema, *files]
         out.append(Measure("(d) check-jsonschema (subprocess)", lambda: _run(cmd), _shown(cmd)))
     else:
-        print("note: check-jsonschema is not installed (pip install check-jsonschema); "
-              "line (d) is skipped")
-    out.append(Measure("(e) python -c pass (start-up)", lambda: _run(pass_cmd),
-                       shlex.join(pass_cmd)))
-    out.append(Measure("(f) imgpolicy check <1-file starter>",
-                       lambda: _run(starter_cmd, ok=(0, 1)), shlex.join(starter_cmd)))
+        print(
+            "note: check-jsonschema is not installed (pip install check-jsonschema); "
+            "line (d) is skipped"
+        )
+    out.append(
+        Measure("(e) python -c pass (start-up)", lambda: _run(pass_cmd), shlex.join(pass_cmd))
+    )
+    out.append(
+        Measure(
+            "(f) imgpolicy check <1-file starter>",
+            lambda: _run(starter_cmd, ok=(0, 1)),
+            shlex.join(starter_cmd),
+        )
+    )
     return out
 
 
@@ -210,16 +234,21 @@ def _worker(argv: list[str]) -> float:
     done = subprocess.run(argv, capture_output=True, text=True)
     fields = done.stdout.split()
     if done.returncode != 0 or len(fields) != 2:
-        raise SystemExit(f"benchmark worker failed (exit {done.returncode}):\n"
-                         f"{done.stdout[-1000:]}{done.stderr[-2000:]}")
+        raise SystemExit(
+            f"benchmark worker failed (exit {done.returncode}):\n"
+            f"{done.stdout[-1000:]}{done.stderr[-2000:]}"
+        )
     if fields[1] != "0":
-        raise SystemExit(f"the generated environment has {fields[1]} findings: run "
-                         f"`imgpolicy check` on it to see them")
+        raise SystemExit(
+            f"the generated environment has {fields[1]} findings: run "
+            f"`imgpolicy check` on it to see them"
+        )
     return float(fields[0])
 
 
-def bench_scale(scale: int, repeat: int, budget: float, out_dir: str | None, work: str,
-                schema: str) -> dict:
+def bench_scale(
+    scale: int, repeat: int, budget: float, out_dir: str | None, work: str, schema: str
+) -> dict:
     """Every measurement runs once, then again round by round (interleaved) up to `repeat`
     runs while its total time stays within `budget` seconds, so the fast lines get their
     best of N and a slow reference like check-jsonschema runs once; the two terms of the
@@ -234,40 +263,55 @@ def bench_scale(scale: int, repeat: int, budget: float, out_dir: str | None, wor
     key_runs = min(repeat, MIN_RUNS_KEY[scale])
     for _ in range(repeat):
         for measure in found:
-            if (not measure.times or (measure.key and len(measure.times) < key_runs)
-                    or sum(measure.times) + min(measure.times) <= budget):
+            if (
+                not measure.times
+                or (measure.key and len(measure.times) < key_runs)
+                or sum(measure.times) + min(measure.times) <= budget
+            ):
                 timed(measure)
 
     megabytes = summary["bytes"] / 1e6
     print()
-    print(f"== {scale}x: {summary['files']} files, {megabytes:.2f} MB, {summary['sites']} sites, "
-          f"{summary['aes']} AEs ({summary['modalities']} modalities), "
-          f"{summary['routes']} routes; generated in {generated_in:.1f} s ==")
-    print(f"   {platform.python_implementation()} {platform.python_version()}, PyYAML "
-          f"{yaml.__version__} (libyaml {yaml._yaml.get_version_string()}), "
-          f"{os.cpu_count()} CPUs; up to {repeat} interleaved runs each while within "
-          f"{budget:g} s per line, (a) and (c) at least {key_runs}")
+    print(
+        f"== {scale}x: {summary['files']} files, {megabytes:.2f} MB, {summary['sites']} sites, "
+        f"{summary['aes']} AEs ({summary['modalities']} modalities), "
+        f"{summary['routes']} routes; generated in {generated_in:.1f} s =="
+    )
+    print(
+        f"   {platform.python_implementation()} {platform.python_version()}, PyYAML "
+        f"{yaml.__version__} (libyaml {yaml._yaml.get_version_string()}), "
+        f"{os.cpu_count()} CPUs; up to {repeat} interleaved runs each while within "
+        f"{budget:g} s per line, (a) and (c) at least {key_runs}"
+    )
     base_min = min(found[0].times)
     base_med = statistics.median(found[0].times)
-    head = f"   {'measurement':<46} {'runs':>4} {'min s':>8} {'median s':>9} " \
-           f"{'min/(a)':>8} {'med/(a)':>8}"
+    head = (
+        f"   {'measurement':<46} {'runs':>4} {'min s':>8} {'median s':>9} "
+        f"{'min/(a)':>8} {'med/(a)':>8}"
+    )
     print(head)
     print("   " + "-" * (len(head) - 3))
     rows = {}
     for m in found:
         lo, med = min(m.times), statistics.median(m.times)
         rows[m.label] = (lo, med)
-        print(f"   {m.label:<46} {len(m.times):>4} {lo:>8.3f} {med:>9.3f} "
-              f"{lo / base_min:>7.2f}x {med / base_med:>7.2f}x")
+        print(
+            f"   {m.label:<46} {len(m.times):>4} {lo:>8.3f} {med:>9.3f} "
+            f"{lo / base_min:>7.2f}x {med / base_med:>7.2f}x"
+        )
     check_min = rows[CHECK_LABEL][0]
     startup = rows.get("(e) python -c pass (start-up)", (0.0, 0.0))[0]
-    print(f"   throughput: event stream {megabytes / base_min:.1f} MB/s, imgpolicy check "
-          f"{megabytes / check_min:.1f} MB/s; (c) minus start-up (e): "
-          f"{check_min - startup:.3f} s = {(check_min - startup) / base_min:.2f}x (a)")
+    print(
+        f"   throughput: event stream {megabytes / base_min:.1f} MB/s, imgpolicy check "
+        f"{megabytes / check_min:.1f} MB/s; (c) minus start-up (e): "
+        f"{check_min - startup:.3f} s = {(check_min - startup) / base_min:.2f}x (a)"
+    )
     ratio = check_min / base_min
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
-    print(f"   target: imgpolicy check within {TARGET_RATIO:g}x of the event stream"
-          f"{' (set at 1x)' if scale != 1 else ''}: {ratio:.2f}x -> {verdict}")
+    print(
+        f"   target: imgpolicy check within {TARGET_RATIO:g}x of the event stream"
+        f"{' (set at 1x)' if scale != 1 else ''}: {ratio:.2f}x -> {verdict}"
+    )
     print("   commands:")
     for m in found:
         print(f"     {m.label.split(' ')[0]} {m.command}")
@@ -328,9 +372,11 @@ def profile(directory: str) -> None:
         without_gc = phases()
     finally:
         gc.enable()
-    for (name, on), (_, off) in zip(with_gc, without_gc):
-        print(f"   {name:<48} {on:>7.3f}s {off:>7.3f}s  "
-              f"({on / events:.2f}x / {off / events:.2f}x (a))")
+    for (name, on), (_, off) in zip(with_gc, without_gc, strict=False):
+        print(
+            f"   {name:<48} {on:>7.3f}s {off:>7.3f}s  "
+            f"({on / events:.2f}x / {off / events:.2f}x (a))"
+        )
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -343,9 +389,8 @@ def profile(directory: str) -> None:
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(25)
         body = text.getvalue()
-        print(f"   -- cProfile, top 25 by {order} (profiler overhead inflates many small "
-              "calls) --")
-        print(body[body.find("   ncalls"):].rstrip())
+        print(f"   -- cProfile, top 25 by {order} (profiler overhead inflates many small calls) --")
+        print(body[body.find("   ncalls") :].rstrip())
 
 
 def _events_time(paths: list[str]) -> float:
@@ -364,17 +409,28 @@ def _events_time(paths: list[str]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=["1", "10", "both"], default="1")
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="most runs per measurement (default 5)")
-    parser.add_argument("--budget", type=float, default=None,
-                        help="seconds one measurement may take in all before it stops "
-                             "repeating (default: 4 at 1x, 10 at 10x); every line runs "
-                             "at least once, (a) and (c) at least 3 times at 1x")
-    parser.add_argument("--out", help="generate into this folder and keep it "
-                                      "(default: a temporary folder, removed afterwards)")
-    parser.add_argument("--profile", action="store_true",
-                        help="also break the in-process check down: phases (garbage "
-                             "collector on and off) and cProfile's top functions")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="most runs per measurement (default 5)"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds one measurement may take in all before it stops "
+        "repeating (default: 4 at 1x, 10 at 10x); every line runs "
+        "at least once, (a) and (c) at least 3 times at 1x",
+    )
+    parser.add_argument(
+        "--out",
+        help="generate into this folder and keep it "
+        "(default: a temporary folder, removed afterwards)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also break the in-process check down: phases (garbage "
+        "collector on and off) and cProfile's top functions",
+    )
     args = parser.parse_args(argv)
     scales = [1, 10] if args.scale == "both" else [int(args.scale)]
 

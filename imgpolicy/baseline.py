@@ -35,8 +35,13 @@ def _key(finding: Finding) -> tuple[str, str, str, str]:
 
 def write(path: str, findings: list[Finding]) -> int:
     entries = sorted(_key(f) for f in findings if f.suppressed is None)
-    document = {"format": FORMAT, "version": VERSION, "findings": [
-        {"code": c, "path": p, "entity": e, "fingerprint": fp} for c, p, e, fp in entries]}
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "findings": [
+            {"code": c, "path": p, "entity": e, "fingerprint": fp} for c, p, e, fp in entries
+        ],
+    }
     write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
     return len(entries)
 
@@ -47,15 +52,18 @@ def read(path: str) -> Counter:
             document = json.load(handle)
         if document.get("format") != FORMAT or document.get("version") != VERSION:
             raise ValueError("not an imgpolicy baseline (version 1)")
-        return Counter((e["code"], e["path"], e["entity"], e["fingerprint"])
-                       for e in document["findings"])
+        return Counter(
+            (e["code"], e["path"], e["entity"], e["fingerprint"]) for e in document["findings"]
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise BaselineError(f"{path}: cannot use as a baseline: {err}; write one with "
-                            "--write-baseline") from None
+        raise BaselineError(
+            f"{path}: cannot use as a baseline: {err}; write one with --write-baseline"
+        ) from None
 
 
-def apply(findings: list[Finding], accepted: Counter, path: str,
-          unsuppressible: set[str]) -> list[Finding]:
+def apply(
+    findings: list[Finding], accepted: Counter, path: str, unsuppressible: set[str]
+) -> list[Finding]:
     remaining = Counter(accepted)
     out = []
     for finding in findings:

@@ -9,7 +9,6 @@ import click
 
 from . import __version__
 from .findings import Severity
-
 from .report import FORMATS
 
 
@@ -24,28 +23,61 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=True, readable=True))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format on standard output (default: text; github when "
-                   "GITHUB_ACTIONS=true).")
-@click.option("--output", "outputs", multiple=True, metavar="FORMAT=FILE",
-              help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
-              help="Exit 1 when a finding is at least this severe (default: the config's "
-                   "fail_on, else error).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Use this .imgpolicy.yaml or pyproject.toml instead of the nearest one.")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True)
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format on standard output (default: text; github when GITHUB_ACTIONS=true).",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default=None,
+    help="Exit 1 when a finding is at least this severe (default: the config's "
+    "fail_on, else error).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Use this .imgpolicy.yaml or pyproject.toml instead of the nearest one.",
+)
 @click.option("--select", multiple=True, help="Only these rule codes or families (repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these rule codes or families (repeatable).")
 @click.option("--today", help="The date time-based rules use, YYYY-MM-DD (default: today).")
-@click.option("--baseline", type=click.Path(dir_okay=False),
-              help="Accept the findings recorded in this baseline file.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False),
-              help="Record the current findings as the baseline and exit 0.")
-def check(paths: tuple[str, ...], fmt: str | None, outputs: tuple[str, ...], fail_on: str | None, config_path: str | None,
-          select: tuple[str, ...], ignore: tuple[str, ...], today: str | None,
-          baseline: str | None, write_baseline: str | None) -> None:
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    help="Accept the findings recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False),
+    help="Record the current findings as the baseline and exit 0.",
+)
+def check(
+    paths: tuple[str, ...],
+    fmt: str | None,
+    outputs: tuple[str, ...],
+    fail_on: str | None,
+    config_path: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    today: str | None,
+    baseline: str | None,
+    write_baseline: str | None,
+) -> None:
     """Validate and cross-check the environment under PATHS (directories or files).
 
     Every *.yaml / *.yml whose top level has `imgpolicy: 1` is part of it; other YAML is
@@ -54,7 +86,8 @@ def check(paths: tuple[str, ...], fmt: str | None, outputs: tuple[str, ...], fai
     """
     from .baseline import BaselineError
     from .config import ConfigError, resolve_config
-    from .engine import RuleCrashed, check as run_check, exit_code
+    from .engine import RuleCrashed, exit_code
+    from .engine import check as run_check
     from .report import Report, render
 
     targets = [_output(spec) for spec in outputs]
@@ -71,9 +104,11 @@ def check(paths: tuple[str, ...], fmt: str | None, outputs: tuple[str, ...], fai
     except (ConfigError, BaselineError, RuleCrashed) as err:
         _fail(str(err))
     if not result.load.files:
-        _fail(f"no environment files under {', '.join(paths)} (a file belongs to the "
-              "environment when its top level has 'imgpolicy: 1'; `imgpolicy init DIR` "
-              "writes a starter)")
+        _fail(
+            f"no environment files under {', '.join(paths)} (a file belongs to the "
+            "environment when its top level has 'imgpolicy: 1'; `imgpolicy init DIR` "
+            "writes a starter)"
+        )
     threshold = Severity.parse(fail_on) if fail_on else config.fail_on
     if write_baseline:
         from . import baseline as baseline_file
@@ -96,8 +131,10 @@ def check(paths: tuple[str, ...], fmt: str | None, outputs: tuple[str, ...], fai
 def _output(spec: str) -> tuple[str, str]:
     fmt, sep, path = spec.partition("=")
     if not sep or fmt not in FORMATS or not path:
-        raise click.BadParameter(f"{spec!r}: write FORMAT=FILE with FORMAT one of "
-                                 f"{', '.join(FORMATS)}", param_hint="--output")
+        raise click.BadParameter(
+            f"{spec!r}: write FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}",
+            param_hint="--output",
+        )
     return fmt, path
 
 
@@ -110,8 +147,10 @@ def _codes(values: tuple[str, ...], option: str) -> list[str]:
     known = set(all_rules()) | set(CODES) | set(FAMILIES)
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)}: no such rule code or family (see "
-                                 "`imgpolicy rules`)", param_hint=option)
+        raise click.BadParameter(
+            f"{', '.join(unknown)}: no such rule code or family (see `imgpolicy rules`)",
+            param_hint=option,
+        )
     return codes
 
 
@@ -126,30 +165,61 @@ def _date(text: str):
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a date like 2026-11-28",
-                                 param_hint="--today") from None
+        raise click.BadParameter(
+            f"{text!r} is not a date like 2026-11-28", param_hint="--today"
+        ) from None
 
 
 @main.command("docs")
 @click.argument("env_dir", type=click.Path(exists=True, dir_okay=True, readable=True))
-@click.option("-o", "--output-dir", "out_dir", default="docs/architecture", show_default=True,
-              type=click.Path(file_okay=False),
-              help="Folder for architecture.md and architecture.html.")
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; exit 1 when the files in the output folder are missing or "
-                   "differ from what would be generated (for pre-commit and CI).")
-@click.option("--templates", type=click.Path(exists=True, file_okay=False),
-              help="Folder of Jinja2 templates that override the shipped ones by name "
-                   "(architecture.md.j2, html/style.css.j2, ...); they run sandboxed.")
-@click.option("--today", help="The date the documents are as of, YYYY-MM-DD (default: the "
-                              "config's today; under --check, the date the existing documents "
-                              "record; else today).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Use this .imgpolicy.yaml or pyproject.toml instead of the nearest one.")
-@click.option("--baseline", type=click.Path(dir_okay=False),
-              help="Accept the findings recorded in this baseline file (listed as suppressed).")
-def docs_command(env_dir: str, out_dir: str, check_only: bool, templates: str | None,
-                 today: str | None, config_path: str | None, baseline: str | None) -> None:
+@click.option(
+    "-o",
+    "--output-dir",
+    "out_dir",
+    default="docs/architecture",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for architecture.md and architecture.html.",
+)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 when the files in the output folder are missing or "
+    "differ from what would be generated (for pre-commit and CI).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of Jinja2 templates that override the shipped ones by name "
+    "(architecture.md.j2, html/style.css.j2, ...); they run sandboxed.",
+)
+@click.option(
+    "--today",
+    help="The date the documents are as of, YYYY-MM-DD (default: the "
+    "config's today; under --check, the date the existing documents "
+    "record; else today).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Use this .imgpolicy.yaml or pyproject.toml instead of the nearest one.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    help="Accept the findings recorded in this baseline file (listed as suppressed).",
+)
+def docs_command(
+    env_dir: str,
+    out_dir: str,
+    check_only: bool,
+    templates: str | None,
+    today: str | None,
+    config_path: str | None,
+    baseline: str | None,
+) -> None:
     """Write audit-ready architecture documentation of the environment in ENV_DIR.
 
     architecture.md (GitHub/GitLab Markdown with Mermaid diagrams) and architecture.html
@@ -165,27 +235,35 @@ def docs_command(env_dir: str, out_dir: str, check_only: bool, templates: str | 
     from .baseline import BaselineError
     from .config import ConfigError, resolve_config
     from .docs.templating import TemplateProblem
-    from .engine import RuleCrashed, check as run_check
+    from .engine import RuleCrashed
+    from .engine import check as run_check
     from .report import Report, render
 
     try:
         config = resolve_config(config_path, (env_dir,))
-        when = (_date(today) if today else config.today
-                or (architecture.recorded_date(out_dir) if check_only else None)
-                or date.today())
+        when = (
+            _date(today)
+            if today
+            else config.today
+            or (architecture.recorded_date(out_dir) if check_only else None)
+            or date.today()
+        )
         result = run_check((env_dir,), config, baseline=baseline, today=when)
     except (ConfigError, BaselineError, RuleCrashed) as err:
         _fail(str(err))
     if not result.load.files:
-        _fail(f"no environment files under {env_dir} (a file belongs to the environment when "
-              "its top level has 'imgpolicy: 1')")
+        _fail(
+            f"no environment files under {env_dir} (a file belongs to the environment when "
+            "its top level has 'imgpolicy: 1')"
+        )
     if result.load.unusable or not result.rules_ran:
         report = Report(result.findings, result.load.files, config.fail_on, tuple(result.notes))
         click.echo(render("text", report, color=_color()), nl=False)
         _fail("architecture documents not generated: the environment must pass the schema")
     try:
-        files = architecture.generate(result, root=env_dir, today=when, config=config,
-                                      templates=templates)
+        files = architecture.generate(
+            result, root=env_dir, today=when, config=config, templates=templates
+        )
     except TemplateProblem as err:
         _fail(str(err))
     if check_only:
@@ -233,9 +311,13 @@ def show_rule(code: str) -> None:
         _fail(f"no rule {code}; `imgpolicy rules` lists them")
     rule = rules[code]
     sections = rule.sections()
-    lines = [f"{rule.code} {rule.name} ({rule.severity.label}"
-             + ("" if rule.suppressible else ", cannot be suppressed") + ")", "",
-             sections["Summary"]]
+    lines = [
+        f"{rule.code} {rule.name} ({rule.severity.label}"
+        + ("" if rule.suppressible else ", cannot be suppressed")
+        + ")",
+        "",
+        sections["Summary"],
+    ]
     for title in ("What", "Why", "Bad", "Good", "Options"):
         if title in sections:
             body = sections[title]
@@ -268,8 +350,11 @@ def init(directory: str) -> None:
     try:
         written = write_starter(directory)
     except FileExistsError as err:
-        click.echo(f"imgpolicy: {err.filename} already exists; init never overwrites files "
-                   "(choose an empty directory)", err=True)
+        click.echo(
+            f"imgpolicy: {err.filename} already exists; init never overwrites files "
+            "(choose an empty directory)",
+            err=True,
+        )
         sys.exit(2)
     for path in written:
         click.echo(f"wrote {path}")
@@ -277,33 +362,83 @@ def init(directory: str) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=True, readable=True))
-@click.option("--site", "sites", multiple=True,
-              help="Only AEs of devices at this site (repeatable).")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True)
+)
+@click.option(
+    "--site", "sites", multiple=True, help="Only AEs of devices at this site (repeatable)."
+)
 @click.option("--ae", "aes", multiple=True, help="Only this AE title (repeatable).")
-@click.option("--calling-ae", default="IMGPOLICY", show_default=True,
-              help="The AE title imgpolicy calls from.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
-              help="Seconds for each step: connect, association answer, C-ECHO, release.")
-@click.option("--jobs", type=click.IntRange(min=1, max=256), default=16, show_default=True,
-              help="Connections probed at the same time.")
-@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False),
-              help="CA certificates (PEM) to verify `tls: true` peers (default: the system's).")
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False),
-              help="Client certificate (PEM) for peers that require one.")
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False),
-              help="Private key of --tls-cert (when not in the same file).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format on standard output (default: text; github when "
-                   "GITHUB_ACTIONS=true).")
-@click.option("--output", "outputs", multiple=True, metavar="FORMAT=FILE",
-              help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
-              show_default=True, help="Exit 1 when a finding is at least this severe.")
-def probe(paths: tuple[str, ...], sites: tuple[str, ...], aes: tuple[str, ...], calling_ae: str,
-          timeout: float, jobs: int, tls_ca: str | None, tls_cert: str | None,
-          tls_key: str | None, fmt: str | None, outputs: tuple[str, ...], fail_on: str) -> None:
+@click.option(
+    "--calling-ae",
+    default="IMGPOLICY",
+    show_default=True,
+    help="The AE title imgpolicy calls from.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds for each step: connect, association answer, C-ECHO, release.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1, max=256),
+    default=16,
+    show_default=True,
+    help="Connections probed at the same time.",
+)
+@click.option(
+    "--tls-ca",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CA certificates (PEM) to verify `tls: true` peers (default: the system's).",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Client certificate (PEM) for peers that require one.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Private key of --tls-cert (when not in the same file).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format on standard output (default: text; github when GITHUB_ACTIONS=true).",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+def probe(
+    paths: tuple[str, ...],
+    sites: tuple[str, ...],
+    aes: tuple[str, ...],
+    calling_ae: str,
+    timeout: float,
+    jobs: int,
+    tls_ca: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    fmt: str | None,
+    outputs: tuple[str, ...],
+    fail_on: str,
+) -> None:
     """Check the live network against the environment under PATHS.
 
     For each acceptor AE, on each of its connections with a port: associate as
@@ -320,7 +455,7 @@ def probe(paths: tuple[str, ...], sites: tuple[str, ...], aes: tuple[str, ...], 
     targets_out = [_output(spec) for spec in outputs]
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    if (why := probing.check_calling_ae(calling_ae)):
+    if why := probing.check_calling_ae(calling_ae):
         raise click.BadParameter(f"{calling_ae!r}: {why}", param_hint="--calling-ae")
     if tls_key and not tls_cert:
         raise click.BadParameter("give --tls-cert with --tls-key", param_hint="--tls-key")
@@ -330,24 +465,32 @@ def probe(paths: tuple[str, ...], sites: tuple[str, ...], aes: tuple[str, ...], 
         _fail(str(err))
     load = load_environment(paths)
     if not load.files:
-        _fail(f"no environment files under {', '.join(paths)} (a file belongs to the "
-              "environment when its top level has 'imgpolicy: 1')")
+        _fail(
+            f"no environment files under {', '.join(paths)} (a file belongs to the "
+            "environment when its top level has 'imgpolicy: 1')"
+        )
     findings, notes = list(load.findings), []
     if load.schema_valid and not load.unusable:
         selection = probing.targets(load, sites, aes)
-        for flag, unknown in (("--site", selection.unknown_sites),
-                              ("--ae", selection.unknown_aes)):
+        for flag, unknown in (("--site", selection.unknown_sites), ("--ae", selection.unknown_aes)):
             if unknown:
                 _fail(f"{flag} {', '.join(unknown)}: not in the environment")
         settings = probing.Settings(calling_ae, timeout, tls_ca, tls_cert, tls_key)
         try:
-            findings += probing.probe(load, selection.targets, settings, jobs=jobs,
-                                      progress=probing.terminal_progress(sys.stderr))
+            findings += probing.probe(
+                load,
+                selection.targets,
+                settings,
+                jobs=jobs,
+                progress=probing.terminal_progress(sys.stderr),
+            )
         except (probing.TLSSetupError, probing.ProbeCrashed) as err:
             _fail(str(err))
         count = len(selection.targets)
-        notes = [*selection.notes, (f"Probed {count} connection{'s' if count != 1 else ''} "
-                                    f"as calling AE {calling_ae}.")]
+        notes = [
+            *selection.notes,
+            (f"Probed {count} connection{'s' if count != 1 else ''} as calling AE {calling_ae}."),
+        ]
     else:
         notes.append("The network was not probed: fix the errors above first.")
     findings.sort(key=lambda finding: finding.sort_key())
@@ -380,24 +523,39 @@ def import_() -> None:
 
 def _import_options(command):
     options = [
-        click.option("-o", "--output", type=click.Path(dir_okay=False),
-                     help="Write the environment file here instead of standard output."),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False),
+            help="Write the environment file here instead of standard output.",
+        ),
         click.option("--force", is_flag=True, help="Overwrite --output if it exists."),
-        click.option("--site", default="MAIN", show_default=True,
-                     help="The site the imported devices stand at."),
-        click.option("--hostname", help="The host the imported system runs on (its own "
-                     "configuration does not name it)."),
-        click.option("--fail-on", type=click.Choice(["error", "warning", "info"]),
-                     default=None, help="Exit 1 when a finding is at least this severe "
-                     "(default: findings never fail the import)."),
+        click.option(
+            "--site",
+            default="MAIN",
+            show_default=True,
+            help="The site the imported devices stand at.",
+        ),
+        click.option(
+            "--hostname",
+            help="The host the imported system runs on (its own configuration does not name it).",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["error", "warning", "info"]),
+            default=None,
+            help="Exit 1 when a finding is at least this severe "
+            "(default: findings never fail the import).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _import_checks(output: str | None, force: bool, site: str, kind: str | None,
-                   hostname: str | None) -> None:
+def _import_checks(
+    output: str | None, force: bool, site: str, kind: str | None, hostname: str | None
+) -> None:
     from typing import get_args
 
     from .importers.common import check_hostname, check_name
@@ -408,11 +566,14 @@ def _import_checks(output: str | None, force: bool, site: str, kind: str | None,
     if check_name(site)[0] is None:
         raise click.BadParameter(f"{site!r}: {check_name(site)[1]}", param_hint="--site")
     if kind is not None and kind not in get_args(DeviceKind):
-        raise click.BadParameter(f"{kind!r} is not a device kind: use one of "
-                                 f"{', '.join(get_args(DeviceKind))}", param_hint="--kind")
+        raise click.BadParameter(
+            f"{kind!r} is not a device kind: use one of {', '.join(get_args(DeviceKind))}",
+            param_hint="--kind",
+        )
     if hostname is not None and check_hostname(hostname)[0] is None:
-        raise click.BadParameter(f"{hostname!r}: {check_hostname(hostname)[1]}",
-                                 param_hint="--hostname")
+        raise click.BadParameter(
+            f"{hostname!r}: {check_hostname(hostname)[1]}", param_hint="--hostname"
+        )
 
 
 def _import_finish(run, output: str | None, fail_on: str | None) -> None:
@@ -435,10 +596,13 @@ def _import_finish(run, output: str | None, fail_on: str | None) -> None:
         except OSError as err:
             _fail(f"cannot write {output}: {err.strerror}")
         aes = sum(len(d.application_entities) for d in result.devices)
-        click.echo(f"wrote {output}: {len(result.devices)} device"
-                   f"{'s' if len(result.devices) != 1 else ''}, {aes} AE"
-                   f"{'s' if aes != 1 else ''}, {len(findings)} finding"
-                   f"{'s' if len(findings) != 1 else ''}", err=True)
+        click.echo(
+            f"wrote {output}: {len(result.devices)} device"
+            f"{'s' if len(result.devices) != 1 else ''}, {aes} AE"
+            f"{'s' if aes != 1 else ''}, {len(findings)} finding"
+            f"{'s' if len(findings) != 1 else ''}",
+            err=True,
+        )
     else:
         click.echo(text, nl=False)
     threshold = Severity.parse(fail_on) if fail_on else None
@@ -447,19 +611,36 @@ def _import_finish(run, output: str | None, fail_on: str | None) -> None:
 
 @import_.command("orthanc")
 @click.argument("config", required=False, type=click.Path(exists=True, readable=True))
-@click.option("--url", help="Read a running Orthanc's REST API instead, e.g. "
-              "http://pacs:8042.")
-@click.option("--user", envvar="IMGPOLICY_ORTHANC_USER",
-              help="User for the REST API (HTTP basic auth; or IMGPOLICY_ORTHANC_USER).")
-@click.option("--password", envvar="IMGPOLICY_ORTHANC_PASSWORD",
-              help="Its password (better: IMGPOLICY_ORTHANC_PASSWORD, which `ps` does not "
-                   "show).")
-@click.option("--kind", default="pacs", show_default=True,
-              help="Device kind of the Orthanc node (pacs, vna, router, ...).")
+@click.option("--url", help="Read a running Orthanc's REST API instead, e.g. http://pacs:8042.")
+@click.option(
+    "--user",
+    envvar="IMGPOLICY_ORTHANC_USER",
+    help="User for the REST API (HTTP basic auth; or IMGPOLICY_ORTHANC_USER).",
+)
+@click.option(
+    "--password",
+    envvar="IMGPOLICY_ORTHANC_PASSWORD",
+    help="Its password (better: IMGPOLICY_ORTHANC_PASSWORD, which `ps` does not show).",
+)
+@click.option(
+    "--kind",
+    default="pacs",
+    show_default=True,
+    help="Device kind of the Orthanc node (pacs, vna, router, ...).",
+)
 @_import_options
-def import_orthanc(config: str | None, url: str | None, user: str | None,
-                   password: str | None, kind: str, output: str | None, force: bool,
-                   site: str, hostname: str | None, fail_on: str | None) -> None:
+def import_orthanc(
+    config: str | None,
+    url: str | None,
+    user: str | None,
+    password: str | None,
+    kind: str,
+    output: str | None,
+    force: bool,
+    site: str,
+    hostname: str | None,
+    fail_on: str | None,
+) -> None:
     """Orthanc: CONFIG (orthanc.json, or a folder of *.json) or --url (the REST API).
 
     The Orthanc node becomes a device with its AE (DicomAet, DicomPort), the storage SOP
@@ -473,29 +654,58 @@ def import_orthanc(config: str | None, url: str | None, user: str | None,
     if (config is None) == (url is None):
         raise click.UsageError("give either CONFIG (a file or folder) or --url")
     _import_checks(output, force, site, kind, hostname)
-    _import_finish(lambda: run_import(path=config, url=url, user=user, password=password,
-                                      site=site, kind=kind, hostname=hostname),
-                   output, fail_on)
+    _import_finish(
+        lambda: run_import(
+            path=config,
+            url=url,
+            user=user,
+            password=password,
+            site=site,
+            kind=kind,
+            hostname=hostname,
+        ),
+        output,
+        fail_on,
+    )
 
 
 @import_.command("dcmtk")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, readable=True))
-@click.option("--type", "file_type", type=click.Choice(["dcmqrscp", "association"]),
-              help="What CONFIG is (default: told from its content).")
-@click.option("--kind", default=None,
-              help="Device kind (default: pacs for dcmqrscp, other for a profile).")
+@click.option(
+    "--type",
+    "file_type",
+    type=click.Choice(["dcmqrscp", "association"]),
+    help="What CONFIG is (default: told from its content).",
+)
+@click.option(
+    "--kind", default=None, help="Device kind (default: pacs for dcmqrscp, other for a profile)."
+)
 @click.option("--device-name", help="Name of the imported device (default: the file name).")
 @click.option("--profile", help="Association profile to import (default: Default).")
-@click.option("--role", type=click.Choice(["SCU", "SCP"]),
-              help="Whether the tool using the profile is an SCU or an SCP (default: from "
-                   "the file name, storescu/storescp).")
+@click.option(
+    "--role",
+    type=click.Choice(["SCU", "SCP"]),
+    help="Whether the tool using the profile is an SCU or an SCP (default: from "
+    "the file name, storescu/storescp).",
+)
 @click.option("--ae-title", help="The tool's AE title (default: from the file name).")
 @click.option("--port", type=click.IntRange(1, 65535), help="The SCP's port.")
 @_import_options
-def import_dcmtk(config: str, file_type: str | None, kind: str | None,
-                 device_name: str | None, profile: str | None, role: str | None,
-                 ae_title: str | None, port: int | None, output: str | None, force: bool,
-                 site: str, hostname: str | None, fail_on: str | None) -> None:
+def import_dcmtk(
+    config: str,
+    file_type: str | None,
+    kind: str | None,
+    device_name: str | None,
+    profile: str | None,
+    role: str | None,
+    ae_title: str | None,
+    port: int | None,
+    output: str | None,
+    force: bool,
+    site: str,
+    hostname: str | None,
+    fail_on: str | None,
+) -> None:
     """DCMTK: a dcmqrscp.cfg, or an association profile (storescp.cfg, storescu.cfg).
 
     dcmqrscp.cfg: the AETable's AE titles (with their access) on one device at
@@ -506,10 +716,22 @@ def import_dcmtk(config: str, file_type: str | None, kind: str | None,
     from .importers import import_dcmtk as run_import
 
     _import_checks(output, force, site, kind, hostname)
-    _import_finish(lambda: run_import(config, file_type=file_type, site=site, kind=kind,
-                                      hostname=hostname, device_name=device_name,
-                                      profile=profile, role=role, ae_title=ae_title,
-                                      port=port), output, fail_on)
+    _import_finish(
+        lambda: run_import(
+            config,
+            file_type=file_type,
+            site=site,
+            kind=kind,
+            hostname=hostname,
+            device_name=device_name,
+            profile=profile,
+            role=role,
+            ae_title=ae_title,
+            port=port,
+        ),
+        output,
+        fail_on,
+    )
 
 
 def run() -> None:

@@ -39,8 +39,9 @@ class Config:
 
     def selects(self, code: str) -> bool:
         def hit(patterns: list[str]) -> bool:
-            return any(code == p or (code.startswith(p) and code[len(p):].isdigit())
-                       for p in patterns)
+            return any(
+                code == p or (code.startswith(p) and code[len(p) :].isdigit()) for p in patterns
+            )
 
         return (not self.select or hit(self.select)) and not hit(self.ignore)
 
@@ -102,7 +103,9 @@ def _parse(raw: dict, where: str, path: str) -> Config:
     known = {"select", "ignore", "fail_on", "today", "rules"}
     for key in raw:
         if key not in known:
-            raise ConfigError(f"{where}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
+            raise ConfigError(
+                f"{where}: unknown setting '{key}' (known: {', '.join(sorted(known))})"
+            )
     rules = all_rules()
     config = Config(source=path)
     for key in ("select", "ignore"):
@@ -111,15 +114,18 @@ def _parse(raw: dict, where: str, path: str) -> Config:
             raise ConfigError(f"{where}: '{key}' must be a list of rule codes or families")
         for value in values:
             if value not in rules and value not in FAMILIES and value not in CODES:
-                raise ConfigError(f"{where}: '{key}' names '{value}', which is no rule code "
-                                  "or family (see `imgpolicy rules`)")
+                raise ConfigError(
+                    f"{where}: '{key}' names '{value}', which is no rule code "
+                    "or family (see `imgpolicy rules`)"
+                )
         setattr(config, key, values)
     if "fail_on" in raw:
         config.fail_on = _severity(raw["fail_on"], f"{where}: fail_on")
     if "today" in raw:
         try:
-            config.today = parse_date(raw["today"] if isinstance(raw["today"], str)
-                                      else str(raw["today"]))
+            config.today = parse_date(
+                raw["today"] if isinstance(raw["today"], str) else str(raw["today"])
+            )
         except Exception:
             raise ConfigError(f"{where}: today must be a date like 2026-11-28") from None
     per_rule = raw.get("rules", {})

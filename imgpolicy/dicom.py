@@ -38,8 +38,7 @@ PYNETDICOM_ALIASES = {
     "ColorPaletteInformationModelFind": "1.2.840.10008.5.1.4.39.2",
     "ColorPaletteInformationModelMove": "1.2.840.10008.5.1.4.39.3",
     "ColorPaletteInformationModelGet": "1.2.840.10008.5.1.4.39.4",
-    "OphthlamicOpticalCoherenceTomographyBscanVolumeAnalysisStorage":
-        "1.2.840.10008.5.1.4.1.1.77.1.5.8",
+    "OphthlamicOpticalCoherenceTomographyBscanVolumeAnalysisStorage": "1.2.840.10008.5.1.4.1.1.77.1.5.8",
     "PseudoColorSoftcopyPresentationStageStorage": "1.2.840.10008.5.1.4.1.1.11.3",
     "RTBrachyApplicationSetupDeliveryInstructionsStorage": "1.2.840.10008.5.1.4.34.10",
     "RoboticArmRadiationRecordStorage": "1.2.840.10008.5.1.4.1.1.481.20",
@@ -82,9 +81,15 @@ def lookup(text: str) -> UidInfo | None:
 
 def suggest(text: str, want_transfer_syntax: bool) -> list[str]:
     """Keywords of the wanted kind that look like `text` (for "did you mean")."""
-    candidates = sorted({i.keyword for i in registry().values()
-                         if i.keyword and i.is_transfer_syntax == want_transfer_syntax
-                         and (want_transfer_syntax or i.is_sop_class)})
+    candidates = sorted(
+        {
+            i.keyword
+            for i in registry().values()
+            if i.keyword
+            and i.is_transfer_syntax == want_transfer_syntax
+            and (want_transfer_syntax or i.is_sop_class)
+        }
+    )
     folded = {c.lower(): c for c in candidates}
     hits = difflib.get_close_matches(text.lower(), list(folded), n=3, cutoff=0.75)
     return [folded[h] for h in hits]
@@ -94,29 +99,31 @@ def suggest(text: str, want_transfer_syntax: bool) -> list[str]:
 
 IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 
-LOSSLESS_TRANSFER_SYNTAXES = frozenset({
-    "1.2.840.10008.1.2",          # Implicit VR Little Endian
-    "1.2.840.10008.1.2.1",        # Explicit VR Little Endian
-    "1.2.840.10008.1.2.1.98",     # Encapsulated Uncompressed Explicit VR Little Endian
-    "1.2.840.10008.1.2.1.99",     # Deflated Explicit VR Little Endian
-    "1.2.840.10008.1.2.2",        # Explicit VR Big Endian (retired)
-    "1.2.840.10008.1.2.4.57",     # JPEG Lossless (Process 14)
-    "1.2.840.10008.1.2.4.58",     # JPEG Lossless (Process 15, retired)
-    "1.2.840.10008.1.2.4.65",     # JPEG Lossless Hierarchical (Process 28, retired)
-    "1.2.840.10008.1.2.4.66",     # JPEG Lossless Hierarchical (Process 29, retired)
-    "1.2.840.10008.1.2.4.70",     # JPEG Lossless SV1
-    "1.2.840.10008.1.2.4.80",     # JPEG-LS Lossless
-    "1.2.840.10008.1.2.4.90",     # JPEG 2000 Lossless Only
-    "1.2.840.10008.1.2.4.92",     # JPEG 2000 Part 2 Multi-component Lossless Only
-    "1.2.840.10008.1.2.4.201",    # HTJ2K Lossless
-    "1.2.840.10008.1.2.4.202",    # HTJ2K Lossless RPCL
-    "1.2.840.10008.1.2.4.110",    # JPEG XL Lossless
-    "1.2.840.10008.1.2.5",        # RLE Lossless
-    "1.2.840.10008.1.2.7.1",      # SMPTE ST 2110-20 uncompressed progressive video
-    "1.2.840.10008.1.2.7.2",      # SMPTE ST 2110-20 uncompressed interlaced video
-    "1.2.840.10008.1.2.7.3",      # SMPTE ST 2110-30 PCM audio
-    "1.2.840.10008.1.2.8.1",      # Deflated Image Frame Compression
-})
+LOSSLESS_TRANSFER_SYNTAXES = frozenset(
+    {
+        "1.2.840.10008.1.2",  # Implicit VR Little Endian
+        "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+        "1.2.840.10008.1.2.1.98",  # Encapsulated Uncompressed Explicit VR Little Endian
+        "1.2.840.10008.1.2.1.99",  # Deflated Explicit VR Little Endian
+        "1.2.840.10008.1.2.2",  # Explicit VR Big Endian (retired)
+        "1.2.840.10008.1.2.4.57",  # JPEG Lossless (Process 14)
+        "1.2.840.10008.1.2.4.58",  # JPEG Lossless (Process 15, retired)
+        "1.2.840.10008.1.2.4.65",  # JPEG Lossless Hierarchical (Process 28, retired)
+        "1.2.840.10008.1.2.4.66",  # JPEG Lossless Hierarchical (Process 29, retired)
+        "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1
+        "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
+        "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless Only
+        "1.2.840.10008.1.2.4.92",  # JPEG 2000 Part 2 Multi-component Lossless Only
+        "1.2.840.10008.1.2.4.201",  # HTJ2K Lossless
+        "1.2.840.10008.1.2.4.202",  # HTJ2K Lossless RPCL
+        "1.2.840.10008.1.2.4.110",  # JPEG XL Lossless
+        "1.2.840.10008.1.2.5",  # RLE Lossless
+        "1.2.840.10008.1.2.7.1",  # SMPTE ST 2110-20 uncompressed progressive video
+        "1.2.840.10008.1.2.7.2",  # SMPTE ST 2110-20 uncompressed interlaced video
+        "1.2.840.10008.1.2.7.3",  # SMPTE ST 2110-30 PCM audio
+        "1.2.840.10008.1.2.8.1",  # Deflated Image Frame Compression
+    }
+)
 """Some of these are newer than the installed pydicom; that is fine. Everything else (JPEG baseline/extended, JPEG-LS near-lossless, JPEG 2000 that is not
 lossless-only, HTJ2K, MPEG, HEVC, JPIP references) is lossy or may be."""
 
@@ -127,35 +134,136 @@ def is_lossy(transfer_syntax_uid: str) -> bool:
 
 # --- Modality (0008,0060) defined terms, PS3.3 C.7.3.1.1.1 --------------------------
 
-MODALITIES = frozenset({
-    "ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS",
-    "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO",
-    "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT",
-    "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR",
-    "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN",
-    "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF",
-    "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC",
-})
+MODALITIES = frozenset(
+    {
+        "ANN",
+        "AR",
+        "ASMT",
+        "AU",
+        "BDUS",
+        "BI",
+        "BMD",
+        "CFM",
+        "CR",
+        "CT",
+        "CTPROTOCOL",
+        "DMS",
+        "DG",
+        "DOC",
+        "DX",
+        "ECG",
+        "EEG",
+        "EMG",
+        "EOG",
+        "EPS",
+        "ES",
+        "FID",
+        "GM",
+        "HC",
+        "HD",
+        "IO",
+        "IOL",
+        "IVOCT",
+        "IVUS",
+        "KER",
+        "KO",
+        "LEN",
+        "LS",
+        "MG",
+        "MR",
+        "M3D",
+        "NM",
+        "OAM",
+        "OCT",
+        "OP",
+        "OPM",
+        "OPT",
+        "OPTBSV",
+        "OPTENF",
+        "OPV",
+        "OSS",
+        "OT",
+        "PA",
+        "PLAN",
+        "POS",
+        "PR",
+        "PT",
+        "PX",
+        "REG",
+        "RESP",
+        "RF",
+        "RG",
+        "RTDOSE",
+        "RTIMAGE",
+        "RTINTENT",
+        "RTPLAN",
+        "RTRAD",
+        "RTRECORD",
+        "RTSEGANN",
+        "RTSTRUCT",
+        "RWV",
+        "SEG",
+        "SM",
+        "SMR",
+        "SR",
+        "SRF",
+        "STAIN",
+        "TEXTUREMAP",
+        "TG",
+        "US",
+        "VA",
+        "XA",
+        "XAPROTOCOL",
+        "XC",
+    }
+)
 
 # --- Specific Character Set (0008,0005) defined terms, PS3.3 C.12.1.1.2 ------------
 
-SINGLE_BYTE_CHARACTER_SETS = frozenset({
-    "ISO_IR 6", "ISO_IR 100", "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 144",
-    "ISO_IR 127", "ISO_IR 126", "ISO_IR 138", "ISO_IR 148", "ISO_IR 203", "ISO_IR 13",
-    "ISO_IR 166",
-})
-EXTENSION_CHARACTER_SETS = frozenset({
-    "ISO 2022 IR 6", "ISO 2022 IR 100", "ISO 2022 IR 101", "ISO 2022 IR 109",
-    "ISO 2022 IR 110", "ISO 2022 IR 144", "ISO 2022 IR 127", "ISO 2022 IR 126",
-    "ISO 2022 IR 138", "ISO 2022 IR 148", "ISO 2022 IR 203", "ISO 2022 IR 13",
-    "ISO 2022 IR 166", "ISO 2022 IR 87", "ISO 2022 IR 159", "ISO 2022 IR 149",
-    "ISO 2022 IR 58",
-})
+SINGLE_BYTE_CHARACTER_SETS = frozenset(
+    {
+        "ISO_IR 6",
+        "ISO_IR 100",
+        "ISO_IR 101",
+        "ISO_IR 109",
+        "ISO_IR 110",
+        "ISO_IR 144",
+        "ISO_IR 127",
+        "ISO_IR 126",
+        "ISO_IR 138",
+        "ISO_IR 148",
+        "ISO_IR 203",
+        "ISO_IR 13",
+        "ISO_IR 166",
+    }
+)
+EXTENSION_CHARACTER_SETS = frozenset(
+    {
+        "ISO 2022 IR 6",
+        "ISO 2022 IR 100",
+        "ISO 2022 IR 101",
+        "ISO 2022 IR 109",
+        "ISO 2022 IR 110",
+        "ISO 2022 IR 144",
+        "ISO 2022 IR 127",
+        "ISO 2022 IR 126",
+        "ISO 2022 IR 138",
+        "ISO 2022 IR 148",
+        "ISO 2022 IR 203",
+        "ISO 2022 IR 13",
+        "ISO 2022 IR 166",
+        "ISO 2022 IR 87",
+        "ISO 2022 IR 159",
+        "ISO 2022 IR 149",
+        "ISO 2022 IR 58",
+    }
+)
 STANDALONE_CHARACTER_SETS = frozenset({"ISO_IR 192", "GB18030", "GBK"})
 """Multi-byte sets without code extensions: they cannot be combined with another."""
 CHARACTER_SETS = SINGLE_BYTE_CHARACTER_SETS | EXTENSION_CHARACTER_SETS | STANDALONE_CHARACTER_SETS
 
 # --- groups of SOP classes the rules reason about -------------------------------
+
 
 def _uids(*keywords: str) -> frozenset[str]:
     return frozenset(registry()[k].uid for k in keywords)
@@ -163,21 +271,32 @@ def _uids(*keywords: str) -> frozenset[str]:
 
 MAMMOGRAPHY_SOP_CLASSES = _uids(
     "DigitalMammographyXRayImageStorageForPresentation",
-    "DigitalMammographyXRayImageStorageForProcessing", "BreastTomosynthesisImageStorage",
+    "DigitalMammographyXRayImageStorageForProcessing",
+    "BreastTomosynthesisImageStorage",
     "BreastProjectionXRayImageStorageForPresentation",
-    "BreastProjectionXRayImageStorageForProcessing")
+    "BreastProjectionXRayImageStorageForProcessing",
+)
 DOSE_SR_SOP_CLASSES = _uids(
-    "XRayRadiationDoseSRStorage", "EnhancedXRayRadiationDoseSRStorage",
-    "RadiopharmaceuticalRadiationDoseSRStorage", "PatientRadiationDoseSRStorage")
+    "XRayRadiationDoseSRStorage",
+    "EnhancedXRayRadiationDoseSRStorage",
+    "RadiopharmaceuticalRadiationDoseSRStorage",
+    "PatientRadiationDoseSRStorage",
+)
 MODALITY_WORKLIST_FIND = registry()["ModalityWorklistInformationModelFind"].uid
 MPPS = registry()["ModalityPerformedProcedureStep"].uid
 RESULT_SOP_CLASSES = {
-    "SR": _uids("ComprehensiveSRStorage", "Comprehensive3DSRStorage", "EnhancedSRStorage",
-                "BasicTextSRStorage"),
-    "SC": _uids("SecondaryCaptureImageStorage",
-                "MultiFrameGrayscaleByteSecondaryCaptureImageStorage",
-                "MultiFrameGrayscaleWordSecondaryCaptureImageStorage",
-                "MultiFrameTrueColorSecondaryCaptureImageStorage"),
+    "SR": _uids(
+        "ComprehensiveSRStorage",
+        "Comprehensive3DSRStorage",
+        "EnhancedSRStorage",
+        "BasicTextSRStorage",
+    ),
+    "SC": _uids(
+        "SecondaryCaptureImageStorage",
+        "MultiFrameGrayscaleByteSecondaryCaptureImageStorage",
+        "MultiFrameGrayscaleWordSecondaryCaptureImageStorage",
+        "MultiFrameTrueColorSecondaryCaptureImageStorage",
+    ),
     "GSPS": _uids("GrayscaleSoftcopyPresentationStateStorage"),
     "SEG": _uids("SegmentationStorage"),
     "KO": _uids("KeyObjectSelectionDocumentStorage"),

@@ -46,7 +46,7 @@ def configured_rules(config: Config) -> list[Rule]:
 
 
 def run_rules(load: LoadResult, rules: Iterable[Rule], today: date) -> list[Finding]:
-    from .rules.index import Index
+    from .analysis.index import Index
 
     return _run(Index(load, today), rules)
 
@@ -57,13 +57,16 @@ def _run(index, rules: Iterable[Rule]) -> list[Finding]:
         try:
             findings.extend(rule.check(index))
         except Exception as err:  # a bug of ours; the user gets a clear report instead
-            raise RuleCrashed(f"rule {rule.code} {rule.name} failed ({type(err).__name__}: "
-                              f"{err}); please report this with the environment") from err
+            raise RuleCrashed(
+                f"rule {rule.code} {rule.name} failed ({type(err).__name__}: "
+                f"{err}); please report this with the environment"
+            ) from err
     return findings
 
 
-def check(paths: Iterable[str], config: Config, *, baseline: str | None = None,
-          today: date | None = None) -> CheckResult:
+def check(
+    paths: Iterable[str], config: Config, *, baseline: str | None = None, today: date | None = None
+) -> CheckResult:
     load = load_environment(paths)
     findings = list(load.findings)
     notes: list[str] = []
@@ -73,18 +76,25 @@ def check(paths: Iterable[str], config: Config, *, baseline: str | None = None,
     unsuppressible = {r.code for r in rules if not r.suppressible}
     index = None
     if rules_ran:
-        from .rules.index import Index
+        from .analysis.index import Index
 
         index = Index(load, today or config.today or date.today())
         findings.extend(_run(index, rules))
     elif load.files:
         notes.append("Policy rules were not run: fix the errors above first.")
-    comments = [c for source in load.sources.values()
-                for c in suppressions.parse_comments(source.path, source.text)]
+    comments = [
+        c
+        for source in load.sources.values()
+        for c in suppressions.parse_comments(source.path, source.text)
+    ]
     if comments:
         findings = suppressions.apply(
-            findings, comments, unsuppressible=unsuppressible, known_codes=known,
-            selected=lambda code: rules_ran and config.selects(code))
+            findings,
+            comments,
+            unsuppressible=unsuppressible,
+            known_codes=known,
+            selected=lambda code: rules_ran and config.selects(code),
+        )
     if baseline:
         accepted = baseline_file.read(baseline)
         findings = baseline_file.apply(findings, accepted, baseline, unsuppressible)

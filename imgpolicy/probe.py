@@ -49,8 +49,11 @@ _RESULT = {
     3: "abstract syntax not supported",
     4: "transfer syntax not supported",
 }
-_REJECT_SOURCE = {1: "the service user", 2: "the service provider (ACSE)",
-                  3: "the service provider (presentation)"}
+_REJECT_SOURCE = {
+    1: "the service user",
+    2: "the service provider (ACSE)",
+    3: "the service provider (presentation)",
+}
 _NO_ANSWER = -1
 """A proposed context that the A-ASSOCIATE-AC did not answer at all."""
 
@@ -74,7 +77,8 @@ def require_pynetdicom() -> None:
         import pynetdicom  # noqa: F401
     except ImportError:
         raise ProbeUnavailable(
-            "`imgpolicy probe` needs pynetdicom: pip install 'imgpolicy[probe]'") from None
+            "`imgpolicy probe` needs pynetdicom: pip install 'imgpolicy[probe]'"
+        ) from None
 
 
 def check_calling_ae(title: str) -> str | None:
@@ -89,6 +93,7 @@ def check_calling_ae(title: str) -> str | None:
 
 
 # --- what to probe: built from the environment, and only from it ------------------------
+
 
 @dataclass(frozen=True)
 class Declared:
@@ -142,8 +147,11 @@ def targets(load: LoadResult, sites: Iterable[str] = (), aes: Iterable[str] = ()
     sites, aes = list(dict.fromkeys(sites)), list(dict.fromkeys(aes))
     known_sites = {s.name for s in env.sites} | {d.site for d in env.devices}
     known_aes = {ae.ae_title for _, ae in env.application_entities()}
-    selection = Selection([], unknown_aes=[a for a in aes if a not in known_aes],
-                          unknown_sites=[s for s in sites if s not in known_sites])
+    selection = Selection(
+        [],
+        unknown_aes=[a for a in aes if a not in known_aes],
+        unknown_sites=[s for s in sites if s not in known_sites],
+    )
     for device, ae in env.application_entities():
         if (sites and device.site not in sites) or (aes and ae.ae_title not in aes):
             continue
@@ -160,17 +168,33 @@ def targets(load: LoadResult, sites: Iterable[str] = (), aes: Iterable[str] = ()
                 continue
             for i, sop_class in enumerate(cap.classes):
                 node = ("sop_class",) if cap.sop_class else ("sop_classes", i)
-                declared.append(Declared(sop_class, tuple(cap.transfer_syntaxes),
-                                         load.location(ae, "transfer_capabilities", k, *node)))
+                declared.append(
+                    Declared(
+                        sop_class,
+                        tuple(cap.transfer_syntaxes),
+                        load.location(ae, "transfer_capabilities", k, *node),
+                    )
+                )
         where = load.location(ae, "ae_title")
         for conn in listening:
-            selection.targets.append(Target(
-                ae.ae_title, device.name, device.site, conn.name, conn.hostname, conn.port,
-                conn.tls, where, tuple(declared)))
+            selection.targets.append(
+                Target(
+                    ae.ae_title,
+                    device.name,
+                    device.site,
+                    conn.name,
+                    conn.hostname,
+                    conn.port,
+                    conn.tls,
+                    where,
+                    tuple(declared),
+                )
+            )
     return selection
 
 
 # --- how ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -198,8 +222,14 @@ def tls_context(settings: Settings):
     return context
 
 
-def probe(load: LoadResult, selected: Sequence[Target], settings: Settings, *,
-          jobs: int = DEFAULT_JOBS, progress: ProgressCallback | None = None) -> list[Finding]:
+def probe(
+    load: LoadResult,
+    selected: Sequence[Target],
+    settings: Settings,
+    *,
+    jobs: int = DEFAULT_JOBS,
+    progress: ProgressCallback | None = None,
+) -> list[Finding]:
     """Probe every target concurrently; the findings come back sorted like `check`'s."""
     require_pynetdicom()
     context = tls_context(settings) if any(t.tls for t in selected) else None
@@ -208,10 +238,12 @@ def probe(load: LoadResult, selected: Sequence[Target], settings: Settings, *,
     logger = logging.getLogger("pynetdicom")
     logger.addHandler(capture)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs),
-                                thread_name_prefix="imgpolicy-probe") as pool:
-            futures = {pool.submit(_probe_target, t, settings, context, capture): t
-                       for t in selected}
+        with ThreadPoolExecutor(
+            max_workers=max(1, jobs), thread_name_prefix="imgpolicy-probe"
+        ) as pool:
+            futures = {
+                pool.submit(_probe_target, t, settings, context, capture): t for t in selected
+            }
             done = 0
             if progress:
                 progress(done, len(futures))
@@ -222,8 +254,10 @@ def probe(load: LoadResult, selected: Sequence[Target], settings: Settings, *,
                 except Exception as err:  # a bug of ours: say which target, no traceback
                     for other in futures:
                         other.cancel()
-                    raise ProbeCrashed(f"probing {target.label} failed ({type(err).__name__}: "
-                                       f"{err}); please report this") from err
+                    raise ProbeCrashed(
+                        f"probing {target.label} failed ({type(err).__name__}: "
+                        f"{err}); please report this"
+                    ) from err
                 done += 1
                 if progress:
                     progress(done, len(futures))
@@ -282,24 +316,33 @@ class _Attempt:
     log: list[str]
 
 
-def _finding(code: str, target: Target, message: str,
-             location: Location | None = None) -> Finding:
+def _finding(code: str, target: Target, message: str, location: Location | None = None) -> Finding:
     """A finding with the severity the code has in the catalogue."""
-    return Finding(code, CODES[code].severity, f"{target.label}: {message}",
-                   location or target.location,
-                   entity=f"ae:{target.ae_title}")
+    return Finding(
+        code,
+        CODES[code].severity,
+        f"{target.label}: {message}",
+        location or target.location,
+        entity=f"ae:{target.ae_title}",
+    )
 
 
-def _probe_target(target: Target, settings: Settings, context, capture: _LogCapture
-                  ) -> list[Finding]:
+def _probe_target(
+    target: Target, settings: Settings, context, capture: _LogCapture
+) -> list[Finding]:
     from pynetdicom import AE, build_context
 
     timeout = settings.timeout
     addresses = _resolve(target.hostname, target.port, timeout)
     if isinstance(addresses, str):
-        return [_finding("PROBE001", target,
-                         f"cannot resolve hostname '{target.hostname}' ({addresses}); check "
-                         "the hostname, or the DNS of the host running the probe")]
+        return [
+            _finding(
+                "PROBE001",
+                target,
+                f"cannot resolve hostname '{target.hostname}' ({addresses}); check "
+                "the hostname, or the DNS of the host running the probe",
+            )
+        ]
 
     ae = AE(settings.calling_ae)
     ae.connection_timeout = timeout
@@ -309,8 +352,10 @@ def _probe_target(target: Target, settings: Settings, context, capture: _LogCapt
     tls_args = (context, target.hostname) if target.tls else None
 
     proposals = target.proposals
-    batches = [proposals[i:i + CAPABILITIES_PER_ASSOCIATION]
-               for i in range(0, len(proposals), CAPABILITIES_PER_ASSOCIATION)] or [[]]
+    batches = [
+        proposals[i : i + CAPABILITIES_PER_ASSOCIATION]
+        for i in range(0, len(proposals), CAPABILITIES_PER_ASSOCIATION)
+    ] or [[]]
     results: dict[tuple[str, str], int] = {}
     findings: list[Finding] = []
     for number, batch in enumerate(batches):
@@ -318,7 +363,7 @@ def _probe_target(target: Target, settings: Settings, context, capture: _LogCapt
         contexts += [build_context(sop_class, [ts]) for sop_class, ts in batch]
         attempt = None
         started = time.monotonic()
-        for address in (addresses if number == 0 else addresses[:1]):
+        for address in addresses if number == 0 else addresses[:1]:
             attempt = _associate(ae, address, target, contexts, tls_args, capture)
             if attempt.connected or time.monotonic() - started >= timeout:
                 break
@@ -364,20 +409,30 @@ def _resolve(hostname: str, port: int, timeout: float) -> list[str] | str:
     return outcome[0] or "no addresses"
 
 
-def _associate(ae, address: str, target: Target, contexts, tls_args, capture: _LogCapture
-               ) -> _Attempt:
+def _associate(
+    ae, address: str, target: Target, contexts, tls_args, capture: _LogCapture
+) -> _Attempt:
     from pynetdicom import evt
 
     pdus: list[object] = []
     connected: list[bool] = []
-    handlers = [(evt.EVT_CONN_OPEN, lambda event: connected.append(True)),
-                (evt.EVT_PDU_RECV, lambda event: pdus.append(event.pdu))]
+    handlers = [
+        (evt.EVT_CONN_OPEN, lambda event: connected.append(True)),
+        (evt.EVT_PDU_RECV, lambda event: pdus.append(event.pdu)),
+    ]
     started = time.monotonic()
-    assoc = ae.associate(address, target.port, contexts, ae_title=target.ae_title,
-                         tls_args=tls_args, evt_handlers=handlers)
+    assoc = ae.associate(
+        address,
+        target.port,
+        contexts,
+        ae_title=target.ae_title,
+        tls_args=tls_args,
+        evt_handlers=handlers,
+    )
     seconds = time.monotonic() - started
-    return _Attempt(assoc, seconds, bool(connected), pdus,
-                    capture.take(assoc, threading.current_thread()))
+    return _Attempt(
+        assoc, seconds, bool(connected), pdus, capture.take(assoc, threading.current_thread())
+    )
 
 
 def _close(attempt: _Attempt, capture: _LogCapture) -> None:
@@ -389,8 +444,9 @@ def _close(attempt: _Attempt, capture: _LogCapture) -> None:
     capture.take(assoc, threading.current_thread())
 
 
-def _association_failure(target: Target, attempt: _Attempt, settings: Settings, number: int,
-                         batches: int) -> Finding | None:
+def _association_failure(
+    target: Target, attempt: _Attempt, settings: Settings, number: int, batches: int
+) -> Finding | None:
     """The finding when this association request did not get an A-ASSOCIATE-AC."""
     assoc = attempt.assoc
     answer = getattr(assoc.acceptor, "primitive", None)
@@ -401,64 +457,102 @@ def _association_failure(target: Target, attempt: _Attempt, settings: Settings, 
     if answer is not None and getattr(answer, "result", None) in (0x01, 0x02):
         hint = ""
         if answer.result_source == 0x01 and answer.diagnostic == 0x07:
-            hint = (f": '{target.ae_title}' is not the AE title the peer is configured "
-                    "with; fix ae_title (or the peer)")
+            hint = (
+                f": '{target.ae_title}' is not the AE title the peer is configured "
+                "with; fix ae_title (or the peer)"
+            )
         elif answer.result_source == 0x01 and answer.diagnostic == 0x03:
-            hint = (f": the peer accepts only calling AE titles it knows; add "
-                    f"'{settings.calling_ae}' to its known AEs, or probe with a --calling-ae "
-                    "it knows")
+            hint = (
+                f": the peer accepts only calling AE titles it knows; add "
+                f"'{settings.calling_ae}' to its known AEs, or probe with a --calling-ae "
+                "it knows"
+            )
         how = "permanently" if answer.result == 0x01 else "transiently (try again later)"
         source = _REJECT_SOURCE.get(answer.result_source, "the peer")
-        return _finding("PROBE002", target,
-                        f"the association was rejected {how}{which} by {source}: "
-                        f"{_lower_first(answer.reason_str)}{hint}")
+        return _finding(
+            "PROBE002",
+            target,
+            f"the association was rejected {how}{which} by {source}: "
+            f"{_lower_first(answer.reason_str)}{hint}",
+        )
     if not attempt.connected:
-        error = next((line.split(":", 1)[1].strip() for line in attempt.log
-                      if line.startswith("TCP Initialisation Error:")), "")
+        error = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in attempt.log
+                if line.startswith("TCP Initialisation Error:")
+            ),
+            "",
+        )
         text = _strip_errno(error)
         lowered = text.lower()
         if target.tls and ("ssl" in lowered or "certificate" in lowered or "tls" in lowered):
             return _tls_failure(target, text, which)
         if "refused" in lowered:
-            return _finding("PROBE001", target,
-                            f"connection refused{which}: nothing listens on that port, or "
-                            "a firewall rejects the connection")
+            return _finding(
+                "PROBE001",
+                target,
+                f"connection refused{which}: nothing listens on that port, or "
+                "a firewall rejects the connection",
+            )
         if "timed out" in lowered or (not text and attempt.seconds >= 0.9 * settings.timeout):
-            return _finding("PROBE001", target,
-                            f"no TCP connection within {timeout}{which} (host down, or a "
-                            "firewall drops the packets)")
-        return _finding("PROBE001", target,
-                        f"cannot connect{which}" + (f" ({text})" if text else ""))
+            return _finding(
+                "PROBE001",
+                target,
+                f"no TCP connection within {timeout}{which} (host down, or a "
+                "firewall drops the packets)",
+            )
+        return _finding(
+            "PROBE001", target, f"cannot connect{which}" + (f" ({text})" if text else "")
+        )
     tls_errors = [line for line in attempt.log if "[SSL" in line] if target.tls else []
     if tls_errors:  # TLS 1.3: the server checks our certificate after the handshake
         return _tls_failure(target, tls_errors[0], which)
     aborts = [p for p in attempt.pdus if type(p).__name__ == "A_ABORT_RQ"]
     if aborts:
         abort = aborts[0]
-        return _finding("PROBE002", target,
-                        f"the peer aborted the association request{which} (A-ABORT from the "
-                        f"{abort.source_str}: {_lower_first(abort.reason_str)})")
+        return _finding(
+            "PROBE002",
+            target,
+            f"the peer aborted the association request{which} (A-ABORT from the "
+            f"{abort.source_str}: {_lower_first(abort.reason_str)})",
+        )
     garbage = [line for line in attempt.log if line.startswith("Unknown PDU type")]
     if garbage:
-        return _finding("PROBE002", target,
-                        f"the peer answered the association request{which} with something "
-                        f"that is not DICOM ({_lower_first(garbage[0])}): is this the DICOM port?")
+        return _finding(
+            "PROBE002",
+            target,
+            f"the peer answered the association request{which} with something "
+            f"that is not DICOM ({_lower_first(garbage[0])}): is this the DICOM port?",
+        )
     timed_out = any(line.startswith("ACSE timeout") for line in attempt.log)
     if timed_out or (not attempt.pdus and attempt.seconds >= 0.9 * settings.timeout):
-        return _finding("PROBE001", target,
-                        f"connected, but no answer to the association request within "
-                        f"{timeout}{which} (a hung service, or not a DICOM port?)")
+        return _finding(
+            "PROBE001",
+            target,
+            f"connected, but no answer to the association request within "
+            f"{timeout}{which} (a hung service, or not a DICOM port?)",
+        )
     hint = "" if target.tls else "; if the peer expects TLS, the connection should say tls: true"
-    return _finding("PROBE002", target,
-                    f"the peer closed the connection without answering the association "
-                    f"request{which}{hint}")
+    return _finding(
+        "PROBE002",
+        target,
+        f"the peer closed the connection without answering the association request{which}{hint}",
+    )
 
 
 _TLS_HINTS = (
-    ("certificate verify failed", ("give the CA that signed the peer's certificate with "
-                                   "--tls-ca (or renew the certificate, if it expired)")),
-    ("certificate required", ("the peer requires a client certificate: give --tls-cert "
-                              "and --tls-key")),
+    (
+        "certificate verify failed",
+        (
+            "give the CA that signed the peer's certificate with "
+            "--tls-ca (or renew the certificate, if it expired)"
+        ),
+    ),
+    (
+        "certificate required",
+        ("the peer requires a client certificate: give --tls-cert and --tls-key"),
+    ),
     ("unknown ca", "the peer does not trust the client certificate given with --tls-cert"),
     ("bad certificate", "the peer does not accept the client certificate given with --tls-cert"),
     ("wrong version number", "does this port speak TLS? (tls: true in the files)"),
@@ -467,8 +561,11 @@ _TLS_HINTS = (
 
 def _tls_failure(target: Target, error: str, which: str) -> Finding:
     hint = next((h for needle, h in _TLS_HINTS if needle in error.lower()), "")
-    return _finding("PROBE006", target,
-                    f"the TLS handshake failed{which} ({error})" + (f": {hint}" if hint else ""))
+    return _finding(
+        "PROBE006",
+        target,
+        f"the TLS handshake failed{which} ({error})" + (f": {hint}" if hint else ""),
+    )
 
 
 def _lower_first(text: str) -> str:
@@ -485,9 +582,14 @@ def _strip_errno(text: str) -> str:
 def _echo(target: Target, assoc, settings: Settings) -> list[Finding]:
     """C-ECHO once: the only DIMSE request imgpolicy ever sends."""
     if not any(cx.abstract_syntax == VERIFICATION for cx in assoc.accepted_contexts):
-        return [_finding("PROBE003", target,
-                         "the peer does not accept the Verification SOP class, so it cannot "
-                         "be C-ECHOed (every acceptor should be a Verification SCP)")]
+        return [
+            _finding(
+                "PROBE003",
+                target,
+                "the peer does not accept the Verification SOP class, so it cannot "
+                "be C-ECHOed (every acceptor should be a Verification SCP)",
+            )
+        ]
     if not assoc.is_established:
         return []
     started = time.perf_counter()
@@ -495,46 +597,66 @@ def _echo(target: Target, assoc, settings: Settings) -> list[Finding]:
     elapsed = (time.perf_counter() - started) * 1000
     value = getattr(status, "Status", None)
     if value is None:
-        return [_finding("PROBE003", target,
-                         f"no C-ECHO response within {_seconds(settings.timeout)}")]
+        return [
+            _finding("PROBE003", target, f"no C-ECHO response within {_seconds(settings.timeout)}")
+        ]
     if value != 0x0000:
-        return [_finding("PROBE003", target,
-                         f"C-ECHO answered with status 0x{value:04X}, not success (0x0000)")]
-    return [_finding("PROBE005", target,
-                     f"C-ECHO round trip {elapsed:.1f} ms")]
+        return [
+            _finding(
+                "PROBE003",
+                target,
+                f"C-ECHO answered with status 0x{value:04X}, not success (0x0000)",
+            )
+        ]
+    return [_finding("PROBE005", target, f"C-ECHO round trip {elapsed:.1f} ms")]
 
 
 def _capability_findings(target: Target, results: dict[tuple[str, str], int]) -> list[Finding]:
     accepted_classes = {sop for (sop, _ts), result in results.items() if result == 0}
     findings = []
     for cap in target.capabilities:
-        rejected = [(ts, results[(cap.sop_class, ts)]) for ts in cap.transfer_syntaxes
-                    if results.get((cap.sop_class, ts), 0) != 0]
+        rejected = [
+            (ts, results[(cap.sop_class, ts)])
+            for ts in cap.transfer_syntaxes
+            if results.get((cap.sop_class, ts), 0) != 0
+        ]
         if not rejected:
             continue
         name = _name(cap.sop_class)
         if cap.sop_class in accepted_classes:
-            good = [ts for ts in dict.fromkeys(ts for (sop, ts), r in results.items()
-                                               if sop == cap.sop_class and r == 0)]
-            message = (f"accepts {name} as SCP, but not with "
-                       f"{', '.join(_name(ts) for ts, _ in rejected)} (transfer syntax not "
-                       f"supported; it accepted {', '.join(_name(ts) for ts in good)})")
+            good = list(
+                dict.fromkeys(
+                    ts for (sop, ts), r in results.items() if sop == cap.sop_class and r == 0
+                )
+            )
+            message = (
+                f"accepts {name} as SCP, but not with "
+                f"{', '.join(_name(ts) for ts, _ in rejected)} (transfer syntax not "
+                f"supported; it accepted {', '.join(_name(ts) for ts in good)})"
+            )
         else:
             reasons = list(dict.fromkeys(r for _, r in rejected))
             syntaxes = ", ".join(_name(ts) for ts, _ in rejected)
             if reasons == [3]:
-                message = (f"does not accept {name} as SCP (abstract syntax not supported; "
-                           f"proposed with {syntaxes})")
+                message = (
+                    f"does not accept {name} as SCP (abstract syntax not supported; "
+                    f"proposed with {syntaxes})"
+                )
             elif reasons == [4]:
-                message = (f"accepts none of the declared transfer syntaxes for {name} "
-                           f"({syntaxes}: transfer syntax not supported)")
+                message = (
+                    f"accepts none of the declared transfer syntaxes for {name} "
+                    f"({syntaxes}: transfer syntax not supported)"
+                )
             else:
-                parts = ", ".join(f"{_name(ts)}: "
-                                  + _RESULT.get(r, "not answered" if r == _NO_ANSWER
-                                                else f"result {r}") for ts, r in rejected)
+                parts = ", ".join(
+                    f"{_name(ts)}: "
+                    + _RESULT.get(r, "not answered" if r == _NO_ANSWER else f"result {r}")
+                    for ts, r in rejected
+                )
                 message = f"does not accept {name} as SCP ({parts})"
-        findings.append(_finding("PROBE004", target,
-                                 message + "; the files declare it", cap.location))
+        findings.append(
+            _finding("PROBE004", target, message + "; the files declare it", cap.location)
+        )
     return findings
 
 

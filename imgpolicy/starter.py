@@ -15,13 +15,15 @@ instead, so a new environment does not start with a DR test older than 12 months
 
 def write_starter(directory: str, today: date | None = None) -> list[str]:
     recent = ((today or date.today()) - timedelta(days=30)).isoformat()
-    files = sorted((f.name, f.read_text(encoding="utf-8").replace(SHIPPED_TEST_DATE, recent))
-                   for f in resources.files("imgpolicy.data").joinpath("starter").iterdir()
-                   if f.name.endswith(".yaml"))
+    files = sorted(
+        (f.name, f.read_text(encoding="utf-8").replace(SHIPPED_TEST_DATE, recent))
+        for f in resources.files("imgpolicy.data").joinpath("starter").iterdir()
+        if f.name.endswith(".yaml")
+    )
     targets = [os.path.join(directory, name) for name, _ in files]
     for target in targets:
         if os.path.exists(target):
             raise FileExistsError(0, "exists", target)
-    for target, (_, text) in zip(targets, files):
+    for target, (_, text) in zip(targets, files, strict=False):
         write_atomic(target, text)
     return targets

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from .findings import Finding, Location, Severity, Suppression
 
 _COMMENT = re.compile(
-    r"#\s*imgpolicy:\s*ignore\[(?P<codes>[^\]]*)\](?:\s+reason=(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'))?")
+    r"#\s*imgpolicy:\s*ignore\[(?P<codes>[^\]]*)\](?:\s+reason=(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'))?"
+)
 
 
 @dataclass
@@ -29,8 +30,9 @@ class Comment:
         if loc.line not in (self.location.line, self.location.line + 1):
             return None
         for code in self.codes:
-            if finding.code == code or (finding.code.startswith(code)
-                                        and finding.code[len(code):].isdigit()):
+            if finding.code == code or (
+                finding.code.startswith(code) and finding.code[len(code) :].isdigit()
+            ):
                 return code
         return None
 
@@ -51,8 +53,14 @@ def parse_comments(path: str, text: str) -> list[Comment]:
     return comments
 
 
-def apply(findings: list[Finding], comments: list[Comment], *, unsuppressible: set[str],
-          known_codes: set[str], selected) -> list[Finding]:
+def apply(
+    findings: list[Finding],
+    comments: list[Comment],
+    *,
+    unsuppressible: set[str],
+    known_codes: set[str],
+    selected,
+) -> list[Finding]:
     """Mark suppressed findings and add findings about the comments themselves."""
     out: list[Finding] = []
     by_path: dict[str, list[Comment]] = {}
@@ -81,16 +89,35 @@ def apply(findings: list[Finding], comments: list[Comment], *, unsuppressible: s
 def _about(comment: Comment, unsuppressible: set[str], known: set[str], selected):
     loc = comment.location
     if not comment.reason:
-        yield Finding("SUP001", Severity.ERROR, "suppression without a reason: add "
-                      "reason=\"...\" saying why this is accepted (it is an audit record)", loc)
+        yield Finding(
+            "SUP001",
+            Severity.ERROR,
+            "suppression without a reason: add "
+            'reason="..." saying why this is accepted (it is an audit record)',
+            loc,
+        )
     for code in comment.codes:
-        is_family = any(k.startswith(code) and k[len(code):].isdigit() for k in known)
+        is_family = any(k.startswith(code) and k[len(code) :].isdigit() for k in known)
         if code not in known and not is_family:
-            yield Finding("SUP004", Severity.WARNING, f"suppression names '{code}', which is no "
-                          "rule code or family (see `imgpolicy rules`)", loc)
+            yield Finding(
+                "SUP004",
+                Severity.WARNING,
+                f"suppression names '{code}', which is no "
+                "rule code or family (see `imgpolicy rules`)",
+                loc,
+            )
         elif code in unsuppressible:
-            yield Finding("SUP003", Severity.ERROR, f"{code} is a safety rule and cannot be "
-                          "suppressed: fix the environment instead", loc)
+            yield Finding(
+                "SUP003",
+                Severity.ERROR,
+                f"{code} is a safety rule and cannot be suppressed: fix the environment instead",
+                loc,
+            )
         elif code not in comment.used and (code not in known or selected(code)):
-            yield Finding("SUP002", Severity.WARNING, f"unused suppression: no {code} finding "
-                          "on this line or the next; remove the comment", loc)
+            yield Finding(
+                "SUP002",
+                Severity.WARNING,
+                f"unused suppression: no {code} finding "
+                "on this line or the next; remove the comment",
+                loc,
+            )

@@ -30,8 +30,11 @@ def generator():
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_arguments_give_byte_identical_files(generator, tmp_path):
@@ -39,9 +42,20 @@ def test_same_arguments_give_byte_identical_files(generator, tmp_path):
     generator.generate(tmp_path / "two", **SMALL)
     one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
     assert one == two
-    assert {"sites.yaml", "worklist.yaml", "storage.yaml", "retention.yaml", "continuity.yaml",
-            "dose.yaml", "reading.yaml", "devices/site-01.yaml", "devices/site-02.yaml",
-            "routes/site-01.yaml", "routes/site-02.yaml", ".imgpolicy.yaml"} == set(one)
+    assert {
+        "sites.yaml",
+        "worklist.yaml",
+        "storage.yaml",
+        "retention.yaml",
+        "continuity.yaml",
+        "dose.yaml",
+        "reading.yaml",
+        "devices/site-01.yaml",
+        "devices/site-02.yaml",
+        "routes/site-01.yaml",
+        "routes/site-02.yaml",
+        ".imgpolicy.yaml",
+    } == set(one)
 
 
 def test_the_command_checks_it_clean(generator, tmp_path):
@@ -62,9 +76,15 @@ def test_another_seed_gives_other_files(generator, tmp_path):
     assert _tree(tmp_path / "one") != _tree(tmp_path / "two")
 
 
-@pytest.mark.parametrize("size", [SMALL, dict(sites=3, aes=60, routes=200),
-                                  dict(sites=2, aes=20, routes="fewest"),
-                                  dict(sites=2, aes=20, routes="most")])
+@pytest.mark.parametrize(
+    "size",
+    [
+        SMALL,
+        dict(sites=3, aes=60, routes=200),
+        dict(sites=2, aes=20, routes="fewest"),
+        dict(sites=2, aes=20, routes="most"),
+    ],
+)
 def test_output_checks_clean_with_the_requested_counts(generator, tmp_path, size):
     if isinstance(size["routes"], str):
         fewest, most = generator.route_bounds(size["sites"], size["aes"])
@@ -92,11 +112,13 @@ def test_fleet_is_mostly_modalities_with_the_infrastructure(generator, tmp_path)
     assert all(r.from_ in titles and r.to in titles for r in env.routes)
     for device, ae in env.application_entities():
         if device.kind == "modality":
-            storage = [c for c in ae.transfer_capabilities
-                       if "Storage" in dicom.lookup(c.sop_class).name]
+            storage = [
+                c for c in ae.transfer_capabilities if "Storage" in dicom.lookup(c.sop_class).name
+            ]
             assert storage and all(3 <= len(c.transfer_syntaxes) <= 5 for c in storage)
             assert {"ModalityWorklistInformationModelFind", "ModalityPerformedProcedureStep"} <= {
-                dicom.lookup(c.sop_class).keyword for c in ae.transfer_capabilities}
+                dicom.lookup(c.sop_class).keyword for c in ae.transfer_capabilities
+            }
 
 
 def test_a_smaller_run_replaces_a_bigger_one(generator, tmp_path):
@@ -128,8 +150,21 @@ def test_impossible_sizes_are_refused(generator, tmp_path):
 
 
 def test_command_line(tmp_path):
-    done = subprocess.run([sys.executable, str(GENERATOR), str(tmp_path / "env"), "--sites", "2",
-                           "--aes", "20", "--routes", "40"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(GENERATOR),
+            str(tmp_path / "env"),
+            "--sites",
+            "2",
+            "--aes",
+            "20",
+            "--routes",
+            "40",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "20 AEs" in done.stdout and "40 routes" in done.stdout
     assert (tmp_path / "env" / "devices" / "site-02.yaml").is_file()

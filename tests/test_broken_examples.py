@@ -29,16 +29,18 @@ LOAD_FAMILIES = ("YAML", "SCHEMA")
 OTHER_FAMILIES = {
     "SUP": "findings about `# imgpolicy: ignore[...]` comments, not about loading a file",
     "PROBE": "findings of `imgpolicy probe` about live DICOM peers (tests/test_probe.py runs "
-             "real DCMTK and Orthanc peers), not about loading a file",
+    "real DCMTK and Orthanc peers), not about loading a file",
     "IMPORT": "findings of `imgpolicy import` about an Orthanc or DCMTK configuration it "
-              "reads (tests/test_import.py covers each), not about loading an environment file",
+    "reads (tests/test_import.py covers each), not about loading an environment file",
 }
 """Families of CODES that are deliberately not load or schema errors (no example here)."""
 
 Finding = tuple[str, int, int, str]  # (path relative to the folder, line, column, code)
 
-_EXPECTED = re.compile(r"(?P<path>[^:\s][^:]*):(?P<line>[1-9]\d*):(?P<col>[1-9]\d*): "
-                       r"(?P<code>[A-Z]+\d{3})")
+_EXPECTED = re.compile(
+    r"(?P<path>[^:\s][^:]*):(?P<line>[1-9]\d*):(?P<col>[1-9]\d*): "
+    r"(?P<code>[A-Z]+\d{3})"
+)
 """A line of expected.txt."""
 # A finding in the text report starts its line with `path:line:col: CODE`; related
 # locations are indented, and notes and the summary line have no such prefix.
@@ -66,7 +68,8 @@ def _relative(path: str, folder: Path) -> str:
 def check(folder: Path, *args: str):
     result = CliRunner().invoke(main, ["check", *args, str(folder)], catch_exceptions=True)
     assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{folder.name}: {result.exception!r}\n{result.output}")
+        f"{folder.name}: {result.exception!r}\n{result.output}"
+    )
     assert "Traceback" not in result.output, result.output
     return result
 
@@ -79,16 +82,23 @@ def test_broken_example(folder: Path) -> None:
     text = check(folder)
     reported = sorted(
         (_relative(m["path"], folder), int(m["line"]), int(m["col"]), m["code"])
-        for m in map(_REPORTED.match, text.stdout.splitlines()) if m)
+        for m in map(_REPORTED.match, text.stdout.splitlines())
+        if m
+    )
     assert reported == want, text.output
     assert text.exit_code == (2 if wants_yaml else 1), text.output
 
     as_json = check(folder, "--format", "json")
     document = json.loads(as_json.stdout)
     from_json = sorted(
-        (_relative(f["location"]["path"], folder), f["location"]["line"],
-         f["location"]["column"], f["code"])
-        for f in document["findings"])
+        (
+            _relative(f["location"]["path"], folder),
+            f["location"]["line"],
+            f["location"]["column"],
+            f["code"],
+        )
+        for f in document["findings"]
+    )
     assert from_json == want, as_json.stdout
     assert as_json.exit_code == text.exit_code
 
@@ -110,7 +120,8 @@ def test_every_code_family_is_either_exemplified_or_excluded() -> None:
     families = {_family(code) for code in CODES}
     assert families <= {*LOAD_FAMILIES, *OTHER_FAMILIES}, (
         "a new family of codes: add examples/broken/ folders for it, or list it in "
-        "OTHER_FAMILIES with the reason it has none")
+        "OTHER_FAMILIES with the reason it has none"
+    )
 
 
 @pytest.mark.parametrize("code", [c for c in CODES if c.startswith(LOAD_FAMILIES)])
@@ -118,4 +129,5 @@ def test_every_load_and_schema_code_has_a_broken_example(code: str) -> None:
     covered = {c for folder in FOLDERS for *_, c in expected(folder)}
     assert code in covered, (
         f"no examples/broken/ folder reports {code}: add one named "
-        f"{code.lower()}-<what-is-wrong>/ with the YAML and its expected.txt")
+        f"{code.lower()}-<what-is-wrong>/ with the YAML and its expected.txt"
+    )

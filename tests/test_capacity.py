@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from imgpolicy.capacity import Planner, Stay, annual_bytes, format_size, format_years, project
+from imgpolicy.analysis.capacity import (
+    Planner,
+    Stay,
+    annual_bytes,
+    format_size,
+    format_years,
+    project,
+)
 from imgpolicy.model.storage import Lifecycle, Tier, Volume
 
 TB = 10**12
@@ -17,18 +24,31 @@ def tier(name, capacity="1PB", used=None, device="vna"):
     return Tier.model_validate(data)
 
 
-def volume(tier_name="hot", studies=10_000, size="1GB", growth="0%", site="MAIN",
-           modality="CT"):
+def volume(tier_name="hot", studies=10_000, size="1GB", growth="0%", site="MAIN", modality="CT"):
     # 10,000 studies x 1 GB = 10 TB a year
-    return Volume.model_validate({"site": site, "modality": modality, "tier": tier_name,
-                                  "annual_studies": studies, "mean_study_size": size,
-                                  "annual_growth": growth})
+    return Volume.model_validate(
+        {
+            "site": site,
+            "modality": modality,
+            "tier": tier_name,
+            "annual_studies": studies,
+            "mean_study_size": size,
+            "annual_growth": growth,
+        }
+    )
 
 
 def lifecycle(name, tier_name, *steps, modality=None, site=None):
-    data = {"name": name, "tier": tier_name, "steps": [
-        {"after": after, "action": "purge"} if to is None else
-        {"after": after, "action": "move", "to": to} for after, to in steps]}
+    data = {
+        "name": name,
+        "tier": tier_name,
+        "steps": [
+            {"after": after, "action": "purge"}
+            if to is None
+            else {"after": after, "action": "move", "to": to}
+            for after, to in steps
+        ],
+    }
     if modality:
         data["modality"] = modality
     if site:
@@ -104,9 +124,11 @@ def test_steps_apply_by_age_whatever_their_order():
 
 
 def test_the_most_specific_lifecycle_governs_a_volume():
-    plan = [lifecycle("default", "hot", ("1y", "warm")),
-            lifecycle("mammo", "hot", ("3y", "warm"), modality="MG"),
-            lifecycle("mammo-ric", "hot", ("5y", "warm"), modality="MG", site="RIC")]
+    plan = [
+        lifecycle("default", "hot", ("1y", "warm")),
+        lifecycle("mammo", "hot", ("3y", "warm"), modality="MG"),
+        lifecycle("mammo-ric", "hot", ("5y", "warm"), modality="MG", site="RIC"),
+    ]
     planner = Planner(plan)
     assert planner.governing("hot", "MAIN", ["CT"]).name == "default"
     assert planner.governing("hot", "MAIN", ["MG"]).name == "mammo"
@@ -121,18 +143,25 @@ def test_a_tie_goes_to_the_first_declared():
 
 
 def test_the_lifecycle_of_the_next_tier_takes_over():
-    plan = [lifecycle("pacs", "pacs-hot", ("2y", "vna")),
-            lifecycle("vna-ilm", "vna", ("5y", "deep"), ("30y", None))]
+    plan = [
+        lifecycle("pacs", "pacs-hot", ("2y", "vna")),
+        lifecycle("vna-ilm", "vna", ("5y", "deep"), ("30y", None)),
+    ]
     path = Planner(plan).path("pacs-hot", "MAIN", ["CT"])
-    assert path.stays == (Stay("pacs-hot", 0.0, 2.0), Stay("vna", 2.0, 5.0),
-                          Stay("deep", 5.0, 30.0))
+    assert path.stays == (
+        Stay("pacs-hot", 0.0, 2.0),
+        Stay("vna", 2.0, 5.0),
+        Stay("deep", 5.0, 30.0),
+    )
     assert [lc.name for lc in path.lifecycles] == ["pacs", "vna-ilm"]
     assert path.purged_by[0].name == "vna-ilm" and path.purged_by[1] == 1
 
 
 def test_a_step_already_due_on_arrival_takes_effect_at_once():
-    plan = [lifecycle("pacs", "pacs-hot", ("3y", "vna")),
-            lifecycle("vna-ilm", "vna", ("1y", "deep"))]
+    plan = [
+        lifecycle("pacs", "pacs-hot", ("3y", "vna")),
+        lifecycle("vna-ilm", "vna", ("1y", "deep")),
+    ]
     path = Planner(plan).path("pacs-hot", "MAIN", ["CT"])
     assert path.stays == (Stay("pacs-hot", 0.0, 3.0), Stay("deep", 3.0, None))
 
@@ -153,8 +182,11 @@ def test_moves_to_undeclared_tiers_leave_the_projection():
 
 def test_several_volumes_add_up_and_order_is_kept():
     tiers = [tier("b-tier"), tier("a-tier")]
-    vols = [volume("a-tier"), volume("a-tier", studies=5000, size="2GB", modality="MR"),
-            volume("b-tier", studies=100, size="100MB")]
+    vols = [
+        volume("a-tier"),
+        volume("a-tier", studies=5000, size="2GB", modality="MR"),
+        volume("b-tier", studies=100, size="100MB"),
+    ]
     result = project(tiers, [], vols, 2)
     assert list(result) == ["b-tier", "a-tier"]
     assert tb(result["a-tier"].held) == [20, 40]

@@ -60,14 +60,20 @@ def test_json_output_is_versioned_and_complete(write_env):
     assert document["summary"]["error"] == 2 and document["summary"]["files"] == 1
     first = document["findings"][0]
     assert first["code"] == "SCHEMA002" and first["name"] == "missing-key"
-    assert first["location"] == {"path": "env.yaml", "line": 3, "column": 5,
-                                 "end_line": 3, "end_column": 52}
+    assert first["location"] == {
+        "path": "env.yaml",
+        "line": 3,
+        "column": 5,
+        "end_line": 3,
+        "end_column": 52,
+    }
 
 
 def test_output_is_deterministic(write_env):
     root = write_env({"z.yaml": SCHEMA_ERROR, "a.yaml": YAML_ERROR, "m/x.yaml": CLEAN})
-    outputs = {run("check", "--format", fmt, ".", cwd=root).output
-               for fmt in ("json",) for _ in range(3)}
+    outputs = {
+        run("check", "--format", fmt, ".", cwd=root).output for fmt in ("json",) for _ in range(3)
+    }
     assert len(outputs) == 1
 
 
@@ -85,8 +91,12 @@ def test_init_writes_a_starter_that_checks_clean(tmp_path):
 
 def test_console_script_runs():
     """The installed entry point works outside click's test runner."""
-    out = subprocess.run([sys.executable, "-m", "imgpolicy.cli", "--version"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "imgpolicy" in out.stdout
 
 
@@ -96,19 +106,26 @@ def test_console_script_output_and_exit_code_match_the_command():
 
     env = EXAMPLES / "seeded-faults"
     args = ["check", str(env), "--today", "2026-11-28", "--format", "json"]
-    out = subprocess.run([sys.executable, "-m", "imgpolicy.cli", *args], capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", *args], capture_output=True, text=True
+    )
     assert out.returncode == 1
     assert out.stdout == run(*args).output
-    usage = subprocess.run([sys.executable, "-m", "imgpolicy.cli", "check", "--format", "pdf",
-                            str(env)], capture_output=True, text=True)
+    usage = subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", "check", "--format", "pdf", str(env)],
+        capture_output=True,
+        text=True,
+    )
     assert usage.returncode == 2 and "Invalid value for '--format'" in usage.stderr
 
 
 def test_broken_pipe_is_quiet():
 
-    proc = subprocess.Popen([sys.executable, "-m", "imgpolicy.cli", "rules"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "imgpolicy.cli", "rules"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.read(10)
     proc.stdout.close()
     assert proc.wait() in (0, 1)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from imgpolicy import fsutil
-from imgpolicy.capacity import format_size, project
+from imgpolicy.analysis.capacity import format_size, project
+from imgpolicy.analysis.index import Index
 from imgpolicy.config import Config
 from imgpolicy.docs.checklist import LISTS
 from imgpolicy.docs.escape import MermaidIds, md, md_code, mermaid_text, slug
@@ -23,7 +24,6 @@ from imgpolicy.docs.render import build_view
 from imgpolicy.docs.topology import origin_paths
 from imgpolicy.engine import check
 from imgpolicy.load import load_environment
-from imgpolicy.rules.index import Index
 from imgpolicy.rules.registry import all_rules
 
 from .conftest import EXAMPLES, ROOT, assert_no_traceback, run
@@ -62,12 +62,12 @@ def section(text: str, title: str) -> str:
     """The Markdown between `## title` and the next `## ` heading."""
     start = text.index(f"\n## {title}\n")
     end = text.find("\n## ", start + 1)
-    return text[start:end if end != -1 else None]
+    return text[start : end if end != -1 else None]
 
 
 def html_section(text: str, anchor: str) -> str:
     start = text.index(f'<section id="{anchor}">')
-    return text[start:text.index("</section>", start)]
+    return text[start : text.index("</section>", start)]
 
 
 def rows(block: str, first_cell: str) -> list[str]:
@@ -81,16 +81,30 @@ def cells(row: str) -> list[str]:
 
 # --- writing, determinism, exit codes ---------------------------------------------------
 
+
 def test_writes_markdown_and_html(docs_dir, md_text, html_text):
     assert sorted(p.name for p in docs_dir.iterdir()) == ["architecture.html", "architecture.md"]
     assert md_text.startswith("<!-- imgpolicy-docs as-of=2026-11-28")
     assert html_text.startswith("<!DOCTYPE html>")
     assert 'content="imgpolicy-docs as-of=2026-11-28"' in html_text
-    for title in ("Environment summary", "System inventory", "Application entities",
-                  "Conformance matrix", "Study flow", "Worklist and MPPS", "Integrations",
-                  "Storage tiers and lifecycle", "Capacity projection", "Retention",
-                  "Disaster recovery", "Dose reference levels", "Imaging AI",
-                  "Report turnaround", "Compliance checklist", "Suppressions"):
+    for title in (
+        "Environment summary",
+        "System inventory",
+        "Application entities",
+        "Conformance matrix",
+        "Study flow",
+        "Worklist and MPPS",
+        "Integrations",
+        "Storage tiers and lifecycle",
+        "Capacity projection",
+        "Retention",
+        "Disaster recovery",
+        "Dose reference levels",
+        "Imaging AI",
+        "Report turnaround",
+        "Compliance checklist",
+        "Suppressions",
+    ):
         assert f"\n## {title}\n" in md_text
         assert f"- [{title}](#{slug(title)})" in md_text
         assert f'<section id="{slug(title)}">' in html_text
@@ -186,18 +200,25 @@ ai:
 
 # --- content against the model ------------------------------------------------------------
 
+
 def test_summary_counts(md_text, html_text, env):
     summary = section(md_text, "Environment summary")
     aes = env.application_entities()
     acquisition = sum(1 for d, _ in aes if d.kind == "modality")
-    assert (f"{len(env.sites)} sites, {len(env.devices)} devices with {len(aes)} application "
-            f"entities ({acquisition} on acquisition modalities), {len(env.routes)} routes"
-            ) in summary
-    assert (len(env.sites), len(env.devices), len(aes), acquisition, len(env.routes)) == \
-        (5, 52, 46, 36, 73)
+    assert (
+        f"{len(env.sites)} sites, {len(env.devices)} devices with {len(aes)} application "
+        f"entities ({acquisition} on acquisition modalities), {len(env.routes)} routes"
+    ) in summary
+    assert (len(env.sites), len(env.devices), len(aes), acquisition, len(env.routes)) == (
+        5,
+        52,
+        46,
+        36,
+        73,
+    )
     assert "Archive of record: `VNA_SPMC`." in summary
-    table = summary[summary.index("| Device kind |"):]
-    table = table[:table.index("\n\n")]
+    table = summary[summary.index("| Device kind |") :]
+    table = table[: table.index("\n\n")]
     kinds = {cells(r)[0]: cells(r)[1:] for r in table.splitlines()[2:]}
     assert kinds["Acquisition modality"] == ["36", "36"]
     assert kinds["VNA"] == ["2", "2"] and kinds["AI server"] == ["1", "2"]
@@ -229,8 +250,9 @@ def test_ae_table(md_text, env):
         assert len(rows(table, f"`{ae.ae_title}`")) == 1
     router = cells(rows(table, "`ROUTER_SPMC`")[0])
     assert router[1:3] == ["`router-spmc`", "SPMC"]
-    assert router[3] == ("`router.spmc.imaging.example.org:11112`<br>"
-                         "`router.spmc.imaging.example.org:2762` (TLS)")
+    assert router[3] == (
+        "`router.spmc.imaging.example.org:11112`<br>`router.spmc.imaging.example.org:2762` (TLS)"
+    )
     assert router[4:7] == ["initiator / acceptor", "partly", "`ISO_IR 100`"]
     ct = cells(rows(table, "`CT_RIC_1`")[0])
     assert ct[3] == "`ct1.ric.imaging.example.org` (outbound only) (TLS)" and ct[4] == "initiator"
@@ -238,11 +260,14 @@ def test_ae_table(md_text, env):
 
 def test_conformance_matrix(md_text):
     matrix = section(md_text, "Conformance matrix")
-    profile = matrix[matrix.index("AE: `TELE_NWR`"):]
-    profile = profile[:profile.index("\n**P")]
+    profile = matrix[matrix.index("AE: `TELE_NWR`") :]
+    profile = profile[: profile.index("\n**P")]
     [ct] = rows(profile, "CTImageStorage")
-    assert cells(ct) == ["CTImageStorage", "",
-                         "JPEG2000Lossless, ExplicitVRLittleEndian, ImplicitVRLittleEndian"]
+    assert cells(ct) == [
+        "CTImageStorage",
+        "",
+        "JPEG2000Lossless, ExplicitVRLittleEndian, ImplicitVRLittleEndian",
+    ]
     assert "| JPEG2000Lossless | `1.2.840.10008.1.2.4.90` | lossless / none |" in matrix
     # the six CT scanners share one profile
     assert re.search(r"\*\*P\d+\*\* — \d+ AEs: [^\n]*`CT_SPMC_ED`", matrix)
@@ -251,15 +276,24 @@ def test_conformance_matrix(md_text):
 def test_known_route_and_paths(md_text, html_text):
     flow = section(md_text, "Study flow")
     [tele] = rows(flow, "`router.to-teleradiology`")
-    assert cells(tele)[1:] == ["`ROUTER_SPMC` → `TELE_NWR`", "teleradiology, high",
-                               "CT: CTImageStorage, EnhancedCTImageStorage", "JPEG2000Lossless",
-                               "SPMC → NWR", ""]
+    assert cells(tele)[1:] == [
+        "`ROUTER_SPMC` → `TELE_NWR`",
+        "teleradiology, high",
+        "CT: CTImageStorage, EnhancedCTImageStorage",
+        "JPEG2000Lossless",
+        "SPMC → NWR",
+        "",
+    ]
     [archive] = rows(flow, "`pacs.to-vna`")
     assert "`VNA_SPMC` (archive of record)" in archive and "ExplicitVRLittleEndian" in archive
     [ct] = [r for r in flow.splitlines() if r.startswith("| `CT_RIC_1`, `CT_SPMC_2`")]
-    assert cells(ct)[1:] == ["CT", "`ROUTER_SPMC` → `PACS_SPMC` → `VNA_SPMC`",
-                             "`ROUTER_SPMC` → `AI_CT_SPMC`", "`ROUTER_SPMC` → `TELE_NWR`",
-                             "`DOSE_SPMC`"]
+    assert cells(ct)[1:] == [
+        "CT",
+        "`ROUTER_SPMC` → `PACS_SPMC` → `VNA_SPMC`",
+        "`ROUTER_SPMC` → `AI_CT_SPMC`",
+        "`ROUTER_SPMC` → `TELE_NWR`",
+        "`DOSE_SPMC`",
+    ]
     [mg] = [r for r in flow.splitlines() if r.startswith("| `MG_RIC_1`")]
     assert cells(mg)[3:5] == ["", ""]  # mammograms go to no AI and no teleradiology
     routes = html_section(html_text, "study-flow")
@@ -320,8 +354,9 @@ def test_storage_and_capacity_fill_year(md_text, html_text, env):
     assert parts[7] == f"{format_size(five.held[4])} (92.2%)" == "1.11PB (92.2%)"
     assert parts[8] == "year 7 (2033-05), beyond the 5-year projection"
     assert "No tier fills within 5 years." in capacity
-    assert "| Tier | Capacity | today | 2027-11 | 2028-11 | 2029-11 | 2030-11 | 2031-11 |" \
-        in capacity
+    assert (
+        "| Tier | Capacity | today | 2027-11 | 2028-11 | 2029-11 | 2030-11 | 2031-11 |" in capacity
+    )
     chart = re.search(r'<svg class="diagram capacity".*?</svg>', html_text, re.S).group(0)
     assert "vna-spmc-hot 92%, full 2033-05" in chart and chart.count("<polyline") == 7
 
@@ -338,8 +373,11 @@ def test_capacity_fill_within_the_projection_is_marked(tmp_path):
     assert re.search(r"\*\*year 3 \(2029-\d\d\)\*\*", row)
     assert "Tiers that fill within 5 years: `vna-spmc-hot`." in text
     checklist = section(text, "Compliance checklist")
-    [item] = [r for r in checklist.splitlines()
-              if r.startswith("| ") and "Storage capacity projections" in r]
+    [item] = [
+        r
+        for r in checklist.splitlines()
+        if r.startswith("| ") and "Storage capacity projections" in r
+    ]
     assert "| ❌ |" in item and "| not met |" in item
     assert "`ST001` storage tier 'vna-spmc-hot'" in checklist
     html = (tmp_path / "out" / "architecture.html").read_text()
@@ -348,24 +386,40 @@ def test_capacity_fill_within_the_projection_is_marked(tmp_path):
 
 def test_retention_periods(md_text):
     retention = section(md_text, "Retention")
-    ca = retention[retention.index("### US-CA"):retention.index("### US-NV")]
+    ca = retention[retention.index("### US-CA") : retention.index("### US-NV")]
     assert cells(rows(ca, "`ca-mammography`")[0])[1:5] == ["MG", "all", "10y", "required"]
-    assert cells(rows(ca, "MG")[0]) == ["MG", "10y (`ca-mammography`)",
-                                        "until age 18 + 1y (19y from birth) (`ca-pediatric`)"]
+    assert cells(rows(ca, "MG")[0]) == [
+        "MG",
+        "10y (`ca-mammography`)",
+        "until age 18 + 1y (19y from birth) (`ca-pediatric`)",
+    ]
     assert cells(rows(ca, "CT")[0])[1] == "7y (`ca-adult`)"
-    nv = retention[retention.index("### US-NV"):retention.index("### US-AZ")]
-    assert cells(rows(nv, "CT")[0])[1:] == ["5y (`nv-adult`)",
-                                            "until age 18 + 5y (23y from birth) (`nv-pediatric`)"]
+    nv = retention[retention.index("### US-NV") : retention.index("### US-AZ")]
+    assert cells(rows(nv, "CT")[0])[1:] == [
+        "5y (`nv-adult`)",
+        "until age 18 + 5y (23y from birth) (`nv-pediatric`)",
+    ]
 
 
 def test_dr_dose_ai_turnaround(md_text):
     dr = section(md_text, "Disaster recovery")
     vna = cells(rows(dr, "`vna-spmc` (vna)")[0])
-    assert vna[1:8] == ["SPMC (us-west)", "15m", "8h", "DR-PHX (us-southwest)", "90d",
-                        "`viewer-dr`", "2026-04-18 (7 months before 2026-11-28)"]
+    assert vna[1:8] == [
+        "SPMC (us-west)",
+        "15m",
+        "8h",
+        "DR-PHX (us-southwest)",
+        "90d",
+        "`viewer-dr`",
+        "2026-04-18 (7 months before 2026-11-28)",
+    ]
     dose = section(md_text, "Dose reference levels")
     assert "Dose monitor: `DOSE_SPMC` (dose-spmc)" in dose
-    [head] = [r for r in rows(dose, "CT head without contrast") if cells(r)[0] == "CT head without contrast"]
+    [head] = [
+        r
+        for r in rows(dose, "CT head without contrast")
+        if cells(r)[0] == "CT head without contrast"
+    ]
     assert cells(head)[4:6] == ["57", "1000"]
     assert cells(head)[-2:] == ["SPRH Radiation Safety Committee DRL table", "2026-03"]
     ai = section(md_text, "Imaging AI")
@@ -400,8 +454,8 @@ def test_checklist_items_are_the_practice_guides():
     guide = REFERENCE.read_text(encoding="utf-8")
     for title, entries in LISTS:
         heading = "## Checkpoint B" if title.startswith("Checkpoint B") else "## Quality Audit"
-        block = guide[guide.index(heading):]
-        block = block[:block.index("\n---")]
+        block = guide[guide.index(heading) :]
+        block = block[: block.index("\n---")]
         listed = re.findall(r"^- \[ \] (.+)$", block, re.M)
         assert [item.text for item in entries] == listed
 
@@ -415,25 +469,39 @@ def test_checklist_shows_findings_and_suppressions(tmp_path):
     after = after.replace(
         "    last_tested: 2026-04-18\n",
         '    # imgpolicy: ignore[DR004] reason="failover test moved to 2027-01; CAB-4411"\n'
-        "    last_tested: 2025-04-18\n", 1)
+        "    last_tested: 2025-04-18\n",
+        1,
+    )
     text = before + after
     continuity.write_text(text)
     devices = tmp_path / "env" / "devices" / "core-systems.yaml"
-    devices.write_text(devices.read_text().replace(
-        "    conformance_statement: conformance/bayer/radimetrics-3.4.pdf\n", ""))
+    devices.write_text(
+        devices.read_text().replace(
+            "    conformance_statement: conformance/bayer/radimetrics-3.4.pdf\n", ""
+        )
+    )
     checked = run("check", str(tmp_path / "env"), "--today", TODAY, "--fail-on", "warning")
     assert checked.exit_code == 1 and "AE007" in checked.output and "DR004" not in checked.output
     result = run("docs", str(tmp_path / "env"), "-o", str(tmp_path / "out"), "--today", TODAY)
     assert result.exit_code == 0, result.output
     md_out = (tmp_path / "out" / "architecture.md").read_text()
     checklist = section(md_out, "Compliance checklist")
-    [conformance] = [r for r in checklist.splitlines()
-                     if r.startswith("| ") and "conformance statements are on file" in r]
-    assert cells(conformance)[:3] == ["❌", "DICOM conformance statements are on file for all systems",
-                                      "not met"]
+    [conformance] = [
+        r
+        for r in checklist.splitlines()
+        if r.startswith("| ") and "conformance statements are on file" in r
+    ]
+    assert cells(conformance)[:3] == [
+        "❌",
+        "DICOM conformance statements are on file for all systems",
+        "not met",
+    ]
     assert "  - ❌ `AE007` device 'dose-spmc' has DICOM application entities" in checklist
-    [tested] = [r for r in checklist.splitlines()
-                if r.startswith("| ") and "tested within the last 12 months" in r]
+    [tested] = [
+        r
+        for r in checklist.splitlines()
+        if r.startswith("| ") and "tested within the last 12 months" in r
+    ]
     assert cells(tested)[2] == "met (1 suppressed)"
     assert "reason: failover test moved to 2027-01; CAB-4411" in checklist
     suppressions = section(md_out, "Suppressions")
@@ -453,13 +521,17 @@ def test_deselected_rules_are_not_checked(tmp_path):
     result = run("docs", str(tmp_path / "env"), "-o", str(tmp_path / "out"), "--today", TODAY)
     assert result.exit_code == 0
     checklist = section((tmp_path / "out" / "architecture.md").read_text(), "Compliance checklist")
-    [row] = [r for r in checklist.splitlines()
-             if r.startswith("| ") and "tested within the last 12 months" in r]
+    [row] = [
+        r
+        for r in checklist.splitlines()
+        if r.startswith("| ") and "tested within the last 12 months" in r
+    ]
     assert cells(row)[0] == "➖" and cells(row)[2].startswith("not checked")
     assert "| DR | 0 of 6 |" in checklist
 
 
 # --- --check -------------------------------------------------------------------------------
+
 
 def test_check_mode(tmp_path):
     shutil.copytree(EXAMPLE, tmp_path / "env")
@@ -473,11 +545,19 @@ def test_check_mode(tmp_path):
     assert fresh.exit_code == 0 and "up to date" in fresh.output
     # without --today, --check judges the documents as of the date they record
     assert run("docs", str(tmp_path / "env"), "-o", str(out), "--check").exit_code == 0
-    assert run("docs", str(tmp_path / "env"), "-o", str(out), "--check",
-               "--today", "2026-11-29").exit_code == 1
+    assert (
+        run(
+            "docs", str(tmp_path / "env"), "-o", str(out), "--check", "--today", "2026-11-29"
+        ).exit_code
+        == 1
+    )
     routes = tmp_path / "env" / "routes.yaml"
-    routes.write_text(routes.read_text().replace("    purpose: teleradiology\n    priority: high",
-                                                 "    purpose: teleradiology\n    priority: medium"))
+    routes.write_text(
+        routes.read_text().replace(
+            "    purpose: teleradiology\n    priority: high",
+            "    purpose: teleradiology\n    priority: medium",
+        )
+    )
     stale = run("docs", str(tmp_path / "env"), "-o", str(out), "--check")
     assert stale.exit_code == 1
     assert f"{out / 'architecture.md'}: out of date" in stale.output
@@ -491,37 +571,49 @@ def test_check_mode(tmp_path):
 
 # --- templates ------------------------------------------------------------------------------
 
+
 def test_a_site_template_overrides_one_file(tmp_path):
     templates = tmp_path / "templates"
     (templates / "html").mkdir(parents=True)
     (templates / "architecture.md.j2").write_text(
         "# {{ doc.meta.title }} of {{ doc.meta.organisation }}\n\n"
-        "{{ doc.summary.counts.aes }} AEs; {{ doc.inventory[0].devices[0].description }}\n")
+        "{{ doc.summary.counts.aes }} AEs; {{ doc.inventory[0].devices[0].description }}\n"
+    )
     (templates / "html" / "style.css.j2").write_text("body { color: rebeccapurple; }\n")
     out = tmp_path / "out"
-    result = run("docs", str(EXAMPLE), "-o", str(out), "--today", TODAY,
-                 "--templates", str(templates))
+    result = run(
+        "docs", str(EXAMPLE), "-o", str(out), "--today", TODAY, "--templates", str(templates)
+    )
     assert result.exit_code == 0, result.output
-    assert (out / "architecture.md").read_text().startswith(
-        "# Imaging architecture of SPMC, TMCH, RIC, DR-PHX, NWR\n\n46 AEs; Active/passive pair")
+    assert (
+        (out / "architecture.md")
+        .read_text()
+        .startswith(
+            "# Imaging architecture of SPMC, TMCH, RIC, DR-PHX, NWR\n\n46 AEs; Active/passive pair"
+        )
+    )
     html = (out / "architecture.html").read_text()
     assert "body { color: rebeccapurple; }" in html and '<section id="study-flow">' in html
 
 
-@pytest.mark.parametrize("template, message", [
-    ("{{ doc.__class__.__mro__[1].__subclasses__() }}", "SecurityError"),
-    ("{{ ''.__class__.__base__.__subclasses__() }}", "SecurityError"),
-    ("{{ cycler.__init__.__globals__.os.system('id') }}", "SecurityError"),
-    ("{% for x in doc.routes %}{{ x.nme }}{% endfor %}", "UndefinedError"),
-    ("{% if %}", "architecture.md.j2:1"),
-])
+@pytest.mark.parametrize(
+    "template, message",
+    [
+        ("{{ doc.__class__.__mro__[1].__subclasses__() }}", "SecurityError"),
+        ("{{ ''.__class__.__base__.__subclasses__() }}", "SecurityError"),
+        ("{{ cycler.__init__.__globals__.os.system('id') }}", "SecurityError"),
+        ("{% for x in doc.routes %}{{ x.nme }}{% endfor %}", "UndefinedError"),
+        ("{% if %}", "architecture.md.j2:1"),
+    ],
+)
 def test_site_templates_are_sandboxed_and_failures_write_nothing(tmp_path, template, message):
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "architecture.md.j2").write_text(template)
     out = tmp_path / "out"
-    result = run("docs", str(EXAMPLE), "-o", str(out), "--today", TODAY,
-                 "--templates", str(templates))
+    result = run(
+        "docs", str(EXAMPLE), "-o", str(out), "--today", TODAY, "--templates", str(templates)
+    )
     assert result.exit_code == 2, result.output
     assert_no_traceback(result)
     assert message in result.output
@@ -575,11 +667,13 @@ def test_user_text_cannot_break_markdown_or_html(tmp_path, write_env):
     assert result.exit_code == 0, result.output
     text = (out / "architecture.md").read_text()
     inventory = section(text, "System inventory")
-    header = [r for r in inventory.splitlines() if r.startswith("| Device |")][0]
+    header = next(r for r in inventory.splitlines() if r.startswith("| Device |"))
     [row] = rows(inventory, "`ct-1`")
     assert len(cells(row)) == len(cells(header))  # the pipes and newline stayed inside
-    assert ("&lt;script&gt;document.title='PWNED'&lt;/script&gt; \\| pipe \\`tick\\` "
-            "\\*star\\* \\$x\\$ \\[link\\](http://x)<br>second line") in row
+    assert (
+        "&lt;script&gt;document.title='PWNED'&lt;/script&gt; \\| pipe \\`tick\\` "
+        "\\*star\\* \\$x\\$ \\[link\\](http://x)<br>second line"
+    ) in row
     assert "Acme \\| &lt;i&gt;Imaging&lt;/i&gt;" in row
     assert "``docs/ct `1`.pdf``" in row
     ae_table = section(text, "Application entities")
@@ -611,11 +705,12 @@ def test_html_loads_nothing_and_runs_nothing(html_text):
     assert not re.search(r"\bsrc\s*=", html_text)
     assert all(h.startswith(("#", "data:")) for h in re.findall(r'href="([^"]*)"', html_text))
     assert all(u.startswith("#") for u in re.findall(r"url\(([^)]*)\)", html_text))
-    assert "@import" not in html_text and "<link rel=\"stylesheet\"" not in html_text
+    assert "@import" not in html_text and '<link rel="stylesheet"' not in html_text
     assert "default-src 'none'" in html_text
 
 
 # --- atomic writes --------------------------------------------------------------------------
+
 
 def test_a_failure_midway_leaves_no_half_written_document(tmp_path, monkeypatch):
     out = tmp_path / "docs"
@@ -656,14 +751,16 @@ def test_a_render_failure_writes_nothing(tmp_path, monkeypatch):
     (templates / "architecture.html.j2").write_text("{{ doc.nothing.here }}")
     written = []
     monkeypatch.setattr(fsutil, "write_atomic", lambda *a: written.append(a))
-    result = run("docs", str(EXAMPLE), "-o", str(out), "--today", "2026-11-29",
-                 "--templates", str(templates))
+    result = run(
+        "docs", str(EXAMPLE), "-o", str(out), "--today", "2026-11-29", "--templates", str(templates)
+    )
     assert result.exit_code == 2 and "architecture.html.j2" in result.output
     assert not written
     assert {p.name: p.read_bytes() for p in out.iterdir()} == old
 
 
 # --- scale, flow and start-up -------------------------------------------------------------------
+
 
 def test_study_paths_agree_with_the_flow_analysis():
     """Per-origin paths, merged, give exactly what Flow computes for all origins at once."""
@@ -681,8 +778,21 @@ def test_an_enterprise_environment_renders(tmp_path):
     generator = ROOT / "benchmarks" / "generate.py"
     if not generator.is_file():
         pytest.skip("benchmarks/generate.py is not there")
-    subprocess.run([sys.executable, str(generator), str(tmp_path / "env"), "--sites", "4",
-                    "--aes", "160", "--routes", "500"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(generator),
+            str(tmp_path / "env"),
+            "--sites",
+            "4",
+            "--aes",
+            "160",
+            "--routes",
+            "500",
+        ],
+        check=True,
+        capture_output=True,
+    )
     result = run("docs", str(tmp_path / "env"), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     text = (tmp_path / "out" / "architecture.md").read_text()
@@ -695,9 +805,11 @@ def test_an_enterprise_environment_renders(tmp_path):
 
 
 def test_check_does_not_import_jinja2():
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom imgpolicy.cli import main\n"
-            f"r = CliRunner().invoke(main, ['check', {str(EXAMPLE)!r}, '--today', '{TODAY}'])\n"
-            "assert r.exit_code == 0, r.output\nprint('jinja2' in sys.modules)\n")
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom imgpolicy.cli import main\n"
+        f"r = CliRunner().invoke(main, ['check', {str(EXAMPLE)!r}, '--today', '{TODAY}'])\n"
+        "assert r.exit_code == 0, r.output\nprint('jinja2' in sys.modules)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

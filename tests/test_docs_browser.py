@@ -31,9 +31,18 @@ from .conftest import EXAMPLES, run
 
 EXAMPLE = EXAMPLES / "regional-health"
 TODAY = "2026-11-28"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+]
 
 
 def _chromium() -> str:
@@ -53,8 +62,12 @@ def chromium():
 
 def browse(chromium: str, tmp: Path, url: str, *extra: str, timeout: int = 90) -> str:
     profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    out = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", *extra, url],
-                         capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        [chromium, *FLAGS, f"--user-data-dir={profile}", *extra, url],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
 
@@ -117,8 +130,9 @@ document.getElementById('doc').addEventListener('load', function () {
 def measure(chromium: str, folder: Path, tmp: Path) -> tuple[dict, list[str]]:
     (folder / "wrapper.html").write_text(WRAPPER, encoding="utf-8")
     with _Server(folder) as server:
-        dom = browse(chromium, tmp, server.url("wrapper.html"), "--virtual-time-budget=15000",
-                     "--dump-dom")
+        dom = browse(
+            chromium, tmp, server.url("wrapper.html"), "--virtual-time-budget=15000", "--dump-dom"
+        )
     match = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
     assert match and match.group(1) != "pending", dom[-2000:]
     return json.loads(html.unescape(match.group(1))), server.requests
@@ -132,8 +146,13 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_screenshot_of_the_example(chromium, example_docs, tmp_path):
     shot = example_docs / "screenshot.png"
-    browse(chromium, tmp_path, (example_docs / "architecture.html").as_uri(),
-           f"--screenshot={shot}", "--window-size=1280,2000")
+    browse(
+        chromium,
+        tmp_path,
+        (example_docs / "architecture.html").as_uri(),
+        f"--screenshot={shot}",
+        "--window-size=1280,2000",
+    )
     assert png_size(shot) == (1280, 2000)
     # a blank 1280x2000 page compresses to a few kB; the cover, cards and tables do not
     assert shot.stat().st_size > 60_000
@@ -155,9 +174,11 @@ def test_svg_diagrams_have_a_size_and_nothing_else_is_loaded(chromium, example_d
     assert sorted(set(requests)) == ["/architecture.html", "/wrapper.html"], requests
 
 
-PAYLOAD = ("<script>document.title='PWNED';document.documentElement.setAttribute('data-pwned',"
-           "'script')</script><img src=x onerror=\"document.documentElement.setAttribute("
-           "'data-pwned','img')\">")
+PAYLOAD = (
+    "<script>document.title='PWNED';document.documentElement.setAttribute('data-pwned',"
+    "'script')</script><img src=x onerror=\"document.documentElement.setAttribute("
+    "'data-pwned','img')\">"
+)
 
 
 def test_a_script_in_a_description_does_not_run(chromium, tmp_path):
@@ -167,20 +188,32 @@ def test_a_script_in_a_description_does_not_run(chromium, tmp_path):
     text = core.read_text(encoding="utf-8")
     marker = "      Active/passive pair behind one virtual IP."
     assert marker in text
-    core.write_text(text.replace(marker, "      " + PAYLOAD + " Active/passive pair behind "
-                                 "one virtual IP.", 1), encoding="utf-8")
+    core.write_text(
+        text.replace(marker, "      " + PAYLOAD + " Active/passive pair behind one virtual IP.", 1),
+        encoding="utf-8",
+    )
     routes = env / "routes.yaml"
-    routes.write_text(routes.read_text(encoding="utf-8").replace(
-        "    description: Digital radiographs for the chest X-ray triage product.",
-        '    description: "' + PAYLOAD.replace('"', '\\"') + '"', 1), encoding="utf-8")
+    routes.write_text(
+        routes.read_text(encoding="utf-8").replace(
+            "    description: Digital radiographs for the chest X-ray triage product.",
+            '    description: "' + PAYLOAD.replace('"', '\\"') + '"',
+            1,
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     result = run("docs", str(env), "-o", str(out), "--today", TODAY)
     assert result.exit_code == 0, result.output
     page = (out / "architecture.html").read_text(encoding="utf-8")
     assert page.count("&lt;script&gt;document.title=&#39;PWNED&#39;") == 2
 
-    dom = browse(chromium, tmp_path, (out / "architecture.html").as_uri(),
-                 "--virtual-time-budget=5000", "--dump-dom")
+    dom = browse(
+        chromium,
+        tmp_path,
+        (out / "architecture.html").as_uri(),
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+    )
     root = re.search(r"<html[^>]*>", dom).group(0)
     assert "data-pwned" not in root  # the marker the payload would set on <html>
     assert "<title>Imaging architecture — as of 2026-11-28</title>" in dom

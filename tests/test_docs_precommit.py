@@ -28,8 +28,12 @@ def test_stale_architecture_docs_block_the_commit(tmp_path, hook_rev):  # noqa: 
     repo = tmp_path / "imaging-config"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    subprocess.run([sys.executable, "-m", "imgpolicy.cli", "init", "env"], cwd=repo, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", "init", "env"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
     config = repo / ".pre-commit-config.yaml"
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **_author()}
     pre_commit = [sys.executable, "-m", "pre_commit"]
@@ -43,8 +47,13 @@ def test_stale_architecture_docs_block_the_commit(tmp_path, hook_rev):  # noqa: 
     config.write_text(CONFIG.format(root=ROOT, rev=hook_rev, check=", --check"))
     subprocess.run([*pre_commit, "install"], cwd=repo, check=True, capture_output=True, env=env)
     git(repo, "add", "-A")
-    clean = subprocess.run(["git", "commit", "-m", "environment and its docs"], cwd=repo,
-                           capture_output=True, text=True, env=env)
+    clean = subprocess.run(
+        ["git", "commit", "-m", "environment and its docs"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert clean.returncode == 0, clean.stdout + clean.stderr
     passed = clean.stdout + clean.stderr
     assert re.search(r"imgpolicy docs \(up to date\)\.+Passed", passed), passed
@@ -52,8 +61,9 @@ def test_stale_architecture_docs_block_the_commit(tmp_path, hook_rev):  # noqa: 
     environment = repo / "env" / "environment.yaml"
     environment.write_text(environment.read_text().replace("rto: 4h", "rto: 6h", 1))
     git(repo, "add", "-A")
-    blocked = subprocess.run(["git", "commit", "-m", "longer RTO"], cwd=repo,
-                             capture_output=True, text=True, env=env)
+    blocked = subprocess.run(
+        ["git", "commit", "-m", "longer RTO"], cwd=repo, capture_output=True, text=True, env=env
+    )
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0, output
     assert "docs/architecture/architecture.md: out of date" in output

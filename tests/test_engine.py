@@ -43,35 +43,59 @@ def test_rule_finding_exits_1_with_position(write_env):
 
 def test_select_and_ignore_by_family(write_env):
     root = env(write_env)
-    assert run("check", ".", "--select", "RT", "--ignore", "RT001", "--ignore", "RT009",
-               "--today", "2026-11-28", cwd=root).exit_code == 0
+    assert (
+        run(
+            "check",
+            ".",
+            "--select",
+            "RT",
+            "--ignore",
+            "RT001",
+            "--ignore",
+            "RT009",
+            "--today",
+            "2026-11-28",
+            cwd=root,
+        ).exit_code
+        == 0
+    )
 
 
 def test_config_file_nearest_wins_and_sets_severity(write_env):
-    root = env(write_env, **{
-        "pyproject.toml": '[tool.imgpolicy]\nselect = ["RT001"]\n',
-        ".imgpolicy.yaml": "select: [RT001]\nrules:\n  RT001: {severity: warning}\n",
-    })
+    root = env(
+        write_env,
+        **{
+            "pyproject.toml": '[tool.imgpolicy]\nselect = ["RT001"]\n',
+            ".imgpolicy.yaml": "select: [RT001]\nrules:\n  RT001: {severity: warning}\n",
+        },
+    )
     result = run("check", ".", "--today", "2026-11-28", cwd=root)
     assert result.exit_code == 0 and "[warning]" in result.output
     assert run("check", ".", "--fail-on", "warning", cwd=root).exit_code == 1
 
 
 def test_pyproject_config_and_fail_on(write_env):
-    root = env(write_env, **{"pyproject.toml":
-                             '[tool.imgpolicy]\nselect = ["RT001"]\nfail_on = "warning"\n'
-                             '[tool.imgpolicy.rules.RT001]\nseverity = "warning"\n'})
+    root = env(
+        write_env,
+        **{
+            "pyproject.toml": '[tool.imgpolicy]\nselect = ["RT001"]\nfail_on = "warning"\n'
+            '[tool.imgpolicy.rules.RT001]\nseverity = "warning"\n'
+        },
+    )
     assert run("check", ".", cwd=root).exit_code == 1
 
 
-@pytest.mark.parametrize("config,message", [
-    ("selct: [RT]\n", "unknown setting 'selct'"),
-    ("select: [RT999]\n", "no rule code or family"),
-    ("rules:\n  RT001: {severity: fatal}\n", "must be error, warning or info"),
-    ("rules:\n  RT001: {colour: red}\n", "unknown option 'colour'"),
-    ("today: yesterday\n", "today must be a date"),
-    ("select: [\n", "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        ("selct: [RT]\n", "unknown setting 'selct'"),
+        ("select: [RT999]\n", "no rule code or family"),
+        ("rules:\n  RT001: {severity: fatal}\n", "must be error, warning or info"),
+        ("rules:\n  RT001: {colour: red}\n", "unknown option 'colour'"),
+        ("today: yesterday\n", "today must be a date"),
+        ("select: [\n", "invalid YAML"),
+    ],
+)
 def test_bad_config_exits_2_with_a_clear_message(write_env, config, message):
     root = env(write_env, **{".imgpolicy.yaml": config})
     result = run("check", ".", cwd=root)
@@ -84,19 +108,24 @@ def test_inline_suppression_with_reason(write_env):
     routes = ROUTES.replace(
         "  - {name: ct-to-ghost",
         '  # imgpolicy: ignore[RT001] reason="GHOST is decommissioned on 2026-12-01"\n'
-        "  - {name: ct-to-ghost")
+        "  - {name: ct-to-ghost",
+    )
     root = env(write_env, routes=routes)
     result = run("check", ".", *SELECT, cwd=root)
     assert result.exit_code == 0
     assert "1 suppressed" in result.output
     document = json.loads(run("check", ".", *SELECT, "--format", "json", cwd=root).output)
     [finding] = document["findings"]
-    assert finding["suppressed"] == {"kind": "inline",
-                                     "reason": "GHOST is decommissioned on 2026-12-01"}
+    assert finding["suppressed"] == {
+        "kind": "inline",
+        "reason": "GHOST is decommissioned on 2026-12-01",
+    }
 
 
 def test_suppression_without_reason_is_a_finding_and_suppresses_nothing(write_env):
-    routes = ROUTES.replace("purpose: reading}\n", "purpose: reading}  # imgpolicy: ignore[RT001]\n")
+    routes = ROUTES.replace(
+        "purpose: reading}\n", "purpose: reading}  # imgpolicy: ignore[RT001]\n"
+    )
     result = run("check", ".", *SELECT, cwd=env(write_env, routes=routes))
     assert result.exit_code == 1
     codes = [line.split()[1] for line in result.output.splitlines() if ": " in line[:40]]
@@ -105,8 +134,9 @@ def test_suppression_without_reason_is_a_finding_and_suppresses_nothing(write_en
 
 def test_unused_and_unknown_suppressions_are_reported(write_env):
     routes = ROUTES + '  # imgpolicy: ignore[RT003, XX9] reason="old"\n'
-    result = run("check", ".", "--select", "RT", "--today", "2026-11-28",
-                 cwd=env(write_env, routes=routes))
+    result = run(
+        "check", ".", "--select", "RT", "--today", "2026-11-28", cwd=env(write_env, routes=routes)
+    )
     assert "SUP002 unused suppression: no RT003 finding" in result.output
     assert "SUP004 suppression names 'XX9'" in result.output
 
@@ -126,8 +156,9 @@ def test_baseline_survives_line_shifts_but_not_new_findings(write_env, tmp_path)
     shifted = "imgpolicy: 1\n# a comment\n\nroutes:\n" + ROUTES.split("routes:\n", 1)[1]
     (root / "routes.yaml").write_text(shifted)
     assert run("check", ".", *SELECT, "--baseline", str(baseline), cwd=root).exit_code == 0
-    (root / "routes.yaml").write_text(shifted + "  - {name: ct-to-nowhere, from: CT_1, to: "
-                                      "NOWHERE, purpose: reading}\n")
+    (root / "routes.yaml").write_text(
+        shifted + "  - {name: ct-to-nowhere, from: CT_1, to: NOWHERE, purpose: reading}\n"
+    )
     result = run("check", ".", *SELECT, "--baseline", str(baseline), cwd=root)
     assert result.exit_code == 1 and "NOWHERE" in result.output and "GHOST" not in result.output
 

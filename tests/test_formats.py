@@ -43,18 +43,22 @@ def test_every_format_same_exit_code_and_deterministic(env):
 @pytest.mark.parametrize("env", ENVIRONMENTS, ids=lambda p: p.name)
 def test_sarif_is_valid_and_complete(env, sarif_validator):
     document = json.loads(check(env, "sarif").output)
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator.iter_errors(document)]
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator.iter_errors(document)
+    ]
     assert errors == []
     [run_] = document["runs"]
     expected = json.loads(check(env, "json").output)["findings"]
     results = run_["results"]
     assert [r["ruleId"] for r in results] == [f["code"] for f in expected]
     rules = run_["tool"]["driver"]["rules"]
-    for result, finding in zip(results, expected):
+    for result, finding in zip(results, expected, strict=False):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         region = result["locations"][0]["physicalLocation"]["region"]
         assert (region["startLine"], region["startColumn"]) == (
-            finding["location"]["line"], finding["location"]["column"])
+            finding["location"]["line"],
+            finding["location"]["column"],
+        )
         assert result["partialFingerprints"]["imgpolicyFindingHash/v1"]
 
 
@@ -67,16 +71,21 @@ def test_sarif_rules_carry_their_documentation():
 
 
 def test_sarif_fingerprints_survive_line_shifts(write_env):
-    text = ("imgpolicy: 1\ndevices:\n  - {name: ct, site: MAIN, kind: modality, "
-            "application_entities: [{ae_title: CT_1, acceptor: false}]}\n"
-            "routes:\n  - {name: r, from: CT_1, to: GHOST, purpose: reading}\n")
+    text = (
+        "imgpolicy: 1\ndevices:\n  - {name: ct, site: MAIN, kind: modality, "
+        "application_entities: [{ae_title: CT_1, acceptor: false}]}\n"
+        "routes:\n  - {name: r, from: CT_1, to: GHOST, purpose: reading}\n"
+    )
     root = write_env({"env.yaml": text})
 
     def prints():
-        document = json.loads(run("check", ".", "--format", "sarif", "--select", "RT001",
-                                  cwd=root).output)
-        return [(r["partialFingerprints"], r["locations"][0]["physicalLocation"]["region"]
-                 ["startLine"]) for r in document["runs"][0]["results"]]
+        document = json.loads(
+            run("check", ".", "--format", "sarif", "--select", "RT001", cwd=root).output
+        )
+        return [
+            (r["partialFingerprints"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+            for r in document["runs"][0]["results"]
+        ]
 
     before = prints()
     (root / "env.yaml").write_text(text.replace("devices:", "# new comment\n\ndevices:"))
@@ -86,16 +95,22 @@ def test_sarif_fingerprints_survive_line_shifts(write_env):
 
 
 def test_suppressions_appear_in_sarif_with_justification(write_env):
-    root = write_env({"env.yaml": (
-        "imgpolicy: 1\ndevices:\n  - {name: ct, site: MAIN, kind: modality, "
-        "application_entities: [{ae_title: CT_1, acceptor: false}]}\nroutes:\n"
-        "  # imgpolicy: ignore[RT001] reason=\"GHOST retires in December\"\n"
-        "  - {name: r, from: CT_1, to: GHOST, purpose: reading}\n")})
+    root = write_env(
+        {
+            "env.yaml": (
+                "imgpolicy: 1\ndevices:\n  - {name: ct, site: MAIN, kind: modality, "
+                "application_entities: [{ae_title: CT_1, acceptor: false}]}\nroutes:\n"
+                '  # imgpolicy: ignore[RT001] reason="GHOST retires in December"\n'
+                "  - {name: r, from: CT_1, to: GHOST, purpose: reading}\n"
+            )
+        }
+    )
     result = run("check", ".", "--format", "sarif", "--select", "RT001", cwd=root)
     assert result.exit_code == 0
     [finding] = json.loads(result.output)["runs"][0]["results"]
-    assert finding["suppressions"] == [{"kind": "inSource", "status": "accepted",
-                                        "justification": "GHOST retires in December"}]
+    assert finding["suppressions"] == [
+        {"kind": "inSource", "status": "accepted", "justification": "GHOST retires in December"}
+    ]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS, ids=lambda p: p.name)
@@ -119,9 +134,11 @@ def test_github_annotations(env):
     expected = json.loads(check(env, "json").output)["findings"]
     lines = [line for line in result.output.splitlines() if line.startswith("::")]
     assert len(lines) == len(expected)
-    pattern = re.compile(r"::(error|warning|notice) file=[^,]+,line=\d+,col=\d+(,endLine=\d+)?"
-                         r"(,endColumn=\d+)?,title=[A-Z]+\d+::[^\r\n]+")
-    for line, finding in zip(lines, expected):
+    pattern = re.compile(
+        r"::(error|warning|notice) file=[^,]+,line=\d+,col=\d+(,endLine=\d+)?"
+        r"(,endColumn=\d+)?,title=[A-Z]+\d+::[^\r\n]+"
+    )
+    for line, finding in zip(lines, expected, strict=False):
         assert pattern.fullmatch(line), line
         assert f"line={finding['location']['line']}," in line
 
@@ -130,12 +147,17 @@ def test_github_escaping():
     from imgpolicy.findings import Finding, Location, Severity
     from imgpolicy.report import Report, render
 
-    finding = Finding("RT001", Severity.ERROR, "100% wrong\nsecond line",
-                      Location("dir,with:odd/file.yaml", 3, 5, 3, 9))
+    finding = Finding(
+        "RT001",
+        Severity.ERROR,
+        "100% wrong\nsecond line",
+        Location("dir,with:odd/file.yaml", 3, 5, 3, 9),
+    )
     out = render("github", Report([finding], ["dir,with:odd/file.yaml"]))
     assert out.splitlines()[0] == (
         "::error file=dir%2Cwith%3Aodd/file.yaml,line=3,col=5,endLine=3,endColumn=9,"
-        "title=RT001::100%25 wrong%0Asecond line")
+        "title=RT001::100%25 wrong%0Asecond line"
+    )
 
 
 def test_github_is_the_default_on_github_actions(write_env, monkeypatch):
@@ -150,7 +172,7 @@ def test_gitlab_code_quality(env):
     expected = json.loads(check(env, "json").output)["findings"]
     assert len(issues) == len(expected)
     assert len({i["fingerprint"] for i in issues}) == len(issues)
-    for issue, finding in zip(issues, expected):
+    for issue, finding in zip(issues, expected, strict=False):
         assert issue["check_name"] == finding["code"]
         assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
         assert issue["location"]["lines"]["begin"] == finding["location"]["line"]
@@ -160,8 +182,7 @@ def test_gitlab_code_quality(env):
 def test_several_outputs_in_one_run(write_env, tmp_path):
     root = write_env({"env.yaml": "imgpolicy: 1\nsites: [{name: X}]\n"})
     sarif, junit = tmp_path / "out" / "r.sarif", tmp_path / "r.xml"
-    result = run("check", ".", "--output", f"sarif={sarif}", "--output", f"junit={junit}",
-                 cwd=root)
+    result = run("check", ".", "--output", f"sarif={sarif}", "--output", f"junit={junit}", cwd=root)
     assert result.exit_code == 1
     assert result.output.startswith("env.yaml:2:")  # text still on the terminal
     assert json.loads(sarif.read_text())["version"] == "2.1.0"

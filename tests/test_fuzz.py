@@ -20,31 +20,107 @@ import imgpolicy
 from imgpolicy.cli import main
 from imgpolicy.load.yaml12 import YAMLLoadError, load_documents
 
-FUZZ = settings(max_examples=300, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 STARTER = Path(imgpolicy.__file__).parent / "data" / "starter" / "environment.yaml"
 
 # --- (a) any text -------------------------------------------------------------------------------
 
 TOKENS = [
-    "\n", "\r\n", "\r", " ", "  ", "    ", "\t", "- ", "-", ": ", ":", "? ", "?", ",", "[", "]",
-    "{", "}", "#", "&a ", "&b", "*a", "*b", "* ", "&", "*", "!", "!!", "!!str ", "!!int ",
-    "!!float ", "!!python/object/apply:os.system ", "!x ", "!<tag:x> ", "<<: ", "<<", "|",
-    "|-", "|+", ">", ">2", "'", '"', "\\", "%YAML 1.2\n", "%TAG ! tag:x:\n", "---", "--- ",
-    "...", "@", "`", "%", "=", "~", "null", "true", "NO", "0104", "0o14", "0x1F", "1:30",
-    ".inf", ".nan", "-.5e3", "7" * 20, "imgpolicy: 1\n", "key", "é", "😀", "\ufeff", "\x85",
-    "\u2028", "\x00", "\x07", "\x1b", "\x7f", "\ud800",
+    "\n",
+    "\r\n",
+    "\r",
+    " ",
+    "  ",
+    "    ",
+    "\t",
+    "- ",
+    "-",
+    ": ",
+    ":",
+    "? ",
+    "?",
+    ",",
+    "[",
+    "]",
+    "{",
+    "}",
+    "#",
+    "&a ",
+    "&b",
+    "*a",
+    "*b",
+    "* ",
+    "&",
+    "*",
+    "!",
+    "!!",
+    "!!str ",
+    "!!int ",
+    "!!float ",
+    "!!python/object/apply:os.system ",
+    "!x ",
+    "!<tag:x> ",
+    "<<: ",
+    "<<",
+    "|",
+    "|-",
+    "|+",
+    ">",
+    ">2",
+    "'",
+    '"',
+    "\\",
+    "%YAML 1.2\n",
+    "%TAG ! tag:x:\n",
+    "---",
+    "--- ",
+    "...",
+    "@",
+    "`",
+    "%",
+    "=",
+    "~",
+    "null",
+    "true",
+    "NO",
+    "0104",
+    "0o14",
+    "0x1F",
+    "1:30",
+    ".inf",
+    ".nan",
+    "-.5e3",
+    "7" * 20,
+    "imgpolicy: 1\n",
+    "key",
+    "é",
+    "😀",
+    "\ufeff",
+    "\x85",
+    "\u2028",
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\x7f",
+    "\ud800",
 ]
-text = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=4),
-                          st.characters(codec=None)), max_size=60).map("".join)
+text = st.lists(
+    st.one_of(st.sampled_from(TOKENS), st.text(max_size=4), st.characters(codec=None)), max_size=60
+).map("".join)
 
 
 @FUZZ
 @given(source=text, ignore=st.booleans(), max_depth=st.sampled_from([3, 100]))
 def test_any_text_loads_or_raises_yaml_load_error(source, ignore, max_depth):
     try:
-        documents = load_documents(source, unknown_tags="ignore" if ignore else "error",
-                                   max_nodes=1000, max_depth=max_depth)
+        documents = load_documents(
+            source,
+            unknown_tags="ignore" if ignore else "error",
+            max_nodes=1000,
+            max_depth=max_depth,
+        )
     except YAMLLoadError as err:
         assert err.code.startswith("YAML") and err.message
         assert err.line >= 1 and err.column >= 1
@@ -56,13 +132,16 @@ def test_any_text_loads_or_raises_yaml_load_error(source, ignore, max_depth):
 
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution), written out
 # here independently of the loader: a plain scalar matching none of these is a string.
-_CORE_NOT_STR = re.compile(r"""
+_CORE_NOT_STR = re.compile(
+    r"""
     null|Null|NULL|~|
     true|True|TRUE|false|False|FALSE|
     [-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|
     [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|
     [-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 def _same_scalar_kind(value: str) -> bool:
@@ -77,16 +156,46 @@ def _same_scalar_kind(value: str) -> bool:
 
 strings = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["NO", "on", "y", "Off", "0104", "1:30", "2026-05-14", "<<", "=", "~x",
-                     "- x", "a: b", "#c", "&a", "*a", "!t", "|", "'", '"', " lead", "trail ",
-                     "multi\nline", "tab\there", "\u2028", "é😀", "0o18", "1_000"]),
+    st.sampled_from(
+        [
+            "NO",
+            "on",
+            "y",
+            "Off",
+            "0104",
+            "1:30",
+            "2026-05-14",
+            "<<",
+            "=",
+            "~x",
+            "- x",
+            "a: b",
+            "#c",
+            "&a",
+            "*a",
+            "!t",
+            "|",
+            "'",
+            '"',
+            " lead",
+            "trail ",
+            "multi\nline",
+            "tab\there",
+            "\u2028",
+            "é😀",
+            "0o18",
+            "1_000",
+        ]
+    ),
 ).filter(_same_scalar_kind)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), strings,
-                    st.floats(allow_nan=True, allow_infinity=True))
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), strings, st.floats(allow_nan=True, allow_infinity=True)
+)
 nested = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(strings, inner, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 def same(a, b) -> bool:
@@ -97,13 +206,17 @@ def same(a, b) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=False))
     return a == b
 
 
 @FUZZ
-@given(data=nested, flow=st.sampled_from([None, True, False]), unicode=st.booleans(),
-       width=st.sampled_from([8, 80]))
+@given(
+    data=nested,
+    flow=st.sampled_from([None, True, False]),
+    unicode=st.booleans(),
+    width=st.sampled_from([8, 80]),
+)
 def test_dumped_data_loads_back(data, flow, unicode, width):
     dumped = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=unicode, width=width)
     documents = load_documents(dumped)
@@ -122,8 +235,9 @@ def test_dumped_documents_load_back(data):
 
 STARTER_TEXT = STARTER.read_text(encoding="utf-8")
 STARTER_LINES = STARTER_TEXT.splitlines(keepends=True)
-INSERTS = st.one_of(st.sampled_from(list(" \t\n-:[]{}#&*!|>'\"<,?%@`~\x00\x07é")),
-                    st.characters(codec=None))
+INSERTS = st.one_of(
+    st.sampled_from(list(" \t\n-:[]{}#&*!|>'\"<,?%@`~\x00\x07é")), st.characters(codec=None)
+)
 
 
 @st.composite
@@ -146,9 +260,9 @@ def mutated(draw) -> bytes:
         else:
             at = draw(st.integers(0, max(len(content) - 1, 0)))
             if op == "delete":
-                content = content[:at] + content[at + 1:]
+                content = content[:at] + content[at + 1 :]
             elif op == "duplicate":
-                content = content[:at] + content[at:at + 1] + content[at:]
+                content = content[:at] + content[at : at + 1] + content[at:]
             else:
                 content = content[:at] + draw(INSERTS) + content[at:]
     raw = content.encode("utf-8", "surrogatepass")
@@ -173,9 +287,11 @@ def test_mutated_starter_never_crashes_check(tmp_path_factory, content):
     folder = tmp_path_factory.mktemp("env")
     (folder / "environment.yaml").write_bytes(content)
     for fmt in ("text", "json"):
-        result = CliRunner().invoke(main, ["check", "--format", fmt, str(folder)],
-                                    catch_exceptions=True)
-        assert not isinstance(result.exception, Exception) or \
-            isinstance(result.exception, SystemExit), (result.exception, content)
+        result = CliRunner().invoke(
+            main, ["check", "--format", fmt, str(folder)], catch_exceptions=True
+        )
+        assert not isinstance(result.exception, Exception) or isinstance(
+            result.exception, SystemExit
+        ), (result.exception, content)
         assert result.exit_code in (0, 1, 2), (result.exit_code, result.output)
         assert "Traceback" not in result.output

@@ -101,6 +101,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 # --- Debian's real configuration files ---------------------------------------------------
 
+
 def test_debian_orthanc_json(tmp_path):
     need(ORTHANC_JSON, "orthanc")
     result = import_orthanc(path=str(ORTHANC_JSON))
@@ -129,8 +130,10 @@ def test_debian_orthanc_folder_is_the_same_as_its_main_file(tmp_path):
     need(ORTHANC_JSON, "orthanc")
     folder = import_orthanc(path=str(ORTHANC_JSON.parent))
     single = import_orthanc(path=str(ORTHANC_JSON))
-    assert roundtrip(render(folder), tmp_path, "a.yaml").devices == \
-        roundtrip(render(single), tmp_path, "b.yaml").devices
+    assert (
+        roundtrip(render(folder), tmp_path, "a.yaml").devices
+        == roundtrip(render(single), tmp_path, "b.yaml").devices
+    )
     assert codes(folder) == codes(single)
 
 
@@ -148,8 +151,9 @@ def _profile_contexts(path: Path, section: str) -> list[str]:
     """The SOP class names of one [[PresentationContexts]] section, read naively."""
     text = path.read_text()
     body = text.split(f"[{section}]", 1)[1].split("\n[", 1)[0]
-    return [m.group(1) for m in re.finditer(r"^PresentationContext\d+\s*=\s*([^\\]+)\\",
-                                            body, re.M)]
+    return [
+        m.group(1) for m in re.finditer(r"^PresentationContext\d+\s*=\s*([^\\]+)\\", body, re.M)
+    ]
 
 
 def test_debian_storescp_cfg(tmp_path):
@@ -177,23 +181,40 @@ def test_debian_storescu_cfg_merges_contexts_per_sop_class(tmp_path):
     assert result.findings == []
     proposed = capabilities(ae, "SCU")
     # CTImageStorage\JPEGBaseline, \JPEGLossless, \Uncompressed -> one capability
-    assert proposed[CT] == ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.70", EXPLICIT,
-                            "1.2.840.10008.1.2.2", IMPLICIT]
-    assert len(proposed) == len(set(_profile_contexts(STORESCU_CFG,
-                                                      "StorageCompressedAndUncompressed")))
+    assert proposed[CT] == [
+        "1.2.840.10008.1.2.4.50",
+        "1.2.840.10008.1.2.4.70",
+        EXPLICIT,
+        "1.2.840.10008.1.2.2",
+        IMPLICIT,
+    ]
+    assert len(proposed) == len(
+        set(_profile_contexts(STORESCU_CFG, "StorageCompressedAndUncompressed"))
+    )
 
 
 def test_debian_files_through_the_cli(tmp_path):
-    for path, package in ((ORTHANC_JSON, "orthanc"), (DCMQRSCP_CFG, "dcmtk"),
-                          (STORESCP_CFG, "dcmtk"), (STORESCU_CFG, "dcmtk")):
+    for path, package in (
+        (ORTHANC_JSON, "orthanc"),
+        (DCMQRSCP_CFG, "dcmtk"),
+        (STORESCP_CFG, "dcmtk"),
+        (STORESCU_CFG, "dcmtk"),
+    ):
         need(path, package)
     out = tmp_path / "env"
     out.mkdir()
     for path in (DCMQRSCP_CFG, STORESCP_CFG, STORESCU_CFG):
         result = run("import", "dcmtk", str(path), "-o", str(out / f"{path.stem}.yaml"))
         assert result.exit_code == 0, result.output
-    result = run("import", "orthanc", str(ORTHANC_JSON), "--hostname", "pacs.example.org",
-                 "-o", str(out / "orthanc.yaml"))
+    result = run(
+        "import",
+        "orthanc",
+        str(ORTHANC_JSON),
+        "--hostname",
+        "pacs.example.org",
+        "-o",
+        str(out / "orthanc.yaml"),
+    )
     assert result.exit_code == 0, result.output
     assert "wrote" in result.stderr and "IMPORT001" in result.stderr
     check = run("check", str(out))
@@ -217,12 +238,16 @@ def test_dcmtk_name_table_matches_the_installed_dcmtk():
 
 def test_dcmtk_names_resolve_to_pydicom_uids():
     assert resolve("LittleEndianExplicit", True) == (EXPLICIT, None)
-    assert resolve("JPEGLossless:Non-hierarchical-1stOrderPrediction", True)[0] == \
-        "1.2.840.10008.1.2.4.70"
+    assert (
+        resolve("JPEGLossless:Non-hierarchical-1stOrderPrediction", True)[0]
+        == "1.2.840.10008.1.2.4.70"
+    )
     assert resolve("JPEG2000LosslessOnly", True)[0] == "1.2.840.10008.1.2.4.90"
     assert resolve("CTImageStorage", False) == (CT, None)
-    assert resolve("FINDStudyRootQueryRetrieveInformationModel", False)[0] == \
-        "1.2.840.10008.5.1.4.1.2.2.1"
+    assert (
+        resolve("FINDStudyRootQueryRetrieveInformationModel", False)[0]
+        == "1.2.840.10008.5.1.4.1.2.2.1"
+    )
     assert resolve("RETIRED_UltrasoundImageStorage", False)[0] == "1.2.840.10008.5.1.4.1.1.6"
     assert resolve(" 1.2.840.10008.1.2 ", True) == (IMPLICIT, None)
     uid, why = resolve("CTImageStorag", False)
@@ -295,9 +320,15 @@ def test_both_forms_of_dicom_modalities(tmp_path):
     viewer = device(env, "viewer")  # object form: only what its flags allow
     assert viewer.connections[0].tls is True and viewer.manufacturer is None
     used = capabilities(viewer.application_entities[0], "SCU")
-    assert sorted(used) == sorted([VERIFICATION, "1.2.840.10008.5.1.4.1.2.1.1",
-                                   "1.2.840.10008.5.1.4.1.2.2.1", "1.2.840.10008.5.1.4.1.2.1.2",
-                                   "1.2.840.10008.5.1.4.1.2.2.2"])
+    assert sorted(used) == sorted(
+        [
+            VERIFICATION,
+            "1.2.840.10008.5.1.4.1.2.1.1",
+            "1.2.840.10008.5.1.4.1.2.2.1",
+            "1.2.840.10008.5.1.4.1.2.1.2",
+            "1.2.840.10008.5.1.4.1.2.2.2",
+        ]
+    )
     # provenance comments, with the key's line
     line = line_of(MODALITIES, '"viewer" :')
     assert f'# from DicomModalities["viewer"] in {path}:{line}:5' in text
@@ -305,11 +336,15 @@ def test_both_forms_of_dicom_modalities(tmp_path):
 
 
 def test_dicom_always_allow_widens_each_modality(tmp_path):
-    path = write(tmp_path, "orthanc.json", """{
+    path = write(
+        tmp_path,
+        "orthanc.json",
+        """{
       "DicomAlwaysAllowStore": true,
       "DicomModalities": {"ro": {"AET": "RO", "Host": "ro", "Port": 104,
                                  "AllowStore": false, "AllowEcho": false}}
-    }""")
+    }""",
+    )
     env = roundtrip(render(import_orthanc(path=str(path))), tmp_path)
     used = capabilities(device(env, "ro").application_entities[0], "SCU")
     assert CT in used  # DicomAlwaysAllowStore overrides AllowStore false
@@ -340,25 +375,33 @@ def _expected_expansion(*patterns: str) -> set[str]:
 
     import pydicom
 
-    UID_dictionary = runpy.run_path(os.path.join(os.path.dirname(pydicom.__file__),
-                                                 "_uid_dict.py"))["UID_dictionary"]
+    UID_dictionary = runpy.run_path(
+        os.path.join(os.path.dirname(pydicom.__file__), "_uid_dict.py")
+    )["UID_dictionary"]
 
     expected = set()
     for pattern in patterns:
-        regex = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
-                                   for c in pattern))
-        expected |= {uid for uid, (_, kind, *_) in UID_dictionary.items()
-                     if kind == "Transfer Syntax" and regex.fullmatch(uid)}
+        regex = re.compile(
+            "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+        )
+        expected |= {
+            uid
+            for uid, (_, kind, *_) in UID_dictionary.items()
+            if kind == "Transfer Syntax" and regex.fullmatch(uid)
+        }
     return expected
 
 
-@pytest.mark.parametrize("patterns", [
-    ["1.2.840.10008.1.*"],
-    ["1.2.840.10008.1.2.4.*"],
-    ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.9?"],
-    ["1.2.840.10008.1.2.4.5?", "1.2.840.10008.1.2.?"],
-    ["*"],
-])
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        ["1.2.840.10008.1.*"],
+        ["1.2.840.10008.1.2.4.*"],
+        ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.9?"],
+        ["1.2.840.10008.1.2.4.5?", "1.2.840.10008.1.2.?"],
+        ["*"],
+    ],
+)
 def test_wildcard_expansion_equals_pydicoms_registry(tmp_path, patterns):
     path = write(tmp_path, "orthanc.json", json.dumps({"AcceptedTransferSyntaxes": patterns}))
     env = roundtrip(render(import_orthanc(path=str(path))), tmp_path)
@@ -368,10 +411,18 @@ def test_wildcard_expansion_equals_pydicoms_registry(tmp_path, patterns):
 
 
 def test_a_single_pattern_string_and_the_group_options(tmp_path):
-    path = write(tmp_path, "orthanc.json", json.dumps({
-        "AcceptedTransferSyntaxes": "1.2.840.10008.1.2*",
-        "JpegTransferSyntaxAccepted": False, "RleTransferSyntaxAccepted": True,
-        "Mpeg2TransferSyntaxAccepted": False}))
+    path = write(
+        tmp_path,
+        "orthanc.json",
+        json.dumps(
+            {
+                "AcceptedTransferSyntaxes": "1.2.840.10008.1.2*",
+                "JpegTransferSyntaxAccepted": False,
+                "RleTransferSyntaxAccepted": True,
+                "Mpeg2TransferSyntaxAccepted": False,
+            }
+        ),
+    )
     env = roundtrip(render(import_orthanc(path=str(path))), tmp_path)
     accepted = set(capabilities(env.devices[0].application_entities[0], "SCP")[CT])
     expected = _expected_expansion("1.2.840.10008.1.2*")
@@ -383,8 +434,9 @@ def test_without_accepted_transfer_syntaxes_orthanc_accepts_all(tmp_path):
     path = write(tmp_path, "orthanc.json", '{"Jpeg2000TransferSyntaxAccepted": false}')
     env = roundtrip(render(import_orthanc(path=str(path))), tmp_path)
     accepted = set(capabilities(env.devices[0].application_entities[0], "SCP")[CT])
-    assert accepted == _expected_expansion("*") - {f"1.2.840.10008.1.2.4.{n}"
-                                                   for n in (90, 91, 92, 93)}
+    assert accepted == _expected_expansion("*") - {
+        f"1.2.840.10008.1.2.4.{n}" for n in (90, 91, 92, 93)
+    }
 
 
 POSTURE = [  # (configuration, code, the key the finding points at, or None for the '{')
@@ -396,10 +448,16 @@ POSTURE = [  # (configuration, code, the key the finding points at, or None for 
     ('{"DicomAlwaysAllowGet": true}', "IMPORT002", "DicomAlwaysAllowGet"),
     ('{"DicomCheckCalledAet": false}', "IMPORT003", "DicomCheckCalledAet"),
     ('{"StrictAetComparison": false}', "IMPORT004", "StrictAetComparison"),
-    ('{"RemoteAccessAllowed": true, "AuthenticationEnabled": false}', "IMPORT005",
-     "AuthenticationEnabled"),
-    ('{"DicomCheckModalityHost": false, "DicomModalities": {"a": ["A", "a", 104]}}',
-     "IMPORT006", "DicomCheckModalityHost"),
+    (
+        '{"RemoteAccessAllowed": true, "AuthenticationEnabled": false}',
+        "IMPORT005",
+        "AuthenticationEnabled",
+    ),
+    (
+        '{"DicomCheckModalityHost": false, "DicomModalities": {"a": ["A", "a", 104]}}',
+        "IMPORT006",
+        "DicomCheckModalityHost",
+    ),
     ('{"UnknownSopClassAccepted": true}', "IMPORT007", "UnknownSopClassAccepted"),
     ('{"AcceptedTransferSyntaxes": ["1.2.840.10008.1.2", "9.9.*"]}', "IMPORT008", None),
     ('{"DicomModalities": {"bad": ["A\\\\B", "host", 104]}}', "IMPORT009", "bad"),
@@ -410,8 +468,9 @@ POSTURE = [  # (configuration, code, the key the finding points at, or None for 
 ]
 
 
-@pytest.mark.parametrize("config, code, key", POSTURE, ids=[f"{c}-{i}" for i, (_, c, _) in
-                                                           enumerate(POSTURE)])
+@pytest.mark.parametrize(
+    "config, code, key", POSTURE, ids=[f"{c}-{i}" for i, (_, c, _) in enumerate(POSTURE)]
+)
 def test_each_finding_with_its_location(tmp_path, config, code, key):
     text = "// posture\n" + config.replace("{", "{\n  ", 1)
     path = write(tmp_path, "orthanc.json", text)
@@ -430,27 +489,35 @@ def test_each_finding_with_its_location(tmp_path, config, code, key):
 
 
 def test_posture_findings_are_printed_and_fail_only_with_fail_on(tmp_path):
-    path = write(tmp_path, "orthanc.json", '{"RemoteAccessAllowed": true,\n'
-                 ' "AuthenticationEnabled": false}')
+    path = write(
+        tmp_path, "orthanc.json", '{"RemoteAccessAllowed": true,\n "AuthenticationEnabled": false}'
+    )
     result = run("import", "orthanc", str(path))
     assert result.exit_code == 0
     assert f"{path}:2:2: IMPORT005 " in result.stderr
     assert "IMPORT005" not in result.stdout.split("imgpolicy: 1")[1]
     assert "#   " + str(path) + ":2:2: IMPORT005" in result.stdout  # and in the header
     assert run("import", "orthanc", str(path), "--fail-on", "error").exit_code == 1
-    quiet = write(tmp_path, "quiet.json", '{"DicomAlwaysAllowStore": false, '
-                  '"DicomCheckCalledAet": true, "StrictAetComparison": true}')
+    quiet = write(
+        tmp_path,
+        "quiet.json",
+        '{"DicomAlwaysAllowStore": false, '
+        '"DicomCheckCalledAet": true, "StrictAetComparison": true}',
+    )
     assert run("import", "orthanc", str(quiet), "--fail-on", "info").exit_code == 0
 
 
-@pytest.mark.parametrize("text, line, column", [
-    ('{\n  "DicomAet": "A",\n  "DicomPort" 104\n}', 3, 15),
-    ('{\n  // "unclosed /* comment\n  /* here', 3, 3),
-    ('{\n  "Name": "x\n"}', 2, 11),
-    ('{"DicomModalities": {"a": ["A", "h", 1]]}', 1, 40),
-    ('{"DicomAet": 5, }', 1, 2),
-    ('["not", "an", "object"]', 1, 1),
-])
+@pytest.mark.parametrize(
+    "text, line, column",
+    [
+        ('{\n  "DicomAet": "A",\n  "DicomPort" 104\n}', 3, 15),
+        ('{\n  // "unclosed /* comment\n  /* here', 3, 3),
+        ('{\n  "Name": "x\n"}', 2, 11),
+        ('{"DicomModalities": {"a": ["A", "h", 1]]}', 1, 40),
+        ('{"DicomAet": 5, }', 1, 2),
+        ('["not", "an", "object"]', 1, 1),
+    ],
+)
 def test_unreadable_configuration_exits_2_with_its_position(tmp_path, text, line, column):
     path = write(tmp_path, "orthanc.json", text)
     result = run("import", "orthanc", str(path))
@@ -464,8 +531,10 @@ def test_a_folder_with_an_option_set_twice_exits_2(tmp_path):
     write(tmp_path, "b.json", '{\n "DicomAet": "B"}')
     result = run("import", "orthanc", str(tmp_path))
     assert result.exit_code == 2
-    assert f"{tmp_path / 'b.json'}:2:2: option \"DicomAet\" is also set in " \
+    assert (
+        f'{tmp_path / "b.json"}:2:2: option "DicomAet" is also set in '
         f"{tmp_path / 'a.json'}:1:2" in result.stderr
+    )
 
 
 def test_output_file_is_atomic_and_never_overwritten_without_force(tmp_path):
@@ -474,19 +543,23 @@ def test_output_file_is_atomic_and_never_overwritten_without_force(tmp_path):
     result = run("import", "orthanc", str(path), "-o", str(out))
     assert result.exit_code == 2 and "--force" in result.stderr
     assert out.read_text() == "mine\n"
-    result = run("import", "orthanc", str(path), "-o", str(out), "--force", "--kind", "vna",
-                 "--site", "EAST")
+    result = run(
+        "import", "orthanc", str(path), "-o", str(out), "--force", "--kind", "vna", "--site", "EAST"
+    )
     assert result.exit_code == 0, result.output
     env = roundtrip(out.read_text(), tmp_path, "check.yaml")
     assert (env.devices[0].kind, env.devices[0].site) == ("vna", "EAST")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["check.yaml", "env.yaml",
-                                                          "orthanc.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["check.yaml", "env.yaml", "orthanc.json"]
 
 
 def test_bad_options_exit_2(tmp_path):
     path = write(tmp_path, "orthanc.json", "{}")
-    for args in (["--kind", "spaceship"], ["--site", "no site"], ["--hostname", "a b"],
-                 ["--url", "http://localhost:1"]):
+    for args in (
+        ["--kind", "spaceship"],
+        ["--site", "no site"],
+        ["--hostname", "a b"],
+        ["--url", "http://localhost:1"],
+    ):
         result = run("import", "orthanc", str(path), *args)
         assert result.exit_code == 2 and "Traceback" not in result.output, args
     assert run("import", "orthanc").exit_code == 2
@@ -496,8 +569,9 @@ def test_output_is_deterministic(tmp_path):
     path = write(tmp_path, "orthanc.json", MODALITIES)
     first = run("import", "orthanc", str(path)).stdout
     assert first == run("import", "orthanc", str(path)).stdout
-    reordered = json.loads(jsonc.parse(MODALITIES).value and json.dumps(
-        jsonc.parse(MODALITIES).value))
+    reordered = json.loads(
+        jsonc.parse(MODALITIES).value and json.dumps(jsonc.parse(MODALITIES).value)
+    )
     reordered["DicomModalities"] = dict(reversed(reordered["DicomModalities"].items()))
     other = write(tmp_path, "other.json", json.dumps(reordered, indent=2))
     env_a = roundtrip(first, tmp_path, "a.yaml")
@@ -509,11 +583,20 @@ class _FakeOrthanc(http.server.BaseHTTPRequestHandler):
     """An Orthanc before 1.9.0 with an open REST API, as far as the import can tell."""
 
     routes = {
-        "/system": {"Name": "Old", "Version": "1.8.2", "DicomAet": "OLD", "DicomPort": 104,
-                    "IsHttpServerSecure": False},
+        "/system": {
+            "Name": "Old",
+            "Version": "1.8.2",
+            "DicomAet": "OLD",
+            "DicomPort": 104,
+            "IsHttpServerSecure": False,
+        },
         "/modalities?expand": ["a", "b"],  # no ?expand before 1.7: names only
-        "/modalities/a/configuration": {"AET": "A", "Host": "a.example.org", "Port": 104,
-                                        "AllowStore": False},
+        "/modalities/a/configuration": {
+            "AET": "A",
+            "Host": "a.example.org",
+            "Port": 104,
+            "AllowStore": False,
+        },
         "/modalities/b/configuration": {"AET": "B", "Host": "bad host", "Port": 104},
     }
 
@@ -544,7 +627,7 @@ def test_rest_import_of_an_old_and_open_orthanc(tmp_path):
         server.server_close()
     assert result.exit_code == 1, result.output
     assert f"{url}/system: IMPORT005 IsHttpServerSecure is false" in result.stderr
-    assert f"{url}/modalities?expand: IMPORT009 modality \"b\": host" in result.stderr
+    assert f'{url}/modalities?expand: IMPORT009 modality "b": host' in result.stderr
     env = roundtrip(result.stdout, tmp_path)
     assert [d.name for d in env.devices] == ["Old", "a"]
     assert env.devices[0].software_version == "1.8.2"
@@ -663,8 +746,9 @@ SCPSCURoleSelection  = Roles
 
 def test_association_profile_with_dcmtk_names_and_unknown_ones(tmp_path):
     path = write(tmp_path, "mytool.cfg", PROFILE)
-    result = run("import", "dcmtk", str(path), "--role", "SCP", "--ae-title", "MYTOOL",
-                 "--port", "4000")
+    result = run(
+        "import", "dcmtk", str(path), "--role", "SCP", "--ae-title", "MYTOOL", "--port", "4000"
+    )
     assert result.exit_code == 0, result.output
     env = roundtrip(result.stdout, tmp_path)
     [ae] = env.devices[0].application_entities
@@ -686,10 +770,18 @@ def test_association_profile_role_and_type(tmp_path):
     path = write(tmp_path, "profile.cfg", PROFILE)
     result = run("import", "dcmtk", str(path))
     assert result.exit_code == 2 and "--role" in result.stderr
-    assert run("import", "dcmtk", str(path), "--role", "SCU", "--profile", "Other",
-               "--ae-title", "X").exit_code == 0
-    assert run("import", "dcmtk", str(path), "--role", "SCU", "--profile", "Nope",
-               "--ae-title", "X").exit_code == 2
+    assert (
+        run(
+            "import", "dcmtk", str(path), "--role", "SCU", "--profile", "Other", "--ae-title", "X"
+        ).exit_code
+        == 0
+    )
+    assert (
+        run(
+            "import", "dcmtk", str(path), "--role", "SCU", "--profile", "Nope", "--ae-title", "X"
+        ).exit_code
+        == 2
+    )
     other = write(tmp_path, "other.txt", "nothing to see\n")
     result = run("import", "dcmtk", str(other))
     assert result.exit_code == 2 and "--type" in result.stderr
@@ -701,6 +793,7 @@ def test_association_profile_role_and_type(tmp_path):
 
 # --- the pieces: JSON with comments, the YAML writer ------------------------------------
 
+
 def test_jsonc_comments_never_inside_strings():
     parsed = jsonc.parse('{"url": "http://a/*b*/c", // "x" /*\n "s": "//", /* } */ "n": -1.5e2}')
     assert parsed.value == {"url": "http://a/*b*/c", "s": "//", "n": -150.0}
@@ -708,11 +801,16 @@ def test_jsonc_comments_never_inside_strings():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
-                                                               max_size=4),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -724,10 +822,46 @@ def test_jsonc_reads_what_json_writes(value, indent):
     assert jsonc.parse(commented).value == json.loads(text)
 
 
-TRICKY = ["NO", "on", "Yes", "null", "~", "1.2.840.10008.1.2", "0104", "1:30", "a: b",
-          "#x", "x #y", "- x", "[x]", "{x}", "", " lead", "trail ", "é", "\x7f", "\t",
-          "\u2028", "\U0001F600", "line\nbreak", '"quoted"', "back\\slash", "*alias", "&a",
-          "!tag", "%", "@", "`", "?", "|", ">", "'", "CTImageStorage", ".inf", "-1"]
+TRICKY = [
+    "NO",
+    "on",
+    "Yes",
+    "null",
+    "~",
+    "1.2.840.10008.1.2",
+    "0104",
+    "1:30",
+    "a: b",
+    "#x",
+    "x #y",
+    "- x",
+    "[x]",
+    "{x}",
+    "",
+    " lead",
+    "trail ",
+    "é",
+    "\x7f",
+    "\t",
+    "\u2028",
+    "\U0001f600",
+    "line\nbreak",
+    '"quoted"',
+    "back\\slash",
+    "*alias",
+    "&a",
+    "!tag",
+    "%",
+    "@",
+    "`",
+    "?",
+    "|",
+    ">",
+    "'",
+    "CTImageStorage",
+    ".inf",
+    "-1",
+]
 
 
 @pytest.mark.parametrize("text", TRICKY)
@@ -746,6 +880,7 @@ def test_any_string_reads_back(text):
 
 
 # --- Orthanc's REST API, on a running Orthanc --------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -774,21 +909,36 @@ def orthanc(tmp_path_factory):
         "RegisteredUsers": {REST_USER: REST_PASSWORD},
         "DicomAlwaysAllowEcho": False,
         "DicomAlwaysAllowStore": False,
-        "AcceptedTransferSyntaxes": ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1",
-                                     "1.2.840.10008.1.2.4.5?", "1.2.840.10008.1.2.4.9?"],
+        "AcceptedTransferSyntaxes": [
+            "1.2.840.10008.1.2",
+            "1.2.840.10008.1.2.1",
+            "1.2.840.10008.1.2.4.5?",
+            "1.2.840.10008.1.2.4.9?",
+        ],
         "DicomModalities": {
             "ct1": ["CT1", "127.0.0.1", 104],
             "mr": ["MR_1", "127.0.0.1", 11112, "GE"],
-            "viewer": {"AET": "VIEWER", "Host": "127.0.0.1", "Port": 4006,
-                       "AllowStore": False, "AllowEcho": True, "AllowGet": False},
+            "viewer": {
+                "AET": "VIEWER",
+                "Host": "127.0.0.1",
+                "Port": 4006,
+                "AllowStore": False,
+                "AllowEcho": True,
+                "AllowGet": False,
+            },
         },
     }
     path = folder / "orthanc.json"
     path.write_text("// written by tests/test_import.py\n" + json.dumps(config, indent=2))
     log = folder / "orthanc.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([binary, str(path)], cwd=folder, stdout=out,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [binary, str(path)],
+            cwd=folder,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     url = f"http://127.0.0.1:{http_port}"
     token = base64.b64encode(f"{REST_USER}:{REST_PASSWORD}".encode()).decode()
     deadline = time.monotonic() + 30
@@ -797,8 +947,9 @@ def orthanc(tmp_path_factory):
             if process.poll() is not None:
                 pytest.fail(f"Orthanc exited with {process.returncode}:\n{log.read_text()}")
             try:
-                request = urllib.request.Request(f"{url}/system",
-                                                 headers={"Authorization": f"Basic {token}"})
+                request = urllib.request.Request(
+                    f"{url}/system", headers={"Authorization": f"Basic {token}"}
+                )
                 with urllib.request.urlopen(request, timeout=2) as response:
                     json.loads(response.read())
                 break

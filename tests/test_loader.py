@@ -36,44 +36,88 @@ def error(text: str, **options) -> YAMLLoadError:
 
 # --- YAML 1.2 core schema scalars --------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["NO", "no", "on", "On", "y", "Y", "n", "yes", "Off", "OFF"])
 def test_yaml11_booleans_stay_strings(text):
     assert load(f"v: {text}") == {"v": text}
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("true", True), ("True", True), ("TRUE", True),
-    ("false", False), ("False", False), ("FALSE", False),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("true", True),
+        ("True", True),
+        ("TRUE", True),
+        ("false", False),
+        ("False", False),
+        ("FALSE", False),
+    ],
+)
 def test_booleans(text, value):
     assert load(f"v: {text}")["v"] is value
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("0104", 104),  # YAML 1.1 reads 68 (octal); a DICOM port must stay 104
-    ("104", 104), ("-7", -7), ("+7", 7), ("0", 0),
-    ("0o14", 12), ("0x1F", 31), ("0x1f", 31),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0104", 104),  # YAML 1.1 reads 68 (octal); a DICOM port must stay 104
+        ("104", 104),
+        ("-7", -7),
+        ("+7", 7),
+        ("0", 0),
+        ("0o14", 12),
+        ("0x1F", 31),
+        ("0x1f", 31),
+    ],
+)
 def test_integers(text, value):
     got = load(f"v: {text}")["v"]
     assert got == value and type(got) is int
 
 
-@pytest.mark.parametrize("text", [
-    "1:30",  # YAML 1.1: 90 (base 60)
-    "2026-05-14", "2026-05-14T10:00:00Z",  # YAML 1.1: a timestamp
-    "1_000", "0b101", "0o18", "0xG", "0O14", "0X1F", "1e", "e3", "+.nan", ".NaN.", "inf",
-    "nul", "Null!", "~x", "3.2.1", "--1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1:30",  # YAML 1.1: 90 (base 60)
+        "2026-05-14",
+        "2026-05-14T10:00:00Z",  # YAML 1.1: a timestamp
+        "1_000",
+        "0b101",
+        "0o18",
+        "0xG",
+        "0O14",
+        "0X1F",
+        "1e",
+        "e3",
+        "+.nan",
+        ".NaN.",
+        "inf",
+        "nul",
+        "Null!",
+        "~x",
+        "3.2.1",
+        "--1",
+    ],
+)
 def test_not_numbers_stay_strings(text):
     assert load(f"v: {text}") == {"v": text}
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("1.5", 1.5), ("-1.5", -1.5), (".5", 0.5), ("1.", 1.0), ("1e3", 1000.0),
-    ("1.5E-3", 0.0015), ("3.20", 3.2),
-    (".inf", math.inf), ("+.Inf", math.inf), ("-.INF", -math.inf),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1.5", 1.5),
+        ("-1.5", -1.5),
+        (".5", 0.5),
+        ("1.", 1.0),
+        ("1e3", 1000.0),
+        ("1.5E-3", 0.0015),
+        ("3.20", 3.2),
+        (".inf", math.inf),
+        ("+.Inf", math.inf),
+        ("-.INF", -math.inf),
+    ],
+)
 def test_floats(text, value):
     got = load(f"v: {text}")["v"]
     assert got == value and type(got) is float
@@ -106,6 +150,7 @@ def test_resolve_plain_directly():
 
 
 # --- duplicate keys, merges ---------------------------------------------------------------
+
 
 def test_duplicate_key_names_both_lines():
     err = error("a: 1\nb: 2\na: 3\n")
@@ -146,8 +191,7 @@ def test_two_merge_keys_setting_the_same_key():
 
 
 def test_merges_without_collision():
-    data = load("a: &a {x: 1}\nb: &b {y: 2}\nm:\n  <<: [*a, *b]\n  z: 3\n"
-                "n:\n  <<: *a\n  <<: *b\n")
+    data = load("a: &a {x: 1}\nb: &b {y: 2}\nm:\n  <<: [*a, *b]\n  z: 3\nn:\n  <<: *a\n  <<: *b\n")
     assert data["m"] == {"x": 1, "y": 2, "z": 3}
     assert data["n"] == {"x": 1, "y": 2}
     assert "<<" not in data["m"]
@@ -171,16 +215,20 @@ def test_merge_of_a_non_mapping(text):
 
 # --- tags ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "v: !!python/object/apply:os.system ['echo pwned']",
-    "v: !!python/name:os.system",
-    "v: !custom x",
-    "v: !custom {a: 1}",
-    "v: !custom [1]",
-    "v: !<tag:example.com,2000:x> 1",
-    "v: !!set {a, b}",
-    "v: !!binary aGVsbG8=",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v: !!python/object/apply:os.system ['echo pwned']",
+        "v: !!python/name:os.system",
+        "v: !custom x",
+        "v: !custom {a: 1}",
+        "v: !custom [1]",
+        "v: !<tag:example.com,2000:x> 1",
+        "v: !!set {a, b}",
+        "v: !!binary aGVsbG8=",
+    ],
+)
 def test_tags_are_rejected(text):
     err = error(text)
     assert (err.code, err.line, err.column) == ("YAML003", 1, 4)
@@ -189,24 +237,47 @@ def test_tags_are_rejected(text):
 
 def test_unknown_tags_can_be_ignored():
     assert load("v: !custom 104\nw: !custom {a: 1}\n", unknown_tags="ignore") == {
-        "v": 104, "w": {"a": 1}}
+        "v": 104,
+        "w": {"a": 1},
+    }
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("!!str 123", "123"), ("!!str true", "true"), ("!!str", ""),
-    ('!!int "12"', 12), ("!!int 0x10", 16),
-    ("!!float 1", 1.0), ('!!float "2.5"', 2.5),
-    ("!!bool true", True), ("!!null ~", None), ("!!null", None),
-    ("!!map {a: 1}", {"a": 1}), ("!!seq [1]", [1]),
-    ("! 104", "104"),  # the non-specific tag: a string
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("!!str 123", "123"),
+        ("!!str true", "true"),
+        ("!!str", ""),
+        ('!!int "12"', 12),
+        ("!!int 0x10", 16),
+        ("!!float 1", 1.0),
+        ('!!float "2.5"', 2.5),
+        ("!!bool true", True),
+        ("!!null ~", None),
+        ("!!null", None),
+        ("!!map {a: 1}", {"a": 1}),
+        ("!!seq [1]", [1]),
+        ("! 104", "104"),  # the non-specific tag: a string
+    ],
+)
 def test_core_schema_tags(text, value):
     got = load(f"v: {text}")["v"]
     assert got == value and type(got) is type(value)
 
 
-@pytest.mark.parametrize("text", ['!!int "twelve"', "!!int 1.5", "!!int true", "!!bool yes",
-                                  "!!bool 1", "!!float abc", "!!null 0", "!!float true"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '!!int "twelve"',
+        "!!int 1.5",
+        "!!int true",
+        "!!bool yes",
+        "!!bool 1",
+        "!!float abc",
+        "!!null 0",
+        "!!float true",
+    ],
+)
 def test_wrongly_tagged_values(text):
     err = error(f"v: {text}")
     assert (err.code, err.line, err.column) == ("YAML003", 1, 4)
@@ -214,15 +285,22 @@ def test_wrongly_tagged_values(text):
 
 # --- aliases --------------------------------------------------------------------------------
 
+
 def test_aliases_share_the_anchored_value():
     data = load("a: &x [1, 2]\nb: *x\n")
     assert data == {"a": [1, 2], "b": [1, 2]}
 
 
-BILLION_LAUGHS = "\n".join(
-    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]"
-       for p, c in zip("abcdefgh", "bcdefghi")]) + "\n"
+BILLION_LAUGHS = (
+    "\n".join(
+        ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        + [
+            f"{c}: &{c} [{', '.join(['*' + p] * 9)}]"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=False)
+        ]
+    )
+    + "\n"
+)
 
 
 def test_billion_laughs_fails_fast_with_bounded_memory():
@@ -274,6 +352,7 @@ def test_alias_used_as_a_mapping_key():
 
 # --- depth ------------------------------------------------------------------------------------
 
+
 def test_deep_flow_sequence():
     err = error("[" * 1000 + "]" * 1000)
     assert (err.code, err.line, err.column) == ("YAML007", 1, MAX_DEPTH + 1)
@@ -297,6 +376,7 @@ def test_depth_limit_is_not_recursion_limited():
 
 # --- syntax errors ------------------------------------------------------------------------------
 
+
 def test_tab_indentation_gets_a_hint():
     err = error("imgpolicy: 1\nsites:\n\t- name: MAIN\n")
     assert (err.code, err.line, err.column) == ("YAML001", 3, 1)
@@ -314,12 +394,15 @@ def test_syntax_error_position():
     assert err.code == "YAML001" and err.line >= 2
 
 
-@pytest.mark.parametrize(("text", "line", "column"), [
-    ("a: x\x07y\n", 1, 5),
-    ("a: 1\nb: x\x07\n", 2, 5),
-    ("a: 1\r\nb: \x00\r\n", 2, 4),
-    ("é😀: 1\nb: ok\nc: \x1b\n", 3, 4),  # multi-byte characters before it count once
-])
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("a: x\x07y\n", 1, 5),
+        ("a: 1\nb: x\x07\n", 2, 5),
+        ("a: 1\r\nb: \x00\r\n", 2, 4),
+        ("é😀: 1\nb: ok\nc: \x1b\n", 3, 4),  # multi-byte characters before it count once
+    ],
+)
 def test_control_characters_are_placed(text, line, column):
     err = error(text)
     assert (err.code, err.line, err.column) == ("YAML001", line, column)
@@ -337,7 +420,7 @@ def test_integer_too_long_for_int():
     assert "quote it" in err.message
     assert error('a: !!int "' + "7" * 5000 + '"').code == "YAML001"
     assert load('a: "' + "7" * 5000 + '"')["a"] == "7" * 5000
-    assert load("a: 0x" + "f" * 5000)["a"] == 16 ** 5000 - 1  # hex has no digit limit
+    assert load("a: 0x" + "f" * 5000)["a"] == 16**5000 - 1  # hex has no digit limit
 
 
 def test_crlf_line_endings():
@@ -350,6 +433,7 @@ def test_crlf_line_endings():
 
 
 # --- documents ----------------------------------------------------------------------------------
+
 
 def test_documents():
     assert load_documents("") == []
@@ -367,6 +451,7 @@ def test_positions_tree_types():
 
 
 # --- files --------------------------------------------------------------------------------------
+
 
 def write(tmp_path: Path, content: bytes | str, name: str = "env.yaml") -> str:
     path = tmp_path / name
@@ -389,10 +474,19 @@ def test_reads_an_environment_file(tmp_path):
     assert source.pos.keys["sites"][0] == (2, 1, 2, 6)
 
 
-@pytest.mark.parametrize("content", [
-    "", "\n\n", "# just a comment\n# imgpolicy: 1\n", "other: yaml\n", "  imgpolicy: 1\n",
-    "- imgpolicy: 1\n", "a: 1\n---\nimgpolicy: 1\n", "'imgpolicy: 1'\n",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "\n\n",
+        "# just a comment\n# imgpolicy: 1\n",
+        "other: yaml\n",
+        "  imgpolicy: 1\n",
+        "- imgpolicy: 1\n",
+        "a: 1\n---\nimgpolicy: 1\n",
+        "'imgpolicy: 1'\n",
+    ],
+)
 def test_not_an_environment_file(tmp_path, content):
     assert read_source(write(tmp_path, content)) is None
 
@@ -401,13 +495,16 @@ def test_not_an_environment_file_when_broken_but_unmarked(tmp_path):
     assert read_source(write(tmp_path, "a: [\n\t\x07")) is None  # not ours: never parsed
 
 
-@pytest.mark.parametrize(("content", "line", "column"), [
-    (b"imgpolicy: 1\nname: caf\xe9\n", 2, 10),
-    (b"imgpolicy: 1\r\nname: caf\xe9\r\n", 2, 10),
-    (b"imgpolicy: 1\nname: \xc3\xa9\xc3\xa9\xff\n", 2, 9),  # after two 2-byte characters
-    (b"\xef\xbb\xbfimgpolicy: 1\nname: caf\xe9\n", 2, 10),
-    (b"\xef\xbb\xbfname: caf\xe9\nimgpolicy: 1\n", 1, 10),  # the BOM is no column
-])
+@pytest.mark.parametrize(
+    ("content", "line", "column"),
+    [
+        (b"imgpolicy: 1\nname: caf\xe9\n", 2, 10),
+        (b"imgpolicy: 1\r\nname: caf\xe9\r\n", 2, 10),
+        (b"imgpolicy: 1\nname: \xc3\xa9\xc3\xa9\xff\n", 2, 9),  # after two 2-byte characters
+        (b"\xef\xbb\xbfimgpolicy: 1\nname: caf\xe9\n", 2, 10),
+        (b"\xef\xbb\xbfname: caf\xe9\nimgpolicy: 1\n", 1, 10),  # the BOM is no column
+    ],
+)
 def test_invalid_utf8(tmp_path, content, line, column):
     finding = failure(write(tmp_path, content))
     assert finding.code == "YAML005"

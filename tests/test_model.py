@@ -31,11 +31,21 @@ def findings_for(write_env, text: str):
     return [(f.code, f.location.line, f.location.column, f.message) for f in result.findings]
 
 
-@pytest.mark.parametrize("text,days", [
-    ("30m", 30 / 1440), ("4h", 4 / 24), ("30d", 30), ("2w", 14), ("7y", 7 * 365.2425),
-    ("P7Y", 7 * 365.2425), ("PT4H", 4 / 24), ("P1Y6M", 1.5 * 365.2425), ("1.5h", 1.5 / 24),
-    ("6mo", 365.2425 / 2),
-])
+@pytest.mark.parametrize(
+    "text,days",
+    [
+        ("30m", 30 / 1440),
+        ("4h", 4 / 24),
+        ("30d", 30),
+        ("2w", 14),
+        ("7y", 7 * 365.2425),
+        ("P7Y", 7 * 365.2425),
+        ("PT4H", 4 / 24),
+        ("P1Y6M", 1.5 * 365.2425),
+        ("1.5h", 1.5 / 24),
+        ("6mo", 365.2425 / 2),
+    ],
+)
 def test_durations_parse(text, days):
     assert parse_duration(text).days == pytest.approx(days)
     assert str(parse_duration(text)) == text
@@ -47,42 +57,55 @@ def test_bad_durations_are_rejected(text):
         parse_duration(text)
 
 
-@pytest.mark.parametrize("text,size", [
-    ("250MB", 250_000_000), ("1.2TB", 1_200_000_000_000), ("4TiB", 4 * 1024**4),
-    ("512 GB", 512_000_000_000), ("10B", 10),
-])
+@pytest.mark.parametrize(
+    "text,size",
+    [
+        ("250MB", 250_000_000),
+        ("1.2TB", 1_200_000_000_000),
+        ("4TiB", 4 * 1024**4),
+        ("512 GB", 512_000_000_000),
+        ("10B", 10),
+    ],
+)
 def test_sizes_parse(text, size):
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("ae,code", [
-    ("CT_MAIN_1", None),
-    ("NO", None),                       # YAML 1.2: a string, a valid AE title
-    ("'  PADDED  '", None),             # leading/trailing spaces are not significant
-    ("ABCDEFGHIJKLMNOPQ", "SCHEMA007"),  # 17 characters
-    ("'CT\\\\1'", "SCHEMA007"),          # backslash
-    ("'   '", "SCHEMA007"),              # blank
-    ("CTÄ1", "SCHEMA007"),               # not ASCII
-    ("104", "SCHEMA003"),                # a number, not a string
-])
+@pytest.mark.parametrize(
+    "ae,code",
+    [
+        ("CT_MAIN_1", None),
+        ("NO", None),  # YAML 1.2: a string, a valid AE title
+        ("'  PADDED  '", None),  # leading/trailing spaces are not significant
+        ("ABCDEFGHIJKLMNOPQ", "SCHEMA007"),  # 17 characters
+        ("'CT\\\\1'", "SCHEMA007"),  # backslash
+        ("'   '", "SCHEMA007"),  # blank
+        ("CTÄ1", "SCHEMA007"),  # not ASCII
+        ("104", "SCHEMA003"),  # a number, not a string
+    ],
+)
 def test_ae_titles_follow_ps3_5(write_env, ae, code):
-    found = findings_for(write_env, DEVICE.format(ae=ae, sop="CTImageStorage",
-                                                  ts="ExplicitVRLittleEndian"))
+    found = findings_for(
+        write_env, DEVICE.format(ae=ae, sop="CTImageStorage", ts="ExplicitVRLittleEndian")
+    )
     assert [f[0] for f in found] == ([code] if code else [])
     if code:
         assert found[0][1:3] == (10, 19)
 
 
-@pytest.mark.parametrize("sop,ts,code,hint", [
-    ("CTImageStorage", "JPEG2000Lossless", None, None),
-    ("1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2.4.90", None, None),
-    ("ModalityWorklistInformationFind", "ImplicitVRLittleEndian", None, None),  # pynetdicom
-    ("CTImageStorag", "ImplicitVRLittleEndian", "SCHEMA005", "did you mean CTImageStorage"),
-    ("CTImageStorage", "JPEG2000Losless", "SCHEMA005", "did you mean JPEG2000Lossless"),
-    ("JPEG2000Lossless", "ImplicitVRLittleEndian", "SCHEMA006", "not a SOP class"),
-    ("CTImageStorage", "CTImageStorage", "SCHEMA006", "not a transfer syntax"),
-    ("1.2.3.4", "ImplicitVRLittleEndian", "SCHEMA005", "unknown SOP class"),
-])
+@pytest.mark.parametrize(
+    "sop,ts,code,hint",
+    [
+        ("CTImageStorage", "JPEG2000Lossless", None, None),
+        ("1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2.4.90", None, None),
+        ("ModalityWorklistInformationFind", "ImplicitVRLittleEndian", None, None),  # pynetdicom
+        ("CTImageStorag", "ImplicitVRLittleEndian", "SCHEMA005", "did you mean CTImageStorage"),
+        ("CTImageStorage", "JPEG2000Losless", "SCHEMA005", "did you mean JPEG2000Lossless"),
+        ("JPEG2000Lossless", "ImplicitVRLittleEndian", "SCHEMA006", "not a SOP class"),
+        ("CTImageStorage", "CTImageStorage", "SCHEMA006", "not a transfer syntax"),
+        ("1.2.3.4", "ImplicitVRLittleEndian", "SCHEMA005", "unknown SOP class"),
+    ],
+)
 def test_uids_resolve_through_pydicoms_registry(write_env, sop, ts, code, hint):
     found = findings_for(write_env, DEVICE.format(ae="CT_1", sop=sop, ts=ts))
     assert [f[0] for f in found] == ([code] if code else [])
@@ -91,15 +114,28 @@ def test_uids_resolve_through_pydicoms_registry(write_env, sop, ts, code, hint):
 
 
 def test_uids_are_stored_as_uids(write_env):
-    env = load_environment([str(write_env({"env.yaml": DEVICE.format(
-        ae="CT_1", sop="CTImageStorage", ts="JPEG2000Lossless")}))]).environment
+    env = load_environment(
+        [
+            str(
+                write_env(
+                    {
+                        "env.yaml": DEVICE.format(
+                            ae="CT_1", sop="CTImageStorage", ts="JPEG2000Lossless"
+                        )
+                    }
+                )
+            )
+        ]
+    ).environment
     cap = env.devices[0].application_entities[0].transfer_capabilities[0]
     assert cap.classes == ["1.2.840.10008.5.1.4.1.1.2"]
     assert cap.transfer_syntaxes == ["1.2.840.10008.1.2.4.90"]
 
 
 def test_no_silent_coercion(write_env):
-    found = findings_for(write_env, """\
+    found = findings_for(
+        write_env,
+        """\
 imgpolicy: 1
 devices:
   - name: pacs
@@ -110,21 +146,27 @@ devices:
         hostname: pacs.example.org
         port: "104"
         tls: yes
-""")
+""",
+    )
     assert [(c, line, col) for c, line, col, _ in found] == [
-        ("SCHEMA003", 9, 15), ("SCHEMA003", 10, 14)]
+        ("SCHEMA003", 9, 15),
+        ("SCHEMA003", 10, 14),
+    ]
     assert "remove the quotes" in found[0][3]
     assert "only true and false are booleans" in found[1][3]
 
 
 def test_unknown_key_suggests_the_field(write_env):
-    found = findings_for(write_env, """\
+    found = findings_for(
+        write_env,
+        """\
 imgpolicy: 1
 sites:
   - name: MAIN
     jurisdiction: US-CA
     regoin: us-west
-""")
+""",
+    )
     codes = sorted((c, line, col) for c, line, col, _ in found)
     assert codes == [("SCHEMA001", 5, 5), ("SCHEMA002", 3, 5)]
     unknown = next(m for c, *_, m in found if c == "SCHEMA001")
@@ -132,7 +174,12 @@ sites:
 
 
 def test_dates_and_sizes_are_typed(write_env):
-    env = load_environment([str(write_env({"env.yaml": """\
+    env = load_environment(
+        [
+            str(
+                write_env(
+                    {
+                        "env.yaml": """\
 imgpolicy: 1
 continuity:
   - {system: pacs, rpo: 15m, rto: PT4H, last_tested: 2026-05-14}
@@ -141,7 +188,12 @@ storage:
     - {name: hot, device: vna, tier: hot, capacity: 1.5PB}
   volumes:
     - {site: MAIN, modality: [PT, CT], tier: hot, annual_studies: 100, mean_study_size: 2GB, annual_growth: 7.5%}
-"""}))]).environment
+"""
+                    }
+                )
+            )
+        ]
+    ).environment
     plan = env.continuity[0]
     assert plan.last_tested.isoformat() == "2026-05-14"
     assert plan.rto.days == pytest.approx(4 / 24)
@@ -151,21 +203,26 @@ storage:
 
 
 def test_model_level_rules_are_positioned_at_the_item(write_env):
-    found = findings_for(write_env, """\
+    found = findings_for(
+        write_env,
+        """\
 imgpolicy: 1
 retention:
   - name: no-period
     jurisdiction: US-CA
-""")
+""",
+    )
     assert [(c, line, col) for c, line, col, _ in found] == [("SCHEMA004", 3, 5)]
     assert "keep" in found[0][3]
 
 
 def test_duplicate_names_across_files_point_at_both(write_env):
-    root = write_env({
-        "a.yaml": "imgpolicy: 1\nsites:\n  - {name: MAIN, jurisdiction: US-CA, region: west}\n",
-        "b.yaml": "imgpolicy: 1\nsites:\n  - {name: MAIN, jurisdiction: US-NV, region: east}\n",
-    })
+    root = write_env(
+        {
+            "a.yaml": "imgpolicy: 1\nsites:\n  - {name: MAIN, jurisdiction: US-CA, region: west}\n",
+            "b.yaml": "imgpolicy: 1\nsites:\n  - {name: MAIN, jurisdiction: US-NV, region: east}\n",
+        }
+    )
     result = load_environment([str(root)])
     [finding] = result.findings
     assert finding.code == "SCHEMA009"
@@ -174,19 +231,22 @@ def test_duplicate_names_across_files_point_at_both(write_env):
 
 
 def test_non_environment_yaml_is_left_alone(write_env):
-    root = write_env({
-        "ci.yml": "stages: [test]\nimgpolicyx: 1\n",
-        "broken-but-not-ours.yaml": "key: [unclosed\n",
-        "env.yaml": "imgpolicy: 1\n",
-    })
+    root = write_env(
+        {
+            "ci.yml": "stages: [test]\nimgpolicyx: 1\n",
+            "broken-but-not-ours.yaml": "key: [unclosed\n",
+            "env.yaml": "imgpolicy: 1\n",
+        }
+    )
     result = load_environment([str(root)])
     assert result.files == [str((root / "env.yaml").as_posix())]
     assert result.findings == []
 
 
 def test_location_of_merged_items(write_env):
-    root = write_env({"x.yaml": DEVICE.format(ae="CT_1", sop="CTImageStorage",
-                                              ts="ImplicitVRLittleEndian")})
+    root = write_env(
+        {"x.yaml": DEVICE.format(ae="CT_1", sop="CTImageStorage", ts="ImplicitVRLittleEndian")}
+    )
     result = load_environment([str(root)])
     device = result.environment.devices[0]
     assert result.location(device).line == 3

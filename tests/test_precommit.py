@@ -16,11 +16,20 @@ BROKEN_ROUTE = "  - {name: ct-to-ghost, from: CT_MAIN_1, to: GHOST, purpose: rea
 
 
 def git(cwd, *args, check=True):
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check,
-                          env={**os.environ, "GIT_AUTHOR_NAME": "PACS admin",
-                               "GIT_AUTHOR_EMAIL": "pacs@example.org",
-                               "GIT_COMMITTER_NAME": "PACS admin",
-                               "GIT_COMMITTER_EMAIL": "pacs@example.org"})
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=check,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "PACS admin",
+            "GIT_AUTHOR_EMAIL": "pacs@example.org",
+            "GIT_COMMITTER_NAME": "PACS admin",
+            "GIT_COMMITTER_EMAIL": "pacs@example.org",
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +37,9 @@ def hook_rev():
     """This checkout's HEAD; pre-commit installs the hook from it like from any hook repo."""
     if not (ROOT / ".git").exists():
         pytest.fail("the pre-commit test needs this repository as a git checkout")
-    status = git(ROOT, "status", "--porcelain", ".pre-commit-hooks.yaml", "pyproject.toml",
-                 "imgpolicy").stdout
+    status = git(
+        ROOT, "status", "--porcelain", ".pre-commit-hooks.yaml", "pyproject.toml", "imgpolicy"
+    ).stdout
     if status.strip() and not os.environ.get("CI"):
         pytest.skip("commit your changes first: pre-commit installs the hook from HEAD")
     return git(ROOT, "rev-parse", "HEAD").stdout.strip()
@@ -39,18 +49,28 @@ def test_commit_with_broken_route_is_blocked(tmp_path, hook_rev):
     repo = tmp_path / "imaging-config"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    subprocess.run([sys.executable, "-m", "imgpolicy.cli", "init", "env"], cwd=repo, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", "init", "env"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {ROOT}\n    rev: {hook_rev}\n    hooks:\n"
-        "      - id: imgpolicy-check\n        args: [env, --today, '2026-11-28']\n")
+        "      - id: imgpolicy-check\n        args: [env, --today, '2026-11-28']\n"
+    )
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
     pre_commit = [sys.executable, "-m", "pre_commit"]
     subprocess.run([*pre_commit, "install"], cwd=repo, check=True, capture_output=True, env=env)
 
     git(repo, "add", "-A")
-    clean = subprocess.run(["git", "commit", "-m", "starter environment"], cwd=repo,
-                           capture_output=True, text=True, env={**env, **_author()})
+    clean = subprocess.run(
+        ["git", "commit", "-m", "starter environment"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**env, **_author()},
+    )
     output = clean.stdout + clean.stderr
     assert clean.returncode == 0, output
     assert re.search(r"imgpolicy check\.+Passed", output), output
@@ -59,8 +79,13 @@ def test_commit_with_broken_route_is_blocked(tmp_path, hook_rev):
     text = environment.read_text()
     environment.write_text(text.replace("routes:\n", "routes:\n" + BROKEN_ROUTE, 1))
     git(repo, "add", "-A")
-    blocked = subprocess.run(["git", "commit", "-m", "route CT to the new PACS"], cwd=repo,
-                             capture_output=True, text=True, env={**env, **_author()})
+    blocked = subprocess.run(
+        ["git", "commit", "-m", "route CT to the new PACS"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**env, **_author()},
+    )
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0, output
     assert "Failed" in output
@@ -69,11 +94,16 @@ def test_commit_with_broken_route_is_blocked(tmp_path, hook_rev):
 
 
 def _author() -> dict:
-    return {"GIT_AUTHOR_NAME": "PACS admin", "GIT_AUTHOR_EMAIL": "pacs@example.org",
-            "GIT_COMMITTER_NAME": "PACS admin", "GIT_COMMITTER_EMAIL": "pacs@example.org"}
+    return {
+        "GIT_AUTHOR_NAME": "PACS admin",
+        "GIT_AUTHOR_EMAIL": "pacs@example.org",
+        "GIT_COMMITTER_NAME": "PACS admin",
+        "GIT_COMMITTER_EMAIL": "pacs@example.org",
+    }
 
 
 def test_pre_commit_is_installed():
     assert shutil.which("git")
-    subprocess.run([sys.executable, "-m", "pre_commit", "--version"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pre_commit", "--version"], check=True, capture_output=True
+    )

@@ -67,8 +67,9 @@ class Peer:
 def start(command: list[str], port: int, log: Path, cwd: Path) -> Peer:
     """Start a peer and wait until its DICOM port accepts connections."""
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
@@ -120,9 +121,25 @@ def storescp(folder: Path, profile: str, *extra: str) -> Peer:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "storescp.cfg").write_text(STORESCP_CFG)
     port = free_port()
-    return start([binary, "--aetitle", "STORESCP", "-xf", "storescp.cfg", profile,
-                  "--output-directory", str(folder), "--ignore", "-dhl", *extra, str(port)],
-                 port, folder / "storescp.log", folder)
+    return start(
+        [
+            binary,
+            "--aetitle",
+            "STORESCP",
+            "-xf",
+            "storescp.cfg",
+            profile,
+            "--output-directory",
+            str(folder),
+            "--ignore",
+            "-dhl",
+            *extra,
+            str(port),
+        ],
+        port,
+        folder / "storescp.log",
+        folder,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -151,10 +168,16 @@ def orthanc(tmp_path_factory):
     folder = tmp_path_factory.mktemp("orthanc")
     port, http_port = free_port(), free_port()
     config = {
-        "Name": "imgpolicy-test", "DicomAet": "ORTHANC_T", "DicomPort": port,
-        "HttpPort": http_port, "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
-        "StorageDirectory": str(folder / "storage"), "IndexDirectory": str(folder / "index"),
-        "DicomCheckCalledAet": True, "Plugins": [],
+        "Name": "imgpolicy-test",
+        "DicomAet": "ORTHANC_T",
+        "DicomPort": port,
+        "HttpPort": http_port,
+        "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": False,
+        "StorageDirectory": str(folder / "storage"),
+        "IndexDirectory": str(folder / "index"),
+        "DicomCheckCalledAet": True,
+        "Plugins": [],
     }
     (folder / "orthanc.json").write_text(json.dumps(config, indent=2))
     peer = start([binary, str(folder / "orthanc.json")], port, folder / "orthanc.log", folder)
@@ -206,16 +229,21 @@ def silent():
 
 
 def device(name: str, host: str, port: int | None, aes: str, *, tls: bool = False) -> str:
-    where = (f"hostname: {host}" + (f", port: {port}" if port else "")
-             + (", tls: true" if tls else ""))
-    return (f"  - name: {name}\n    site: MAIN\n    kind: pacs\n"
-            f"    connections:\n      - {{name: dicom, {where}}}\n"
-            f"    application_entities:\n{aes}")
+    where = (
+        f"hostname: {host}" + (f", port: {port}" if port else "") + (", tls: true" if tls else "")
+    )
+    return (
+        f"  - name: {name}\n    site: MAIN\n    kind: pacs\n"
+        f"    connections:\n      - {{name: dicom, {where}}}\n"
+        f"    application_entities:\n{aes}"
+    )
 
 
 def environment(*devices: str) -> str:
-    return ("imgpolicy: 1\nsites:\n  - {name: MAIN, jurisdiction: US-CA, region: west}\n"
-            "devices:\n" + "".join(devices))
+    return (
+        "imgpolicy: 1\nsites:\n  - {name: MAIN, jurisdiction: US-CA, region: west}\n"
+        "devices:\n" + "".join(devices)
+    )
 
 
 def at(text: str, line_has: str, value: str, nth: int = 0) -> tuple[int, int]:
@@ -235,21 +263,30 @@ def probe_json(root: Path, *args: str):
 
 
 def found(document) -> list[tuple[str, int, int]]:
-    return sorted((f["code"], f["location"]["line"], f["location"]["column"])
-                  for f in document["findings"])
+    return sorted(
+        (f["code"], f["location"]["line"], f["location"]["column"]) for f in document["findings"]
+    )
 
 
 def message(document, code: str, line: int) -> str:
-    [text] = [f["message"] for f in document["findings"]
-              if f["code"] == code and f["location"]["line"] == line]
+    [text] = [
+        f["message"]
+        for f in document["findings"]
+        if f["code"] == code and f["location"]["line"] == line
+    ]
     return text
 
 
 # --- the seeded environment --------------------------------------------------------------
 
+
 def seeded(dcmtk: Peer, no_echo: Peer, orthanc: OrthancPeer, silent_port: int) -> str:
     return environment(
-        device("storescp", "127.0.0.1", dcmtk.port, """\
+        device(
+            "storescp",
+            "127.0.0.1",
+            dcmtk.port,
+            """\
       - ae_title: STORESCP
         transfer_capabilities:
           - sop_class: CTImageStorage
@@ -262,13 +299,23 @@ def seeded(dcmtk: Peer, no_echo: Peer, orthanc: OrthancPeer, silent_port: int) -
             role: SCU
             transfer_syntaxes: [JPEGBaseline8Bit]
       - {ae_title: STORESCP_SCU, acceptor: false}
-"""),
-        device("storescp-no-echo", "127.0.0.1", no_echo.port, """\
+""",
+        ),
+        device(
+            "storescp-no-echo",
+            "127.0.0.1",
+            no_echo.port,
+            """\
       - ae_title: NO_ECHO
         transfer_capabilities:
           - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [ImplicitVRLittleEndian]}
-"""),
-        device("orthanc", "127.0.0.1", orthanc.port, f"""\
+""",
+        ),
+        device(
+            "orthanc",
+            "127.0.0.1",
+            orthanc.port,
+            f"""\
       - ae_title: {orthanc.aet}
         transfer_capabilities:
           - sop_classes: [CTImageStorage]
@@ -278,7 +325,8 @@ def seeded(dcmtk: Peer, no_echo: Peer, orthanc: OrthancPeer, silent_port: int) -
             role: SCP
             transfer_syntaxes: [ImplicitVRLittleEndian]
       - ae_title: NOT_ORTHANC
-"""),
+""",
+        ),
         device("orthanc-web", "127.0.0.1", orthanc.http_port, "      - ae_title: ORTHANC_WEB\n"),
         device("gone", "127.0.0.1", free_port(), "      - ae_title: CLOSED_PORT\n"),
         device("hung", "127.0.0.1", silent_port, "      - ae_title: SILENT\n"),
@@ -288,7 +336,8 @@ def seeded(dcmtk: Peer, no_echo: Peer, orthanc: OrthancPeer, silent_port: int) -
 
 
 def test_probe_finds_every_seeded_mismatch_and_nothing_else(
-        write_env, dcmtk, dcmtk_no_echo, orthanc, silent):
+    write_env, dcmtk, dcmtk_no_echo, orthanc, silent
+):
     text = seeded(dcmtk, dcmtk_no_echo, orthanc, silent().port)
     root = write_env({"env.yaml": text})
     result, document, elapsed = probe_json(root, "--timeout", "1")
@@ -298,33 +347,44 @@ def test_probe_finds_every_seeded_mismatch_and_nothing_else(
     ct = at(text, "sop_class: CTImageStorage", "CTImageStorage")
     mr = at(text, "MRImageStorage", "MR")
     mpps = at(text, "ModalityPerformedProcedureStep", "Modality")
-    want = sorted([
-        ("PROBE005", *store_ae), ("PROBE004", *ct), ("PROBE004", *mr),
-        ("PROBE003", *at(text, "NO_ECHO", "NO_ECHO")),
-        ("PROBE005", *orthanc_ae), ("PROBE004", *mpps),
-        ("PROBE002", *at(text, "NOT_ORTHANC", "NOT_ORTHANC")),
-        ("PROBE002", *at(text, "ORTHANC_WEB", "ORTHANC_WEB")),
-        ("PROBE001", *at(text, "CLOSED_PORT", "CLOSED_PORT")),
-        ("PROBE001", *at(text, "SILENT", "SILENT")),
-        ("PROBE001", *at(text, "NO_DNS", "NO_DNS")),
-    ])
+    want = sorted(
+        [
+            ("PROBE005", *store_ae),
+            ("PROBE004", *ct),
+            ("PROBE004", *mr),
+            ("PROBE003", *at(text, "NO_ECHO", "NO_ECHO")),
+            ("PROBE005", *orthanc_ae),
+            ("PROBE004", *mpps),
+            ("PROBE002", *at(text, "NOT_ORTHANC", "NOT_ORTHANC")),
+            ("PROBE002", *at(text, "ORTHANC_WEB", "ORTHANC_WEB")),
+            ("PROBE001", *at(text, "CLOSED_PORT", "CLOSED_PORT")),
+            ("PROBE001", *at(text, "SILENT", "SILENT")),
+            ("PROBE001", *at(text, "NO_DNS", "NO_DNS")),
+        ]
+    )
     assert found(document) == want, json.dumps(document["findings"], indent=1)
     assert result.exit_code == 1
 
     says = {(f["code"], f["location"]["line"]): f["message"] for f in document["findings"]}
     assert "but not with JPEG2000Lossless (transfer syntax not supported" in says["PROBE004", ct[0]]
     assert "ExplicitVRLittleEndian, ImplicitVRLittleEndian)" in says["PROBE004", ct[0]]
-    assert "does not accept MRImageStorage as SCP (abstract syntax not supported" in says[
-        "PROBE004", mr[0]]
+    assert (
+        "does not accept MRImageStorage as SCP (abstract syntax not supported"
+        in says["PROBE004", mr[0]]
+    )
     assert "does not accept ModalityPerformedProcedureStep as SCP" in says["PROBE004", mpps[0]]
     assert "Verification" in says["PROBE003", at(text, "NO_ECHO", "N")[0]]
     assert "called AE title not recognised" in says["PROBE002", at(text, "NOT_ORTHANC", "N")[0]]
     assert "not DICOM" in says["PROBE002", at(text, "ORTHANC_WEB", "O")[0]]
     assert "connection refused" in says["PROBE001", at(text, "CLOSED_PORT", "C")[0]]
-    assert "no answer to the association request within 1 s" in says[
-        "PROBE001", at(text, "SILENT", "S")[0]]
-    assert "cannot resolve hostname 'nonexistent.invalid'" in says[
-        "PROBE001", at(text, "NO_DNS", "N")[0]]
+    assert (
+        "no answer to the association request within 1 s"
+        in says["PROBE001", at(text, "SILENT", "S")[0]]
+    )
+    assert (
+        "cannot resolve hostname 'nonexistent.invalid'"
+        in says["PROBE001", at(text, "NO_DNS", "N")[0]]
+    )
     for line in (store_ae[0], orthanc_ae[0]):
         assert ECHO_RTT.search(says["PROBE005", line]), says["PROBE005", line]
     severities = {f["code"]: f["severity"] for f in document["findings"]}
@@ -336,16 +396,27 @@ def test_probe_finds_every_seeded_mismatch_and_nothing_else(
 
 def test_a_matching_environment_exits_0_in_every_format(write_env, dcmtk, orthanc, tmp_path):
     text = environment(
-        device("storescp", "127.0.0.1", dcmtk.port, """\
+        device(
+            "storescp",
+            "127.0.0.1",
+            dcmtk.port,
+            """\
       - ae_title: STORESCP
         transfer_capabilities:
           - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [ImplicitVRLittleEndian]}
-"""),
-        device("orthanc", "127.0.0.1", orthanc.port, f"""\
+""",
+        ),
+        device(
+            "orthanc",
+            "127.0.0.1",
+            orthanc.port,
+            f"""\
       - ae_title: {orthanc.aet}
         transfer_capabilities:
           - {{sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [ExplicitVRLittleEndian]}}
-"""))
+""",
+        ),
+    )
     root = write_env({"env.yaml": text})
     sarif, junit = tmp_path / "out.sarif", tmp_path / "junit.xml"
     result = run("probe", str(root), "--output", f"sarif={sarif}", "--output", f"junit={junit}")
@@ -354,8 +425,10 @@ def test_a_matching_environment_exits_0_in_every_format(write_env, dcmtk, orthan
     lines = result.output.splitlines()
     assert [line.split(": ")[1].split()[0] for line in lines[:2]] == ["PROBE005", "PROBE005"]
     assert all(line.endswith("[info]") for line in lines[:2])
-    assert lines[2:] == ["Probed 2 connections as calling AE IMGPOLICY.",
-                         "Found 2 infos in 1 file (1 file checked)."]
+    assert lines[2:] == [
+        "Probed 2 connections as calling AE IMGPOLICY.",
+        "Found 2 infos in 1 file (1 file checked).",
+    ]
     results = json.loads(sarif.read_text())["runs"][0]["results"]
     assert [(r["ruleId"], r["level"]) for r in results] == [("PROBE005", "note")] * 2
     ET.parse(junit)
@@ -375,18 +448,52 @@ def test_tls(write_env, tmp_path):
     if not OPENSSL:
         pytest.skip("the openssl command is needed to make a test certificate")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
-                    "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True,
-                   capture_output=True)
-    peer = storescp(tmp_path / "tls", "Restricted", "+tls", str(key), str(cert),
-                    "--require-peer-cert", "+cf", str(cert))
+    subprocess.run(
+        [
+            OPENSSL,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    peer = storescp(
+        tmp_path / "tls",
+        "Restricted",
+        "+tls",
+        str(key),
+        str(cert),
+        "--require-peer-cert",
+        "+cf",
+        str(cert),
+    )
     try:
-        text = environment(device("tls", "127.0.0.1", peer.port, """\
+        text = environment(
+            device(
+                "tls",
+                "127.0.0.1",
+                peer.port,
+                """\
       - ae_title: STORESCP
         transfer_capabilities:
           - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [ImplicitVRLittleEndian]}
-""", tls=True))
+""",
+                tls=True,
+            )
+        )
         root = write_env({"env.yaml": text})
         line = at(text, "STORESCP", "S")[0]
 
@@ -399,8 +506,9 @@ def test_tls(write_env, tmp_path):
         assert [f[0] for f in found(no_client_cert)] == ["PROBE006"]
         assert "--tls-cert" in message(no_client_cert, "PROBE006", line)
 
-        result, trusted, _ = probe_json(root, "--tls-ca", str(cert), "--tls-cert", str(cert),
-                                        "--tls-key", str(key))
+        result, trusted, _ = probe_json(
+            root, "--tls-ca", str(cert), "--tls-cert", str(cert), "--tls-key", str(key)
+        )
         assert found(trusted) == [("PROBE005", *at(text, "STORESCP", "STORESCP"))]
         assert result.exit_code == 0
 
@@ -414,17 +522,30 @@ def test_tls(write_env, tmp_path):
 
 
 def test_more_than_127_capabilities_take_several_associations(write_env, dcmtk):
-    storage = sorted(info.keyword for uid, info in registry().items()
-                     if uid == info.uid and info.kind == "SOP Class" and not info.retired
-                     and info.keyword.endswith("Storage") and uid != CT)[:140]
+    storage = sorted(
+        info.keyword
+        for uid, info in registry().items()
+        if uid == info.uid
+        and info.kind == "SOP Class"
+        and not info.retired
+        and info.keyword.endswith("Storage")
+        and uid != CT
+    )[:140]
     classes = "".join(f"              - {keyword}\n" for keyword in ["CTImageStorage", *storage])
-    text = environment(device("storescp", "127.0.0.1", dcmtk.port, f"""\
+    text = environment(
+        device(
+            "storescp",
+            "127.0.0.1",
+            dcmtk.port,
+            f"""\
       - ae_title: STORESCP
         transfer_capabilities:
           - role: SCP
             transfer_syntaxes: [ImplicitVRLittleEndian]
             sop_classes:
-{classes}"""))
+{classes}""",
+        )
+    )
     root = write_env({"env.yaml": text})
     load = load_environment([str(root)])
     [target] = probing.targets(load).targets
@@ -434,32 +555,43 @@ def test_more_than_127_capabilities_take_several_associations(write_env, dcmtk):
     rejected = [f for f in document["findings"] if f["code"] == "PROBE004"]
     assert len(rejected) == 140, result.output
     assert {f["location"]["line"] for f in rejected} == {
-        at(text, f"- {keyword}", keyword)[0] for keyword in storage}
+        at(text, f"- {keyword}", keyword)[0] for keyword in storage
+    }
     assert all("abstract syntax not supported" in f["message"] for f in rejected)
     assert [f["code"] for f in document["findings"]].count("PROBE005") == 1
 
 
 def test_filters_and_usage_errors(write_env, dcmtk, silent):
     text = environment(
-        device("storescp", "127.0.0.1", dcmtk.port, "      - ae_title: STORESCP\n"
-               "      - {ae_title: SCU_ONLY, acceptor: false}\n"),
-        device("hung", "127.0.0.1", silent().port, "      - ae_title: SILENT\n"))
+        device(
+            "storescp",
+            "127.0.0.1",
+            dcmtk.port,
+            "      - ae_title: STORESCP\n      - {ae_title: SCU_ONLY, acceptor: false}\n",
+        ),
+        device("hung", "127.0.0.1", silent().port, "      - ae_title: SILENT\n"),
+    )
     root = write_env({"env.yaml": text})
     _, document, _ = probe_json(root, "--ae", "STORESCP", "--ae", "SCU_ONLY")
     assert found(document) == [("PROBE005", *at(text, "STORESCP", "STORESCP"))]
-    assert document["notes"] == ["SCU_ONLY was not probed: it is not an acceptor.",
-                                 "Probed 1 connection as calling AE IMGPOLICY."]
-    _, document, _ = probe_json(root, "--site", "MAIN", "--calling-ae", "QA_PROBE",
-                                     "--timeout", "0.5")
+    assert document["notes"] == [
+        "SCU_ONLY was not probed: it is not an acceptor.",
+        "Probed 1 connection as calling AE IMGPOLICY.",
+    ]
+    _, document, _ = probe_json(
+        root, "--site", "MAIN", "--calling-ae", "QA_PROBE", "--timeout", "0.5"
+    )
     assert [f[0] for f in found(document)] == ["PROBE001", "PROBE005"]
     assert "as calling AE QA_PROBE." in document["notes"][-1]
 
-    for args, says in ((["--ae", "GHOST"], "--ae GHOST: not in the environment"),
-                       (["--site", "MOON"], "--site MOON: not in the environment"),
-                       (["--calling-ae", "BACK\\SLASH"], "backslash"),
-                       (["--calling-ae", "X" * 17], "1 to 16"),
-                       (["--jobs", "0"], "--jobs"),
-                       (["--tls-key", str(root / "env.yaml")], "--tls-cert")):
+    for args, says in (
+        (["--ae", "GHOST"], "--ae GHOST: not in the environment"),
+        (["--site", "MOON"], "--site MOON: not in the environment"),
+        (["--calling-ae", "BACK\\SLASH"], "backslash"),
+        (["--calling-ae", "X" * 17], "1 to 16"),
+        (["--jobs", "0"], "--jobs"),
+        (["--tls-key", str(root / "env.yaml")], "--tls-cert"),
+    ):
         bad = run("probe", str(root), *args)
         assert bad.exit_code == 2 and says in bad.output + bad.stderr, (args, bad.output)
         assert_no_traceback(bad)
@@ -467,8 +599,9 @@ def test_filters_and_usage_errors(write_env, dcmtk, silent):
 
 def test_nothing_is_probed_until_the_files_are_valid(write_env, silent):
     listener = silent()
-    text = environment(device("hung", "127.0.0.1", listener.port,
-                              "      - {ae_title: SILENT, colour: red}\n"))
+    text = environment(
+        device("hung", "127.0.0.1", listener.port, "      - {ae_title: SILENT, colour: red}\n")
+    )
     result = run("probe", str(write_env({"env.yaml": text})))
     assert result.exit_code == 1
     assert "SCHEMA001" in result.output and "PROBE" not in result.output
@@ -481,9 +614,18 @@ def test_unreachable_peers_are_probed_concurrently(write_env, silent):
     """N silent peers with --timeout T take about T with the default --jobs, not N x T
     (benchmarks/probe_concurrency.py measures it properly)."""
     n = 8
-    root = write_env({"env.yaml": environment(*(
-        device(f"hung-{i}", "127.0.0.1", silent().port, f"      - ae_title: SILENT_{i}\n")
-        for i in range(n)))})
+    root = write_env(
+        {
+            "env.yaml": environment(
+                *(
+                    device(
+                        f"hung-{i}", "127.0.0.1", silent().port, f"      - ae_title: SILENT_{i}\n"
+                    )
+                    for i in range(n)
+                )
+            )
+        }
+    )
     _, document, elapsed = probe_json(root, "--timeout", "1")
     assert [f["code"] for f in document["findings"]] == ["PROBE001"] * n
     assert elapsed < n / 2, elapsed
@@ -491,40 +633,60 @@ def test_unreachable_peers_are_probed_concurrently(write_env, silent):
 
 # --- what the probe may do, and may not ---------------------------------------------------
 
+
 def test_the_only_dimse_request_is_c_echo():
     source = Path(probing.__file__).read_text(encoding="utf-8")
     tree = ast.parse(source)
-    called = {node.func.attr for node in ast.walk(tree)
-              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+    called = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
     assert {name for name in called if name.startswith("send_")} == {"send_c_echo"}
-    assert not re.search(r"send_[cn]_(?!echo\b)|StoragePresentationContexts|start_server|"
-                         r"add_supported_context", source)
+    assert not re.search(
+        r"send_[cn]_(?!echo\b)|StoragePresentationContexts|start_server|"
+        r"add_supported_context",
+        source,
+    )
     assert sum(name == "associate" for name in called) == 1  # in _associate, on a Target
 
 
 def test_targets_come_only_from_the_environment(write_env):
     text = environment(
-        device("pacs", "pacs.example.org", 104,
-               "      - {ae_title: PACS, connections: [dicom]}\n"
-               "      - {ae_title: PACS_SCU, acceptor: false}\n"),
-        device("ct", "ct.example.org", None, "      - ae_title: CT_1\n"))
+        device(
+            "pacs",
+            "pacs.example.org",
+            104,
+            "      - {ae_title: PACS, connections: [dicom]}\n"
+            "      - {ae_title: PACS_SCU, acceptor: false}\n",
+        ),
+        device("ct", "ct.example.org", None, "      - ae_title: CT_1\n"),
+    )
     load = load_environment([str(write_env({"env.yaml": text}))])
     targets = probing.targets(load).targets
     assert [(t.ae_title, t.hostname, t.port) for t in targets] == [
-        ("PACS", "pacs.example.org", 104)]
+        ("PACS", "pacs.example.org", 104)
+    ]
     line, column = at(text, "PACS,", "PACS")
     assert str(targets[0].location).endswith(f"env.yaml:{line}:{column}")
 
 
 def test_proposals_are_unique_and_in_declaration_order(write_env):
-    text = environment(device("pacs", "pacs.example.org", 104, """\
+    text = environment(
+        device(
+            "pacs",
+            "pacs.example.org",
+            104,
+            """\
       - ae_title: PACS
         transfer_capabilities:
           - {sop_classes: [MRImageStorage, CTImageStorage], role: SCP,
              transfer_syntaxes: [JPEG2000Lossless, ImplicitVRLittleEndian]}
           - {sop_class: CTImageStorage, role: SCP, transfer_syntaxes: [ImplicitVRLittleEndian]}
           - {sop_class: UltrasoundImageStorage, role: SCU, transfer_syntaxes: [JPEGBaseline8Bit]}
-"""))
+""",
+        )
+    )
     [target] = probing.targets(load_environment([str(write_env({"env.yaml": text}))])).targets
     mr, j2k, implicit = "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2"
     assert target.proposals == [(mr, j2k), (mr, implicit), (CT, j2k), (CT, implicit)]
@@ -542,13 +704,16 @@ def test_probe_codes_are_registered():
 
 def test_pynetdicom_is_imported_only_by_probe(write_env):
     root = write_env({"env.yaml": environment()})
-    script = ("import sys; from imgpolicy.cli import main\n"
-              f"try: main(['check', {str(root)!r}])\nexcept SystemExit: pass\n"
-              "assert 'pynetdicom' not in sys.modules, 'check imported pynetdicom'\n"
-              "import imgpolicy.probe\n"
-              "assert 'pynetdicom' not in sys.modules, 'imgpolicy.probe imported pynetdicom'\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=ROOT, check=False)
+    script = (
+        "import sys; from imgpolicy.cli import main\n"
+        f"try: main(['check', {str(root)!r}])\nexcept SystemExit: pass\n"
+        "assert 'pynetdicom' not in sys.modules, 'check imported pynetdicom'\n"
+        "import imgpolicy.probe\n"
+        "assert 'pynetdicom' not in sys.modules, 'imgpolicy.probe imported pynetdicom'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert done.returncode == 0, done.stderr
 
 

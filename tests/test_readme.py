@@ -33,9 +33,13 @@ def run_in_repo(tmp_path, command: str, env: dict | None = None):
     shutil.copytree(EXAMPLES / "regional-health", tmp_path / "environment")
     args = shlex.split(command)
     assert args[0] == "imgpolicy"
-    return subprocess.run([sys.executable, "-m", "imgpolicy.cli", *args[1:],
-                           "--today", "2026-11-28"], cwd=tmp_path, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", *args[1:], "--today", "2026-11-28"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_github_workflow(tmp_path):
@@ -43,7 +47,9 @@ def test_github_workflow(tmp_path):
     steps = workflow["jobs"]["imgpolicy"]["steps"]
     assert workflow["jobs"]["imgpolicy"]["permissions"]["security-events"] == "write"
     [command] = imgpolicy_commands([s["run"] for s in steps if "run" in s])
-    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
+    upload = next(
+        s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif")
+    )
     result = run_in_repo(tmp_path, command, {"GITHUB_ACTIONS": "true"})
     assert result.returncode == 0, result.stdout + result.stderr
     sarif = json.loads((tmp_path / upload["with"]["sarif_file"]).read_text())
@@ -51,13 +57,18 @@ def test_github_workflow(tmp_path):
 
 
 def test_github_workflow_annotates_findings(tmp_path):
-    [command] = imgpolicy_commands([s["run"] for s in recipe("github")["jobs"]["imgpolicy"]
-                                    ["steps"] if "run" in s])
+    [command] = imgpolicy_commands(
+        [s["run"] for s in recipe("github")["jobs"]["imgpolicy"]["steps"] if "run" in s]
+    )
     shutil.copytree(EXAMPLES / "broken" / "schema003-quoted-port", tmp_path / "environment")
     args = shlex.split(command)
-    result = subprocess.run([sys.executable, "-m", "imgpolicy.cli", *args[1:]], cwd=tmp_path,
-                            capture_output=True, text=True,
-                            env={**os.environ, "GITHUB_ACTIONS": "true"})
+    result = subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", *args[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GITHUB_ACTIONS": "true"},
+    )
     assert result.returncode == 1
     assert result.stdout.startswith("::error file=environment/environment.yaml,line=10,col=15")
 
@@ -79,7 +90,9 @@ def test_precommit_snippet_names_our_hook():
     assert config["repos"][0]["hooks"][0]["id"] in {h["id"] for h in hooks}
 
 
-@pytest.mark.parametrize("command", ["python3 -m pip install . && imgpolicy check examples/regional-health",
-                                     "scripts/test.sh"])
+@pytest.mark.parametrize(
+    "command",
+    ["python3 -m pip install . && imgpolicy check examples/regional-health", "scripts/test.sh"],
+)
 def test_the_two_setup_commands_are_in_the_readme(command):
     assert f"\n    {command}\n" in README

@@ -92,9 +92,10 @@ def test_every_finding_is_documented_where_it_is(expected):
     for path, line, _col, code in expected:
         lines = (SEEDED / path).read_text(encoding="utf-8").splitlines()
         assert 1 <= line <= len(lines), f"{path}:{line}: {code}: no such line"
-        around = lines[max(0, line - 2):line + 1]  # the line before, the line, the line after
+        around = lines[max(0, line - 2) : line + 1]  # the line before, the line, the line after
         assert any(MARKER in text for text in around), (
-            f"{path}:{line}: {code} is not on or next to a '# {MARKER}' comment")
+            f"{path}:{line}: {code} is not on or next to a '# {MARKER}' comment"
+        )
 
 
 def test_every_marker_names_a_family_that_is_reported(expected):

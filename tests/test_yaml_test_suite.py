@@ -46,7 +46,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 LIBYAML_MISPARSES = {
     "652Z": "libyaml reads the plain flow key '?foo' as an explicit key 'foo'",
     "DK95/01": "invalid YAML (tab-indented continuation of a quoted scalar) that libyaml "
-               "accepts, folding the lines; its in.json keeps only the first",
+    "accepts, folding the lines; its in.json keeps only the first",
     "HM87/01": "libyaml reads '[?x]' as the single-pair mapping {x: null}, not the scalar '?x'",
     "JEF9/02": "libyaml drops the trailing space-only line a keep-chomped '|+' scalar keeps",
     "L24T/01": "libyaml drops the trailing space-only line of a literal block scalar",
@@ -58,15 +58,37 @@ LIBYAML_MISPARSES = {
 # mapping or sequence used as a mapping key. The ones PyYAML's safe loader itself accepts
 # (so "libyaml accepts" in the narrow sense) are 2XXW, 565N and J7PZ.
 REJECTED_BY_DEFAULT = {
-    "2XXW": "YAML003", "565N": "YAML003", "5TYM": "YAML003", "6CK3": "YAML003",
-    "6WLZ": "YAML003", "7FWL": "YAML003", "9HCY": "YAML003", "9WXW": "YAML003",
-    "C4HZ": "YAML003", "CC74": "YAML003", "CUP7": "YAML003", "J7PZ": "YAML003",
-    "M5C3": "YAML003", "P76L": "YAML003", "UGM3": "YAML003", "Z67P": "YAML003",
+    "2XXW": "YAML003",
+    "565N": "YAML003",
+    "5TYM": "YAML003",
+    "6CK3": "YAML003",
+    "6WLZ": "YAML003",
+    "7FWL": "YAML003",
+    "9HCY": "YAML003",
+    "9WXW": "YAML003",
+    "C4HZ": "YAML003",
+    "CC74": "YAML003",
+    "CUP7": "YAML003",
+    "J7PZ": "YAML003",
+    "M5C3": "YAML003",
+    "P76L": "YAML003",
+    "UGM3": "YAML003",
+    "Z67P": "YAML003",
     "Z9M4": "YAML003",
-    "4FJ6": "YAML009", "6BFJ": "YAML009", "6PBE": "YAML009", "9MMW": "YAML009",
-    "KK5P": "YAML009", "LX3P": "YAML009", "M2N8/01": "YAML009", "M5DY": "YAML009",
-    "Q9WF": "YAML009", "RZP5": "YAML009", "SBG9": "YAML009", "V9D5": "YAML009",
-    "X38W": "YAML009", "XW4D": "YAML009",
+    "4FJ6": "YAML009",
+    "6BFJ": "YAML009",
+    "6PBE": "YAML009",
+    "9MMW": "YAML009",
+    "KK5P": "YAML009",
+    "LX3P": "YAML009",
+    "M2N8/01": "YAML009",
+    "M5DY": "YAML009",
+    "Q9WF": "YAML009",
+    "RZP5": "YAML009",
+    "SBG9": "YAML009",
+    "V9D5": "YAML009",
+    "X38W": "YAML009",
+    "XW4D": "YAML009",
 }
 
 
@@ -115,7 +137,8 @@ def _read_case(folder: Path) -> Case:
         text=text,
         invalid=(folder / "error").exists(),
         expected=json_documents(json_file.read_text(encoding="utf-8"))
-        if json_file.exists() else None,
+        if json_file.exists()
+        else None,
         lib_parses=_succeeds(lambda: list(yaml.parse(text, Loader=yaml.CSafeLoader))),
         lib_loads=_succeeds(lambda: list(yaml.load_all(text, Loader=yaml.CSafeLoader))),
     )
@@ -143,8 +166,10 @@ def difference(expected: Any, got: Any, path: str = "$") -> str | None:
     if type(expected) is int and type(got) is float and got.is_integer():
         expected = float(expected)
     if type(expected) is not type(got):
-        return f"{path}: expected {expected!r} ({type(expected).__name__}), " \
-               f"got {got!r} ({type(got).__name__})"
+        return (
+            f"{path}: expected {expected!r} ({type(expected).__name__}), "
+            f"got {got!r} ({type(got).__name__})"
+        )
     if isinstance(expected, float):
         same = (math.isnan(expected) and math.isnan(got)) or expected == got
         return None if same else f"{path}: expected {expected!r}, got {got!r}"
@@ -159,7 +184,7 @@ def difference(expected: Any, got: Any, path: str = "$") -> str | None:
     if isinstance(expected, list):
         if len(expected) != len(got):
             return f"{path}: expected {len(expected)} items, got {len(got)}: {got!r}"
-        for index, (want, have) in enumerate(zip(expected, got)):
+        for index, (want, have) in enumerate(zip(expected, got, strict=False)):
             found = difference(want, have, f"{path}[{index}]")
             if found:
                 return found
@@ -172,6 +197,7 @@ def _data(text: str, unknown_tags: str = "error") -> list[Any]:
 
 
 # --- the suite is there, and whole ------------------------------------------------------
+
 
 def test_suite_is_present():
     if not SUITE.is_dir():
@@ -198,13 +224,15 @@ def test_event_level_acceptance_covers_pyyaml_acceptance():
 
 # --- (a) data equals in.json ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", _params(WITH_JSON))
 def test_data_matches_in_json(case: Case):
     got = _data(case.text, unknown_tags="ignore")
     if case.id in LIBYAML_MISPARSES:
         assert difference(case.expected, got) is not None, (
             f"{case}: now matches in.json, so libyaml no longer misparses it: remove it from "
-            "LIBYAML_MISPARSES")
+            "LIBYAML_MISPARSES"
+        )
         libyaml = list(yaml.load_all(case.text, Loader=yaml.CSafeLoader))
         assert got == libyaml, f"{case}: differs from libyaml's own reading too"
         return
@@ -213,6 +241,7 @@ def test_data_matches_in_json(case: Case):
 
 
 # --- (b) + (c) nothing but YAMLLoadError; the rejections are the known ones ------------
+
 
 def _outcome(case: Case, unknown_tags: str) -> str | None:
     """None when the case loads, else the YAMLLoadError code (anything else propagates)."""
@@ -233,7 +262,8 @@ def test_default_loads_or_rejects_cleanly(case: Case):
         return
     assert code == REJECTED_BY_DEFAULT.get(case.id), (
         f"{case}: expected {REJECTED_BY_DEFAULT.get(case.id) or 'to load'}, got "
-        f"{code or 'loaded'}\ninput:\n{case.text}")
+        f"{code or 'loaded'}\ninput:\n{case.text}"
+    )
     assert code in (None, "YAML003", "YAML009")
 
 
@@ -259,14 +289,14 @@ def test_summary_of_the_suite():
     summary = {
         "valid": sum(not c.invalid for c in cases),
         "invalid": sum(c.invalid for c in cases),
-        "valid, rejected by PyYAML on libyaml": sum(not c.invalid and not c.lib_loads
-                                                   for c in cases),
-        "invalid, rejected by PyYAML on libyaml": sum(c.invalid and not c.lib_loads
-                                                     for c in cases),
-        "valid, rejected by libyaml's parser": sum(not c.invalid and not c.lib_parses
-                                                  for c in cases),
-        "invalid, rejected by libyaml's parser": sum(c.invalid and not c.lib_parses
-                                                    for c in cases),
+        "valid, rejected by PyYAML on libyaml": sum(
+            not c.invalid and not c.lib_loads for c in cases
+        ),
+        "invalid, rejected by PyYAML on libyaml": sum(c.invalid and not c.lib_loads for c in cases),
+        "valid, rejected by libyaml's parser": sum(
+            not c.invalid and not c.lib_parses for c in cases
+        ),
+        "invalid, rejected by libyaml's parser": sum(c.invalid and not c.lib_parses for c in cases),
         "compared with in.json": len(WITH_JSON),
         "matched in.json": len(WITH_JSON) - len(LIBYAML_MISPARSES),
         "invalid, loaded": sum(c.invalid and _outcome(c, "error") is None for c in cases),
@@ -359,6 +389,6 @@ def test_merged_keys_point_at_their_definition():
 
 
 def test_positions_of_the_second_document():
-    first, second = load_documents("a: 1\n---\n- x\n- y\n")
+    _first, second = load_documents("a: 1\n---\n- x\n- y\n")
     assert isinstance(second.pos, SeqPos) and second.pos.span == (3, 1, 5, 1)
     assert second.pos.items == [(3, 3, 3, 4), (4, 3, 4, 4)]

@@ -22,8 +22,9 @@ AS_OF = re.compile(r"imgpolicy-docs as-of=(\d{4}-\d{2}-\d{2})")
 """The marker each document carries (in a comment / meta tag) with the date it is as of."""
 
 
-def generate(result, *, root: str, today: date, config=None,
-             templates: str | None = None) -> dict[str, str]:
+def generate(
+    result, *, root: str, today: date, config=None, templates: str | None = None
+) -> dict[str, str]:
     """Every document as text, rendered in memory; raises TemplateProblem for a template
     that cannot be rendered (nothing has been written then)."""
     from .render import build_view
@@ -88,7 +89,7 @@ def write(out_dir: str, files: dict[str, str]) -> list[tuple[str, bool]]:
                 written = [p for p, w in done if w]
                 raise WriteFailed(
                     f"cannot write {path}: {err.strerror or err}; it and the documents after "
-                    "it are unchanged" + (f" ({', '.join(written)} written)" if written
-                                          else "")) from err
+                    "it are unchanged" + (f" ({', '.join(written)} written)" if written else "")
+                ) from err
         done.append((path, path in changed))
     return done

@@ -56,8 +56,13 @@ def md_code(value: object) -> MdSafe:
     text = text.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or (
-        text.startswith(" ") and text.endswith(" ") and text.strip()) else ""
+    pad = (
+        " "
+        if text.startswith("`")
+        or text.endswith("`")
+        or (text.startswith(" ") and text.endswith(" ") and text.strip())
+        else ""
+    )
     return MdSafe(f"{fence}{pad}{text}{pad}{fence}")
 
 

@@ -28,30 +28,37 @@ def topology(graph: Graph) -> MdSafe:
         for node in members:
             node_id = ids("n", node.key)
             if node.rows:
-                text = (f"<b>{mermaid_text(node.title)}</b> · {mermaid_text(node.subtitle)}"
-                        + "".join(f"<br/>{mermaid_text(row)}" for row in node.rows))
+                text = (
+                    f"<b>{mermaid_text(node.title)}</b> · {mermaid_text(node.subtitle)}"
+                    + "".join(f"<br/>{mermaid_text(row)}" for row in node.rows)
+                )
             else:
                 head = mermaid_text(node.title)
                 badge = "ARCHIVE OF RECORD<br/>" if "archive" in node.roles else ""
                 text = f"<b>{head}</b><br/>{badge}{mermaid_text(node.subtitle)}"
-            shape = ('[("', '")]') if "archive" in node.roles or "replica" in node.roles \
+            shape = (
+                ('[("', '")]')
+                if "archive" in node.roles or "replica" in node.roles
                 else ('["', '"]')
+            )
             lines.append(f"    {node_id}{shape[0]}{text}{shape[1]}")
         lines.append("  end")
     by_style: dict[str, list[int]] = defaultdict(list)
-    drawn = 0
-    for edge in graph.edges[:MAX_EDGES]:
+    for drawn, edge in enumerate(graph.edges[:MAX_EDGES]):
         label = edge.purpose + (f" ×{edge.count}" if edge.count > 1 else "")
         if not edge.enabled:
             label += " (disabled)"
-        arrow = "-.->" if not edge.enabled or edge.purpose in ("prefetch", "replication",
-                                                               "results") else "-->"
-        lines.append(f'  {ids("n", edge.source)} {arrow}|"{mermaid_text(label)}"| '
-                     f'{ids("n", edge.target)}')
+        arrow = (
+            "-.->"
+            if not edge.enabled or edge.purpose in ("prefetch", "replication", "results")
+            else "-->"
+        )
+        lines.append(
+            f'  {ids("n", edge.source)} {arrow}|"{mermaid_text(label)}"| {ids("n", edge.target)}'
+        )
         by_style[edge.purpose if edge.enabled else "disabled"].append(drawn)
-        drawn += 1
     if len(graph.edges) > MAX_EDGES:
-        lines.append(f'  %% {len(graph.edges) - MAX_EDGES} more edges are in the route table')
+        lines.append(f"  %% {len(graph.edges) - MAX_EDGES} more edges are in the route table")
     for role, (stroke, fill, _) in ROLE_STYLE.items():
         width = "3px" if role in ("archive", "teleradiology") else "2px"
         lines.append(f"  classDef {role} fill:{fill},stroke:{stroke},stroke-width:{width}")
@@ -60,13 +67,18 @@ def topology(graph: Graph) -> MdSafe:
         if members:
             lines.append(f"  class {','.join(sorted(members))} {role}")
     for purpose in sorted(by_style):
-        colour, width, _dash, _ = (DISABLED if purpose == "disabled"
-                                   else PURPOSE_STYLE.get(purpose, PURPOSE_STYLE["forward"]))
+        colour, width, _dash, _ = (
+            DISABLED
+            if purpose == "disabled"
+            else PURPOSE_STYLE.get(purpose, PURPOSE_STYLE["forward"])
+        )
         indices = ",".join(str(i) for i in by_style[purpose])
         lines.append(f"  linkStyle {indices} stroke:{colour},stroke-width:{width}px")
     return MdSafe("\n".join(lines))
 
 
 def _main_role(roles: tuple[str, ...]) -> str | None:
-    return next((r for r in ("unknown", "archive", "teleradiology", "ai", "dose", "replica")
-                 if r in roles), None)
+    return next(
+        (r for r in ("unknown", "archive", "teleradiology", "ai", "dose", "replica") if r in roles),
+        None,
+    )

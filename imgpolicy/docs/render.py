@@ -17,14 +17,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from .. import __version__, dicom
-from ..capacity import format_size, project
+from ..analysis.capacity import format_size, project
+from ..analysis.index import Index, is_storage, keyword
+from ..analysis.retention import requirement
+from ..catalogue import catalogue
 from ..config import Config
 from ..engine import CheckResult
 from ..findings import Finding, Severity
 from ..model.types import Duration
-from ..rules.catalogue import catalogue
-from ..rules.index import Index, is_storage, keyword
-from ..rules.ret import requirement
 from . import mermaid, svg
 from .checklist import LISTS
 from .topology import OriginPaths, build_graph, origin_paths
@@ -34,16 +34,27 @@ LOOKAHEAD_YEARS = 30
 """How far the projection looks for the point a tier fills, beyond the 5 years shown."""
 
 KIND_LABELS = {
-    "modality": "Acquisition modality", "pacs": "PACS", "vna": "VNA", "ris": "RIS",
-    "router": "Router", "ai": "AI server", "viewer": "Viewer", "dose-monitor": "Dose monitor",
-    "workstation": "Workstation", "reporting": "Reporting", "emr": "EHR / EMR",
+    "modality": "Acquisition modality",
+    "pacs": "PACS",
+    "vna": "VNA",
+    "ris": "RIS",
+    "router": "Router",
+    "ai": "AI server",
+    "viewer": "Viewer",
+    "dose-monitor": "Dose monitor",
+    "workstation": "Workstation",
+    "reporting": "Reporting",
+    "emr": "EHR / EMR",
     "other": "Other",
 }
 PRIORITIES = ("stat", "urgent", "routine", "screening")
 METRICS = (
-    ("ctdivol_mgy", "CTDIvol (mGy)"), ("dlp_mgy_cm", "DLP (mGy·cm)"),
-    ("dap_gy_cm2", "DAP/KAP (Gy·cm²)"), ("air_kerma_mgy", "Air kerma (mGy)"),
-    ("agd_mgy", "AGD (mGy)"), ("activity_mbq", "Activity (MBq)"),
+    ("ctdivol_mgy", "CTDIvol (mGy)"),
+    ("dlp_mgy_cm", "DLP (mGy·cm)"),
+    ("dap_gy_cm2", "DAP/KAP (Gy·cm²)"),
+    ("air_kerma_mgy", "Air kerma (mGy)"),
+    ("agd_mgy", "AGD (mGy)"),
+    ("activity_mbq", "Activity (MBq)"),
     ("fluoro_time_min", "Fluoro time (min)"),
 )
 CHARSET_DEFAULT = "ISO_IR 6 (default)"
@@ -52,8 +63,9 @@ _REFERENCE = re.compile(r"\$\{(?:env:)?[A-Z_][A-Z0-9_]*\}")
 shown either way."""
 
 
-def build_view(result: CheckResult, *, root: str, today: date,
-               config: Config | None = None) -> dict[str, Any]:
+def build_view(
+    result: CheckResult, *, root: str, today: date, config: Config | None = None
+) -> dict[str, Any]:
     """The view model of `result` (a check of the environment at `root`) as of `today`;
     `config` says which rules were selected (default: all)."""
     return _Builder(result, root, today, config or Config()).build()
@@ -93,7 +105,9 @@ class _Builder:
         entry = catalogue().get(f.code)
         loc = f.location
         return {
-            "code": f.code, "name": entry.name if entry else "", "severity": f.severity.label,
+            "code": f.code,
+            "name": entry.name if entry else "",
+            "severity": f.severity.label,
             "message": f.message,
             "location": f"{self.rel(loc.path)}:{loc.line}" if loc else "",
             "suppressed": f.suppressed is not None,
@@ -162,18 +176,26 @@ class _Builder:
         sites = []
         for site in env.sites:
             devices = [d for d in env.devices if d.site == site.name]
-            sites.append({
-                "name": site.name, "description": site.description or "",
-                "jurisdiction": site.jurisdiction, "region": site.region,
-                "timezone": site.timezone or "", "teleradiology": site.teleradiology,
-                "devices": len(devices),
-                "aes": sum(len(d.application_entities) for d in devices),
-                "modalities": sum(1 for d in devices if d.kind == "modality"),
-            })
+            sites.append(
+                {
+                    "name": site.name,
+                    "description": site.description or "",
+                    "jurisdiction": site.jurisdiction,
+                    "region": site.region,
+                    "timezone": site.timezone or "",
+                    "teleradiology": site.teleradiology,
+                    "devices": len(devices),
+                    "aes": sum(len(d.application_entities) for d in devices),
+                    "modalities": sum(1 for d in devices if d.kind == "modality"),
+                }
+            )
         kinds = Counter(d.kind for d in env.devices)
         kind_aes = Counter(d.kind for d in env.devices for _ in d.application_entities)
-        by_kind = [{"kind": k, "label": KIND_LABELS.get(k, k), "devices": kinds[k],
-                    "aes": kind_aes[k]} for k in KIND_LABELS if kinds[k]]
+        by_kind = [
+            {"kind": k, "label": KIND_LABELS.get(k, k), "devices": kinds[k], "aes": kind_aes[k]}
+            for k in KIND_LABELS
+            if kinds[k]
+        ]
         modalities: dict[str, Counter] = defaultdict(Counter)
         for device in env.devices:
             if device.kind != "modality":
@@ -181,23 +203,33 @@ class _Builder:
             for code in device.modality or ["?"]:
                 modalities[code][device.site] += 1
         site_order = {s.name: i for i, s in enumerate(env.sites)}
-        by_modality = [{
-            "modality": code, "devices": sum(counts.values()),
-            "sites": [{"site": s, "count": counts[s]}
-                      for s in sorted(counts, key=lambda s: (site_order.get(s, 99), s))],
-        } for code, counts in sorted(modalities.items())]
+        by_modality = [
+            {
+                "modality": code,
+                "devices": sum(counts.values()),
+                "sites": [
+                    {"site": s, "count": counts[s]}
+                    for s in sorted(counts, key=lambda s: (site_order.get(s, 99), s))
+                ],
+            }
+            for code, counts in sorted(modalities.items())
+        ]
         active = self.result.active
         return {
             "sites": sites,
             "counts": {
-                "sites": len(env.sites), "devices": len(env.devices),
+                "sites": len(env.sites),
+                "devices": len(env.devices),
                 "aes": len(env.application_entities()),
-                "acquisition_aes": sum(len(d.application_entities) for d in env.devices
-                                       if d.kind == "modality"),
+                "acquisition_aes": sum(
+                    len(d.application_entities) for d in env.devices if d.kind == "modality"
+                ),
                 "routes": len(env.routes),
                 "archive_of_record": sorted(index.archive_titles),
-                "ai_products": len(env.ai), "integrations": len(env.integrations),
-                "storage_tiers": len(env.tiers), "retention_policies": len(env.retention),
+                "ai_products": len(env.ai),
+                "integrations": len(env.integrations),
+                "storage_tiers": len(env.tiers),
+                "retention_policies": len(env.retention),
             },
             "by_kind": by_kind,
             "by_modality": by_modality,
@@ -221,21 +253,32 @@ class _Builder:
             for d in env.devices:
                 if d.site != name:
                     continue
-                devices.append({
-                    "name": d.name, "kind": d.kind, "kind_label": KIND_LABELS.get(d.kind, d.kind),
-                    "modality": ", ".join(d.modality), "manufacturer": d.manufacturer or "",
-                    "model": d.model or "", "version": d.software_version or "",
-                    "installed": d.installed.isoformat() if d.installed else "",
-                    "conformance": d.conformance_statement or "",
-                    "description": d.description or "",
-                    "archive_of_record": d.is_archive_of_record,
-                    "aes": [ae.ae_title for ae in d.application_entities],
-                    "checks": self.checks(f"device:{d.name}"),
-                })
-            out.append({"site": name, "declared": site is not None,
-                        "description": site.description if site and site.description else "",
-                        "jurisdiction": site.jurisdiction if site else "",
-                        "devices": devices})
+                devices.append(
+                    {
+                        "name": d.name,
+                        "kind": d.kind,
+                        "kind_label": KIND_LABELS.get(d.kind, d.kind),
+                        "modality": ", ".join(d.modality),
+                        "manufacturer": d.manufacturer or "",
+                        "model": d.model or "",
+                        "version": d.software_version or "",
+                        "installed": d.installed.isoformat() if d.installed else "",
+                        "conformance": d.conformance_statement or "",
+                        "description": d.description or "",
+                        "archive_of_record": d.is_archive_of_record,
+                        "aes": [ae.ae_title for ae in d.application_entities],
+                        "checks": self.checks(f"device:{d.name}"),
+                    }
+                )
+            out.append(
+                {
+                    "site": name,
+                    "declared": site is not None,
+                    "description": site.description if site and site.description else "",
+                    "jurisdiction": site.jurisdiction if site else "",
+                    "devices": devices,
+                }
+            )
         return out
 
     def aes(self) -> list[dict[str, Any]]:
@@ -247,24 +290,46 @@ class _Builder:
             for name in names:
                 conn = by_name.get(name)
                 if conn is None:
-                    conns.append({"name": name, "address": f"{name} (not declared)",
-                                  "tls": False, "listens": True})
+                    conns.append(
+                        {
+                            "name": name,
+                            "address": f"{name} (not declared)",
+                            "tls": False,
+                            "listens": True,
+                        }
+                    )
                     continue
                 address = f"{conn.hostname}:{conn.port}" if conn.port else conn.hostname
-                conns.append({"name": name, "address": address, "tls": conn.tls,
-                              "listens": conn.port is not None})
+                conns.append(
+                    {
+                        "name": name,
+                        "address": address,
+                        "tls": conn.tls,
+                        "listens": conn.port is not None,
+                    }
+                )
             tls = [c["tls"] for c in conns]
-            rows.append({
-                "title": ae.ae_title, "device": device.name, "site": device.site,
-                "kind": device.kind, "description": ae.description or "",
-                "connections": conns,
-                "initiator": ae.initiator, "acceptor": ae.acceptor,
-                "roles": " / ".join(r for r, on in (("initiator", ae.initiator),
-                                                    ("acceptor", ae.acceptor)) if on) or "none",
-                "tls": "yes" if tls and all(tls) else ("partly" if any(tls) else "no"),
-                "character_sets": list(ae.character_sets) or [CHARSET_DEFAULT],
-                "checks": self.checks(f"ae:{ae.ae_title}"),
-            })
+            rows.append(
+                {
+                    "title": ae.ae_title,
+                    "device": device.name,
+                    "site": device.site,
+                    "kind": device.kind,
+                    "description": ae.description or "",
+                    "connections": conns,
+                    "initiator": ae.initiator,
+                    "acceptor": ae.acceptor,
+                    "roles": " / ".join(
+                        r
+                        for r, on in (("initiator", ae.initiator), ("acceptor", ae.acceptor))
+                        if on
+                    )
+                    or "none",
+                    "tls": "yes" if tls and all(tls) else ("partly" if any(tls) else "no"),
+                    "character_sets": list(ae.character_sets) or [CHARSET_DEFAULT],
+                    "checks": self.checks(f"ae:{ae.ae_title}"),
+                }
+            )
         rows.sort(key=lambda r: (r["title"].casefold(), r["title"], r["device"]))
         return rows
 
@@ -273,8 +338,13 @@ class _Builder:
         used_ts: set[str] = set()
         for _, ae in self.env.application_entities():
             caps = self.index.capabilities.get(ae.ae_title, {})
-            key = tuple(sorted((sop, role, tuple(ts)) for role, by_sop in caps.items()
-                               for sop, ts in by_sop.items()))
+            key = tuple(
+                sorted(
+                    (sop, role, tuple(ts))
+                    for role, by_sop in caps.items()
+                    for sop, ts in by_sop.items()
+                )
+            )
             if not key:
                 continue
             profiles.setdefault(key, []).append(ae.ae_title)
@@ -283,9 +353,17 @@ class _Builder:
             titles = sorted(dict.fromkeys(titles), key=lambda t: (t.casefold(), t))
             rows: dict[str, dict[str, Any]] = {}
             for sop, role, ts in key:
-                row = rows.setdefault(sop, {"sop": keyword(sop), "uid": sop,
-                                            "name": _uid_name(sop), "storage": is_storage(sop),
-                                            "SCU": [], "SCP": []})
+                row = rows.setdefault(
+                    sop,
+                    {
+                        "sop": keyword(sop),
+                        "uid": sop,
+                        "name": _uid_name(sop),
+                        "storage": is_storage(sop),
+                        "SCU": [],
+                        "SCP": [],
+                    },
+                )
                 row[role] = [keyword(t) for t in ts]
                 used_ts.update(ts)
             ordered = sorted(rows.values(), key=lambda r: (not r["storage"], r["sop"]))
@@ -293,13 +371,24 @@ class _Builder:
         out.sort(key=lambda p: (p["aes"][0].casefold(), p["aes"][0]))
         for i, profile in enumerate(out, 1):
             profile["id"] = f"P{i}"
-        syntaxes = [{"keyword": keyword(uid), "uid": uid, "name": _uid_name(uid),
-                     "lossy": dicom.is_lossy(uid)}
-                    for uid in sorted(used_ts, key=lambda u: (keyword(u), u))]
-        return {"profiles": out, "transfer_syntaxes": syntaxes,
-                "aes_without_capabilities": sorted(
-                    ae.ae_title for _, ae in self.env.application_entities()
-                    if not ae.transfer_capabilities)}
+        syntaxes = [
+            {
+                "keyword": keyword(uid),
+                "uid": uid,
+                "name": _uid_name(uid),
+                "lossy": dicom.is_lossy(uid),
+            }
+            for uid in sorted(used_ts, key=lambda u: (keyword(u), u))
+        ]
+        return {
+            "profiles": out,
+            "transfer_syntaxes": syntaxes,
+            "aes_without_capabilities": sorted(
+                ae.ae_title
+                for _, ae in self.env.application_entities()
+                if not ae.transfer_capabilities
+            ),
+        }
 
     def routes(self) -> list[dict[str, Any]]:
         index, flow = self.index, self.index.flow
@@ -328,27 +417,37 @@ class _Builder:
                 syntaxes = [route.transfer_syntax]
             else:
                 syntaxes = []
-                for sop in sorted({s for _, s in carried} or set(route.match.sop_classes
-                                                                  if route.match else ())):
+                for sop in sorted(
+                    {s for _, s in carried} or set(route.match.sop_classes if route.match else ())
+                ):
                     for ts in index.route_syntaxes(route, sop):
                         if ts not in syntaxes:
                             syntaxes.append(ts)
             src_site, dst_site = self.ae_site(route.from_), self.ae_site(route.to)
-            rows.append({
-                "name": route.name, "from": route.from_, "to": route.to,
-                "from_device": (index.device_of(route.from_) or _NoDevice).name,
-                "to_device": (index.device_of(route.to) or _NoDevice).name,
-                "from_site": src_site, "to_site": dst_site,
-                "cross_site": bool(src_site and dst_site and src_site != dst_site),
-                "purpose": route.purpose, "priority": route.priority, "enabled": route.enabled,
-                "match": match, "carries_modalities": modalities, "carries_classes": classes,
-                "transfer_syntax": [keyword(t) for t in syntaxes],
-                "declared_syntax": route.transfer_syntax is not None,
-                "lossy": any(dicom.is_lossy(t) for t in syntaxes),
-                "to_archive": route.to in index.archive_titles,
-                "description": route.description or "",
-                "checks": self.checks(f"route:{route.name}"),
-            })
+            rows.append(
+                {
+                    "name": route.name,
+                    "from": route.from_,
+                    "to": route.to,
+                    "from_device": (index.device_of(route.from_) or _NoDevice).name,
+                    "to_device": (index.device_of(route.to) or _NoDevice).name,
+                    "from_site": src_site,
+                    "to_site": dst_site,
+                    "cross_site": bool(src_site and dst_site and src_site != dst_site),
+                    "purpose": route.purpose,
+                    "priority": route.priority,
+                    "enabled": route.enabled,
+                    "match": match,
+                    "carries_modalities": modalities,
+                    "carries_classes": classes,
+                    "transfer_syntax": [keyword(t) for t in syntaxes],
+                    "declared_syntax": route.transfer_syntax is not None,
+                    "lossy": any(dicom.is_lossy(t) for t in syntaxes),
+                    "to_archive": route.to in index.archive_titles,
+                    "description": route.description or "",
+                    "checks": self.checks(f"route:{route.name}"),
+                }
+            )
         return rows
 
     def paths(self) -> dict[str, Any]:
@@ -360,7 +459,7 @@ class _Builder:
         groups: dict[tuple, list[str]] = {}
         naming: dict[str, list[int]] = defaultdict(list)
         for i, route in enumerate(env.routes):
-            for sender in (route.match.calling_ae if route.match else ()):
+            for sender in route.match.calling_ae if route.match else ():
                 naming[sender].append(i)
         memo: dict[tuple, OriginPaths] = {}
         filters: dict = {}
@@ -374,9 +473,14 @@ class _Builder:
             # AE by the same routes and receive nothing take the same paths: walk them once
             key = None
             if not index.routes_to.get(title):
-                key = (frozenset(index.flow.origin(title)), tuple(naming.get(title, ())), tuple(
-                    (r.to, r.purpose, r.enabled, _match_key(r.match))
-                    for r in index.routes_from.get(title, ())))
+                key = (
+                    frozenset(index.flow.origin(title)),
+                    tuple(naming.get(title, ())),
+                    tuple(
+                        (r.to, r.purpose, r.enabled, _match_key(r.match))
+                        for r in index.routes_from.get(title, ())
+                    ),
+                )
             found = memo.get(key) if key else None
             if found is None:
                 found = origin_paths(index, title, filters)
@@ -388,28 +492,45 @@ class _Builder:
                 return tuple(found.chain(target)[1:])
 
             archived = sorted(t for t in reached if t in archive)
-            ai = sorted(t for t in reached if t in ai_hosts
-                        or (index.device_of(t) and index.device_of(t).kind == "ai"))
-            tele = sorted(t for t in reached if t in tele_targets
-                          or (index.device_of(t) and index.device_of(t).site in tele_sites))
+            ai = sorted(
+                t
+                for t in reached
+                if t in ai_hosts or (index.device_of(t) and index.device_of(t).kind == "ai")
+            )
+            tele = sorted(
+                t
+                for t in reached
+                if t in tele_targets
+                or (index.device_of(t) and index.device_of(t).site in tele_sites)
+            )
             dose = sorted(t for t in reached if t == env.dose_monitor)
             signature = (
                 "/".join(device.modality) or device.kind,
-                tuple(chain(t) for t in archived), tuple(chain(t) for t in ai),
-                tuple(chain(t) for t in tele), tuple(chain(t) for t in dose),
+                tuple(chain(t) for t in archived),
+                tuple(chain(t) for t in ai),
+                tuple(chain(t) for t in tele),
+                tuple(chain(t) for t in dose),
             )
             groups.setdefault(signature, []).append(title)
         rows = []
         for (modality, archived, ai, tele, dose), titles in groups.items():
-            rows.append({"modality": modality,
-                         "origins": sorted(titles, key=lambda t: (t.casefold(), t)),
-                         "archive": [list(c) for c in archived], "ai": [list(c) for c in ai],
-                         "teleradiology": [list(c) for c in tele],
-                         "dose": [list(c) for c in dose],
-                         "archived": bool(archived)})
+            rows.append(
+                {
+                    "modality": modality,
+                    "origins": sorted(titles, key=lambda t: (t.casefold(), t)),
+                    "archive": [list(c) for c in archived],
+                    "ai": [list(c) for c in ai],
+                    "teleradiology": [list(c) for c in tele],
+                    "dose": [list(c) for c in dose],
+                    "archived": bool(archived),
+                }
+            )
         rows.sort(key=lambda r: (r["modality"], r["origins"][0]))
-        return {"rows": rows, "archive_of_record": sorted(archive),
-                "never_archived": sum(len(r["origins"]) for r in rows if not r["archived"])}
+        return {
+            "rows": rows,
+            "archive_of_record": sorted(archive),
+            "never_archived": sum(len(r["origins"]) for r in rows if not r["archived"]),
+        }
 
     def worklist(self) -> dict[str, Any]:
         index = self.index
@@ -419,19 +540,26 @@ class _Builder:
             served.update(entry.consumers)
             provider = index.device_of(entry.provider)
             mpps = index.device_of(entry.mpps_destination) if entry.mpps_destination else None
-            entries.append({
-                "provider": entry.provider,
-                "provider_device": provider.name if provider else "",
-                "mpps": entry.mpps_destination or "",
-                "mpps_device": mpps.name if mpps else "",
-                "consumers": list(entry.consumers), "count": len(entry.consumers),
-                "description": entry.description or "",
-                "checks": self.checks(f"worklist:{entry.provider}"),
-            })
-        unserved = sorted(ae.ae_title for d, ae in self.env.application_entities()
-                          if d.kind == "modality" and ae.ae_title not in served)
-        no_mpps = sorted({c for e in self.env.worklist if not e.mpps_destination
-                          for c in e.consumers})
+            entries.append(
+                {
+                    "provider": entry.provider,
+                    "provider_device": provider.name if provider else "",
+                    "mpps": entry.mpps_destination or "",
+                    "mpps_device": mpps.name if mpps else "",
+                    "consumers": list(entry.consumers),
+                    "count": len(entry.consumers),
+                    "description": entry.description or "",
+                    "checks": self.checks(f"worklist:{entry.provider}"),
+                }
+            )
+        unserved = sorted(
+            ae.ae_title
+            for d, ae in self.env.application_entities()
+            if d.kind == "modality" and ae.ae_title not in served
+        )
+        no_mpps = sorted(
+            {c for e in self.env.worklist if not e.mpps_destination for c in e.consumers}
+        )
         return {"entries": entries, "unserved": unserved, "without_mpps": no_mpps}
 
     def integrations(self) -> list[dict[str, Any]]:
@@ -450,56 +578,94 @@ class _Builder:
                         credentials.append(f"{name} (reference)")
                     else:
                         credentials.append(f"{name} (literal value, not shown)")
-            source, target = self.index.devices.get(item.source), self.index.devices.get(item.target)
-            rows.append({
-                "name": item.name, "kind": item.kind,
-                "kind_label": {"hl7": "HL7 v2", "fhir": "FHIR", "dicomweb": "DICOMweb"}[item.kind],
-                "source": item.source, "target": item.target,
-                "source_site": source.site if source else "",
-                "target_site": target.site if target else "",
-                "endpoint": item.endpoint, "scheme": scheme,
-                "secure": scheme in ("https", "mllps"),
-                "what": ", ".join(item.messages or item.services),
-                "credentials": credentials, "description": item.description or "",
-                "checks": self.checks(f"integration:{item.name}"),
-            })
+            source, target = (
+                self.index.devices.get(item.source),
+                self.index.devices.get(item.target),
+            )
+            rows.append(
+                {
+                    "name": item.name,
+                    "kind": item.kind,
+                    "kind_label": {"hl7": "HL7 v2", "fhir": "FHIR", "dicomweb": "DICOMweb"}[
+                        item.kind
+                    ],
+                    "source": item.source,
+                    "target": item.target,
+                    "source_site": source.site if source else "",
+                    "target_site": target.site if target else "",
+                    "endpoint": item.endpoint,
+                    "scheme": scheme,
+                    "secure": scheme in ("https", "mllps"),
+                    "what": ", ".join(item.messages or item.services),
+                    "credentials": credentials,
+                    "description": item.description or "",
+                    "checks": self.checks(f"integration:{item.name}"),
+                }
+            )
         return rows
 
     def storage(self) -> dict[str, Any]:
         env = self.env
-        tiers = [{
-            "name": t.name, "device": t.device, "tier": t.tier,
-            "capacity": format_size(t.capacity),
-            "used": format_size(t.used) if t.used is not None else "",
-            "used_percent": round(100 * t.used / t.capacity, 1) if t.used and t.capacity else 0.0,
-            "description": t.description or "", "checks": self.checks(f"tier:{t.name}"),
-        } for t in env.tiers]
+        tiers = [
+            {
+                "name": t.name,
+                "device": t.device,
+                "tier": t.tier,
+                "capacity": format_size(t.capacity),
+                "used": format_size(t.used) if t.used is not None else "",
+                "used_percent": round(100 * t.used / t.capacity, 1)
+                if t.used and t.capacity
+                else 0.0,
+                "description": t.description or "",
+                "checks": self.checks(f"tier:{t.name}"),
+            }
+            for t in env.tiers
+        ]
         lifecycle = []
         for lc in env.lifecycle:
             steps = []
             for step in sorted(lc.steps, key=lambda s: s.after.days):
-                steps.append(f"after {step.after}: move to {step.to}" if step.action == "move"
-                             else f"after {step.after}: purge")
+                steps.append(
+                    f"after {step.after}: move to {step.to}"
+                    if step.action == "move"
+                    else f"after {step.after}: purge"
+                )
             if not any(s.action == "purge" for s in lc.steps):
                 steps.append("never purged")
-            lifecycle.append({"name": lc.name, "tier": lc.tier,
-                              "modality": ", ".join(lc.modality) or "all",
-                              "site": lc.site or "all", "steps": steps,
-                              "description": lc.description or "",
-                              "checks": self.checks(f"lifecycle:{lc.name}")})
+            lifecycle.append(
+                {
+                    "name": lc.name,
+                    "tier": lc.tier,
+                    "modality": ", ".join(lc.modality) or "all",
+                    "site": lc.site or "all",
+                    "steps": steps,
+                    "description": lc.description or "",
+                    "checks": self.checks(f"lifecycle:{lc.name}"),
+                }
+            )
         volumes = []
         for v in env.volumes:
             yearly = v.annual_studies * v.mean_study_size
-            volumes.append({"site": v.site, "modality": ", ".join(v.modality), "tier": v.tier,
-                            "annual_studies": f"{v.annual_studies:,}",
-                            "mean_study_size": format_size(v.mean_study_size),
-                            "annual_volume": format_size(yearly),
-                            "growth": f"{v.annual_growth * 100:g}%"})
+            volumes.append(
+                {
+                    "site": v.site,
+                    "modality": ", ".join(v.modality),
+                    "tier": v.tier,
+                    "annual_studies": f"{v.annual_studies:,}",
+                    "mean_study_size": format_size(v.mean_study_size),
+                    "annual_volume": format_size(yearly),
+                    "growth": f"{v.annual_growth * 100:g}%",
+                }
+            )
         total = sum(v.annual_studies * v.mean_study_size for v in env.volumes)
         studies = sum(v.annual_studies for v in env.volumes)
-        return {"tiers": tiers, "lifecycle": lifecycle, "volumes": volumes,
-                "total_annual_volume": format_size(total) if env.volumes else "",
-                "total_annual_studies": f"{studies:,}"}
+        return {
+            "tiers": tiers,
+            "lifecycle": lifecycle,
+            "volumes": volumes,
+            "total_annual_volume": format_size(total) if env.volumes else "",
+            "total_annual_studies": f"{studies:,}",
+        }
 
     def capacity(self) -> dict[str, Any]:
         env = self.env
@@ -507,9 +673,15 @@ class _Builder:
         labels = ["today"] + [self.year_end(k).isoformat()[:7] for k in range(1, years + 1)]
         ends = [self.year_end(k).isoformat() for k in range(1, years + 1)]
         if not env.tiers:
-            return {"years": years, "labels": labels, "ends": ends, "rows": [],
-                    "chart": svg.capacity_chart([], labels), "fills_within": [],
-                    "lookahead": LOOKAHEAD_YEARS}
+            return {
+                "years": years,
+                "labels": labels,
+                "ends": ends,
+                "rows": [],
+                "chart": svg.capacity_chart([], labels),
+                "fills_within": [],
+                "lookahead": LOOKAHEAD_YEARS,
+            }
         projected = project(env.tiers, env.lifecycle, env.volumes, LOOKAHEAD_YEARS)
         rows = []
         for name, p in projected.items():
@@ -520,25 +692,45 @@ class _Builder:
             if full_at is None:
                 label, year, when, within = f"not within {LOOKAHEAD_YEARS} years", None, "", False
             elif full_at <= 0:
-                label, year, when, within = "over capacity today", 0, self.today.isoformat()[:7], True
+                label, year, when, within = (
+                    "over capacity today",
+                    0,
+                    self.today.isoformat()[:7],
+                    True,
+                )
             else:
                 year = int(full_at) + 1 if full_at % 1 else int(full_at)
                 when = (self.today + timedelta(days=round(full_at * 365.2425))).isoformat()[:7]
                 within = full_at <= years
-                label = f"year {year} ({when})" + ("" if within else
-                                                   f", beyond the {years}-year projection")
-            rows.append({
-                "name": name, "device": p.tier.device, "tier": p.tier.tier,
-                "capacity": format_size(p.capacity), "start": format_size(p.start),
-                "held": [format_size(h) for h in held], "percents": percents,
-                "full_at": round(full_at, 3) if full_at is not None else None,
-                "fill_year": year, "fill_date": when, "fill_label": label,
-                "fills_within": within, "bar": _bar(percents[-1]),
-            })
-        return {"years": years, "labels": labels, "ends": ends, "rows": rows,
-                "chart": svg.capacity_chart(rows, labels),
-                "fills_within": [r["name"] for r in rows if r["fills_within"]],
-                "lookahead": LOOKAHEAD_YEARS}
+                label = f"year {year} ({when})" + (
+                    "" if within else f", beyond the {years}-year projection"
+                )
+            rows.append(
+                {
+                    "name": name,
+                    "device": p.tier.device,
+                    "tier": p.tier.tier,
+                    "capacity": format_size(p.capacity),
+                    "start": format_size(p.start),
+                    "held": [format_size(h) for h in held],
+                    "percents": percents,
+                    "full_at": round(full_at, 3) if full_at is not None else None,
+                    "fill_year": year,
+                    "fill_date": when,
+                    "fill_label": label,
+                    "fills_within": within,
+                    "bar": _bar(percents[-1]),
+                }
+            )
+        return {
+            "years": years,
+            "labels": labels,
+            "ends": ends,
+            "rows": rows,
+            "chart": svg.capacity_chart(rows, labels),
+            "fills_within": [r["name"] for r in rows if r["fills_within"]],
+            "lookahead": LOOKAHEAD_YEARS,
+        }
 
     def retention(self) -> list[dict[str, Any]]:
         env = self.env
@@ -548,8 +740,9 @@ class _Builder:
         for jurisdiction in jurisdictions:
             country = jurisdiction.split("-", 1)[0]
             own = [p for p in env.retention if p.jurisdiction == jurisdiction]
-            inherited = [p for p in env.retention
-                         if country != jurisdiction and p.jurisdiction == country]
+            inherited = [
+                p for p in env.retention if country != jurisdiction and p.jurisdiction == country
+            ]
             applicable = own + inherited
             sites = [s.name for s in env.sites if s.jurisdiction == jurisdiction]
             modalities = sorted({m for d in env.devices if d.site in sites for m in d.modality})
@@ -559,13 +752,17 @@ class _Builder:
                 for category in ("adult", "pediatric"):
                     row[category] = _longest(applicable, modality, category)
                 effective.append(row)
-            out.append({
-                "jurisdiction": jurisdiction, "sites": sites,
-                "policies": [_policy(p) | {"checks": self.checks(f"retention:{p.name}")}
-                             for p in own],
-                "inherited": [_policy(p) for p in inherited],
-                "effective": effective,
-            })
+            out.append(
+                {
+                    "jurisdiction": jurisdiction,
+                    "sites": sites,
+                    "policies": [
+                        _policy(p) | {"checks": self.checks(f"retention:{p.name}")} for p in own
+                    ],
+                    "inherited": [_policy(p) for p in inherited],
+                    "effective": effective,
+                }
+            )
         return out
 
     def continuity(self) -> list[dict[str, Any]]:
@@ -575,9 +772,14 @@ class _Builder:
             device = index.devices.get(plan.system)
             site = self.sites.get(device.site) if device else None
             target = self.sites.get(plan.replication.target_site) if plan.replication else None
-            fallback = index.devices.get(plan.read_only_fallback) if plan.read_only_fallback else None
-            stale = any(f.code == "DR004" for f in self.result.findings
-                        if f.entity == f"continuity:{plan.system}")
+            fallback = (
+                index.devices.get(plan.read_only_fallback) if plan.read_only_fallback else None
+            )
+            stale = any(
+                f.code == "DR004"
+                for f in self.result.findings
+                if f.entity == f"continuity:{plan.system}"
+            )
             if plan.last_tested is None:
                 tested = "never tested"
             elif plan.last_tested > self.today:
@@ -585,49 +787,72 @@ class _Builder:
             else:
                 months = _months_between(plan.last_tested, self.today)
                 tested = f"{months} month{'s' if months != 1 else ''} before {self.today}"
-            rows.append({
-                "system": plan.system, "kind": device.kind if device else "",
-                "site": device.site if device else "", "region": site.region if site else "",
-                "rpo": str(plan.rpo) if plan.rpo else "", "rto": str(plan.rto) if plan.rto else "",
-                "target_site": plan.replication.target_site if plan.replication else "",
-                "target_region": target.region if target else "",
-                "window": str(plan.replication.window) if plan.replication else "",
-                "fallback": plan.read_only_fallback or "",
-                "fallback_site": fallback.site if fallback else "",
-                "last_tested": plan.last_tested.isoformat() if plan.last_tested else "",
-                "tested": tested,
-                "tested_ok": plan.last_tested is not None and not stale and "DR004" in self.selected,
-                "description": plan.description or "",
-                "checks": self.checks(f"continuity:{plan.system}", f"device:{plan.system}"),
-            })
+            rows.append(
+                {
+                    "system": plan.system,
+                    "kind": device.kind if device else "",
+                    "site": device.site if device else "",
+                    "region": site.region if site else "",
+                    "rpo": str(plan.rpo) if plan.rpo else "",
+                    "rto": str(plan.rto) if plan.rto else "",
+                    "target_site": plan.replication.target_site if plan.replication else "",
+                    "target_region": target.region if target else "",
+                    "window": str(plan.replication.window) if plan.replication else "",
+                    "fallback": plan.read_only_fallback or "",
+                    "fallback_site": fallback.site if fallback else "",
+                    "last_tested": plan.last_tested.isoformat() if plan.last_tested else "",
+                    "tested": tested,
+                    "tested_ok": plan.last_tested is not None
+                    and not stale
+                    and "DR004" in self.selected,
+                    "description": plan.description or "",
+                    "checks": self.checks(f"continuity:{plan.system}", f"device:{plan.system}"),
+                }
+            )
         planned = {p.system for p in self.env.continuity}
-        from ..rules.index import CRITICAL_KINDS
+        from ..analysis.index import CRITICAL_KINDS
 
-        missing = sorted(d.name for d in self.env.devices
-                         if d.kind in CRITICAL_KINDS and d.name not in planned)
+        missing = sorted(
+            d.name for d in self.env.devices if d.kind in CRITICAL_KINDS and d.name not in planned
+        )
         return {"plans": rows, "critical_without_plan": missing}
 
     def dose(self) -> dict[str, Any]:
         env = self.env
         levels = env.reference_levels
-        metrics = [(key, label) for key, label in METRICS
-                   if any(getattr(level, key) is not None for level in levels)]
+        metrics = [
+            (key, label)
+            for key, label in METRICS
+            if any(getattr(level, key) is not None for level in levels)
+        ]
         rows = []
         for level in levels:
-            rows.append({
-                "exam": level.exam, "modality": level.modality,
-                "category": level.patient_category, "site": level.site or "all",
-                "doses": [_number(getattr(level, key)) for key, _ in metrics],
-                "source": level.source or "", "edition": level.edition or "",
-                "checks": self.checks(f"drl:{level.modality}:{level.exam}"),
-            })
+            rows.append(
+                {
+                    "exam": level.exam,
+                    "modality": level.modality,
+                    "category": level.patient_category,
+                    "site": level.site or "all",
+                    "doses": [_number(getattr(level, key)) for key, _ in metrics],
+                    "source": level.source or "",
+                    "edition": level.edition or "",
+                    "checks": self.checks(f"drl:{level.modality}:{level.exam}"),
+                }
+            )
         monitor = self.index.device_of(env.dose_monitor) if env.dose_monitor else None
-        senders = sorted({r.from_ for r in env.routes if r.to == env.dose_monitor}) \
-            if env.dose_monitor else []
-        return {"monitor": env.dose_monitor or "", "monitor_device": monitor.name if monitor else "",
-                "metrics": [label for _, label in metrics], "levels": rows,
-                "senders": len(senders),
-                "modalities": sorted({lv.modality for lv in levels})}
+        senders = (
+            sorted({r.from_ for r in env.routes if r.to == env.dose_monitor})
+            if env.dose_monitor
+            else []
+        )
+        return {
+            "monitor": env.dose_monitor or "",
+            "monitor_device": monitor.name if monitor else "",
+            "metrics": [label for _, label in metrics],
+            "levels": rows,
+            "senders": len(senders),
+            "modalities": sorted({lv.modality for lv in levels}),
+        }
 
     def ai(self) -> list[dict[str, Any]]:
         index = self.index
@@ -636,22 +861,32 @@ class _Builder:
             device = index.device_of(product.runs_on)
             arriving = index.flow.arriving.get(product.runs_on, set())
             fda = product.fda
-            rows.append({
-                "name": product.name, "vendor": product.vendor or "",
-                "version": product.version or "",
-                "pathway": {"510k": "510(k)", "de-novo": "De Novo", "pma": "PMA",
-                            "none": "none"}.get(fda.pathway, fda.pathway) if fda else "",
-                "number": fda.number or "" if fda else "",
-                "cleared_on": fda.cleared_on.isoformat() if fda and fda.cleared_on else "",
-                "modalities": list(product.cleared_for.modalities),
-                "body_parts": list(product.cleared_for.body_parts),
-                "intended_use": product.cleared_for.intended_use or "",
-                "runs_on": product.runs_on, "device": device.name if device else "",
-                "receives": sorted({m for m, _ in arriving if m}),
-                "results": [f"{r.object} → {', '.join(r.to)}" for r in product.results],
-                "description": product.description or "",
-                "checks": self.checks(f"ai:{product.name}"),
-            })
+            rows.append(
+                {
+                    "name": product.name,
+                    "vendor": product.vendor or "",
+                    "version": product.version or "",
+                    "pathway": {
+                        "510k": "510(k)",
+                        "de-novo": "De Novo",
+                        "pma": "PMA",
+                        "none": "none",
+                    }.get(fda.pathway, fda.pathway)
+                    if fda
+                    else "",
+                    "number": fda.number or "" if fda else "",
+                    "cleared_on": fda.cleared_on.isoformat() if fda and fda.cleared_on else "",
+                    "modalities": list(product.cleared_for.modalities),
+                    "body_parts": list(product.cleared_for.body_parts),
+                    "intended_use": product.cleared_for.intended_use or "",
+                    "runs_on": product.runs_on,
+                    "device": device.name if device else "",
+                    "receives": sorted({m for m, _ in arriving if m}),
+                    "results": [f"{r.object} → {', '.join(r.to)}" for r in product.results],
+                    "description": product.description or "",
+                    "checks": self.checks(f"ai:{product.name}"),
+                }
+            )
         return rows
 
     def turnaround(self) -> dict[str, Any]:
@@ -661,12 +896,17 @@ class _Builder:
                 row = table.setdefault((modality, target.site or ""), {})
                 row[target.priority] = str(target.target)
         used = [p for p in PRIORITIES if any(p in row for row in table.values())]
-        rows = [{"modality": m, "site": s or "all", "targets": [row.get(p, "") for p in used]}
-                for (m, s), row in sorted(table.items())]
+        rows = [
+            {"modality": m, "site": s or "all", "targets": [row.get(p, "") for p in used]}
+            for (m, s), row in sorted(table.items())
+        ]
         in_use = sorted({m for d in self.env.devices if d.kind == "modality" for m in d.modality})
         covered = {m for m, _ in table}
-        return {"priorities": used, "rows": rows,
-                "without_targets": [m for m in in_use if m not in covered]}
+        return {
+            "priorities": used,
+            "rows": rows,
+            "without_targets": [m for m in in_use if m not in covered],
+        }
 
     def checklist(self) -> dict[str, Any]:
         result = self.result
@@ -693,37 +933,72 @@ class _Builder:
                 else:
                     status = "met"
                 label = STATUS_LABELS[status] + (" (this document)" if item.by_document else "")
-                rows.append({
-                    "text": item.text, "status": status, "label": label,
-                    "codes": [{"code": c, "name": rules[c].name if c in rules else ""}
-                              for c in item.codes],
-                    "scope": item.scope,
-                    "not_selected": skipped if ran and not item.by_document else [],
-                    "findings": [self.finding(f) for f in open_],
-                    "suppressed": [self.finding(f) for f in hidden],
-                })
+                rows.append(
+                    {
+                        "text": item.text,
+                        "status": status,
+                        "label": label,
+                        "codes": [
+                            {"code": c, "name": rules[c].name if c in rules else ""}
+                            for c in item.codes
+                        ],
+                        "scope": item.scope,
+                        "not_selected": skipped if ran and not item.by_document else [],
+                        "findings": [self.finding(f) for f in open_],
+                        "suppressed": [self.finding(f) for f in hidden],
+                    }
+                )
             counts = Counter(r["status"] for r in rows)
-            lists.append({"title": title, "entries": rows,
-                          "counts": {s: counts[s] for s in STATUS_LABELS if counts[s]}})
+            lists.append(
+                {
+                    "title": title,
+                    "entries": rows,
+                    "counts": {s: counts[s] for s in STATUS_LABELS if counts[s]},
+                }
+            )
         families = []
-        for family in ("AE", "CF", "RT", "WL", "ST", "RET", "DR", "DOSE", "AI", "TAT", "INT",
-                       "SEC"):
+        for family in (
+            "AE",
+            "CF",
+            "RT",
+            "WL",
+            "ST",
+            "RET",
+            "DR",
+            "DOSE",
+            "AI",
+            "TAT",
+            "INT",
+            "SEC",
+        ):
             codes = [c for c in rules if c.rstrip("0123456789") == family]
             found = [f for f in result.findings if f.code in codes]
-            families.append({
-                "family": family, "rules": len(codes),
-                "selected": sum(1 for c in codes if c in selected),
-                "error": sum(1 for f in found if not f.suppressed and f.severity is Severity.ERROR),
-                "warning": sum(1 for f in found
-                               if not f.suppressed and f.severity is Severity.WARNING),
-                "info": sum(1 for f in found if not f.suppressed and f.severity is Severity.INFO),
-                "suppressed": sum(1 for f in found if f.suppressed),
-            })
+            families.append(
+                {
+                    "family": family,
+                    "rules": len(codes),
+                    "selected": sum(1 for c in codes if c in selected),
+                    "error": sum(
+                        1 for f in found if not f.suppressed and f.severity is Severity.ERROR
+                    ),
+                    "warning": sum(
+                        1 for f in found if not f.suppressed and f.severity is Severity.WARNING
+                    ),
+                    "info": sum(
+                        1 for f in found if not f.suppressed and f.severity is Severity.INFO
+                    ),
+                    "suppressed": sum(1 for f in found if f.suppressed),
+                }
+            )
         return {"lists": lists, "families": families}
 
 
-STATUS_LABELS = {"met": "met", "not-met": "not met", "not-covered": "not covered by any rule",
-                 "not-checked": "not checked"}
+STATUS_LABELS = {
+    "met": "met",
+    "not-met": "not met",
+    "not-covered": "not covered by any rule",
+    "not-checked": "not checked",
+}
 
 SECTIONS = (
     ("summary", "Environment summary"),
@@ -749,8 +1024,12 @@ SECTIONS = (
 def _match_key(match) -> tuple | None:
     if match is None:
         return None
-    return (tuple(match.modality), tuple(match.sop_classes), tuple(match.calling_ae),
-            tuple(match.body_part))
+    return (
+        tuple(match.modality),
+        tuple(match.sop_classes),
+        tuple(match.calling_ae),
+        tuple(match.body_part),
+    )
 
 
 class _NoDevice:
@@ -785,9 +1064,15 @@ def _policy(p) -> dict[str, Any]:
             period += f", at least {p.keep}"
     else:
         period = str(p.keep)
-    return {"name": p.name, "jurisdiction": p.jurisdiction,
-            "modality": ", ".join(p.modality) or "all", "category": p.patient_category,
-            "period": period, "lossless": p.lossless, "basis": p.basis or ""}
+    return {
+        "name": p.name,
+        "jurisdiction": p.jurisdiction,
+        "modality": ", ".join(p.modality) or "all",
+        "category": p.patient_category,
+        "period": period,
+        "lossless": p.lossless,
+        "basis": p.basis or "",
+    }
 
 
 def _longest(policies, modality: str, category: str) -> dict[str, str]:
@@ -798,17 +1083,26 @@ def _longest(policies, modality: str, category: str) -> dict[str, str]:
         period = requirement(policy, category)
         if period is None:
             continue
-        if best is None or best[1] < period or (not period < best[1] and policy.modality
-                                                and not best[0].modality):
+        if (
+            best is None
+            or best[1] < period
+            or (not period < best[1] and policy.modality and not best[0].modality)
+        ):
             best = (policy, period)
     if best is None:
         return {"period": "", "policy": "", "text": "no policy"}
     policy, period = best
     text = _years(period)
-    if category == "pediatric" and policy.keep_until_age is not None and (
-            policy.keep is None or policy.keep < period):
-        text = f"until age {policy.keep_until_age}" + (f" + {policy.plus}" if policy.plus
-                                                      else "") + f" ({_years(period)} from birth)"
+    if (
+        category == "pediatric"
+        and policy.keep_until_age is not None
+        and (policy.keep is None or policy.keep < period)
+    ):
+        text = (
+            f"until age {policy.keep_until_age}"
+            + (f" + {policy.plus}" if policy.plus else "")
+            + f" ({_years(period)} from birth)"
+        )
     return {"period": _years(period), "policy": policy.name, "text": text}
 
 

@@ -77,6 +77,7 @@ def _height(node: Node) -> float:
 
 # --- topology -------------------------------------------------------------------------
 
+
 def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
     layers = graph.layers()
     if not layers:
@@ -95,9 +96,11 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
     ordered: list[list[Node]] = []
     for i, (_, _, members) in enumerate(layers):
         if i:
+
             def weight(node: Node) -> tuple:
                 ys = [centre[n] for n in neighbours[node.key] if n in centre]
                 return (0, sum(ys) / len(ys), node.order) if ys else (1, 0.0, node.order)
+
             members = sorted(members, key=weight)
         y = 0.0
         for node in members:
@@ -147,24 +150,33 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
     legend_top = top + tallest + 24
     height = legend_top + legend_rows * 20 + MARGIN
 
-    out = [f'<svg class="diagram topology" viewBox="0 0 {_n(width)} {_n(height)}" '
-           f'width="{_n(width)}" height="{_n(height)}" role="img" '
-           f'aria-label="{xml(title)}" font-family="{xml(FONT)}" font-size="11">',
-           f"<title>{xml(title)}</title>", "<defs>"]
+    out = [
+        f'<svg class="diagram topology" viewBox="0 0 {_n(width)} {_n(height)}" '
+        f'width="{_n(width)}" height="{_n(height)}" role="img" '
+        f'aria-label="{xml(title)}" font-family="{xml(FONT)}" font-size="11">',
+        f"<title>{xml(title)}</title>",
+        "<defs>",
+    ]
     used = sorted({(e.purpose if e.enabled else "disabled") for e in graph.edges})
     for purpose in used:
         colour = (PURPOSE_STYLE.get(purpose, DISABLED) if purpose != "disabled" else DISABLED)[0]
-        out.append(f'<marker id="arrow-{xml(purpose)}" viewBox="0 0 10 10" refX="9" refY="5" '
-                   f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-                   f'<path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>')
+        out.append(
+            f'<marker id="arrow-{xml(purpose)}" viewBox="0 0 10 10" refX="9" refY="5" '
+            f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+            f'<path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+        )
     out.append("</defs>")
     out.append(f'<rect x="0" y="0" width="{_n(width)}" height="{_n(height)}" fill="#ffffff"/>')
     for i, (_, label, _) in enumerate(layers):
         x = MARGIN + i * (NODE_W + COL_GAP)
-        out.append(f'<text x="{_n(x + NODE_W / 2)}" y="{_n(MARGIN + 12)}" text-anchor="middle" '
-                   f'font-size="12" font-weight="700" fill="#0f172a">{xml(label)}</text>')
-        out.append(f'<line x1="{_n(x)}" y1="{_n(MARGIN + 19)}" x2="{_n(x + NODE_W)}" '
-                   f'y2="{_n(MARGIN + 19)}" stroke="#cbd5e1"/>')
+        out.append(
+            f'<text x="{_n(x + NODE_W / 2)}" y="{_n(MARGIN + 12)}" text-anchor="middle" '
+            f'font-size="12" font-weight="700" fill="#0f172a">{xml(label)}</text>'
+        )
+        out.append(
+            f'<line x1="{_n(x)}" y1="{_n(MARGIN + 19)}" x2="{_n(x + NODE_W)}" '
+            f'y2="{_n(MARGIN + 19)}" stroke="#cbd5e1"/>'
+        )
 
     # edges that skip columns pass through the gaps between boxes, not behind them
     bottom = top + tallest
@@ -172,7 +184,7 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
     for members in ordered:
         spans, y = [], top - HEAD_H / 2
         for node in members:
-            nx, ny, nw, nh = box[node.key]
+            _nx, ny, _nw, nh = box[node.key]
             spans.append((y, ny))
             y = ny + nh
         spans.append((y, bottom + 40))
@@ -186,9 +198,15 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
         step = 1 if ct > cs else -1
         for c in range(cs + step, ct, step):
             want = y1 + (y2 - y1) * (c - cs) / (ct - cs)
-            best = min(range(len(gaps[c])), key=lambda g: (
-                0 if gaps[c][g][0] <= want <= gaps[c][g][1] else
-                min(abs(want - gaps[c][g][0]), abs(want - gaps[c][g][1])), g))
+            best = min(
+                range(len(gaps[c])),
+                key=lambda g: (
+                    0
+                    if gaps[c][g][0] <= want <= gaps[c][g][1]
+                    else min(abs(want - gaps[c][g][0]), abs(want - gaps[c][g][1])),
+                    g,
+                ),
+            )
             passing[(c, best)].append((want, k))
     waypoints: dict[int, dict[int, float]] = defaultdict(dict)
     for (c, g), users in passing.items():
@@ -217,8 +235,11 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
             for c in sorted(waypoints.get(k, {}), reverse=not forward):
                 left = MARGIN + c * (NODE_W + COL_GAP)
                 gy = waypoints[k][c]
-                points += [(left, gy), (left + NODE_W, gy)] if forward else \
-                    [(left + NODE_W, gy), (left, gy)]
+                points += (
+                    [(left, gy), (left + NODE_W, gy)]
+                    if forward
+                    else [(left + NODE_W, gy), (left, gy)]
+                )
             points.append((x2, y2))
             d = [f"M{_n(x1)},{_n(y1)}"]
             first = None
@@ -237,27 +258,37 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
             bulge = min(COL_GAP - 12, 28 + abs(y2 - y1) * 0.12)
             c1, c2 = (x1 + bulge, y1), (x2 + bulge, y2)
             first = ((x1, y1), c1, c2, (x2, y2))
-            path = (f"M{_n(x1)},{_n(y1)} C{_n(c1[0])},{_n(c1[1])} {_n(c2[0])},{_n(c2[1])} "
-                    f"{_n(x2)},{_n(y2)}")
+            path = (
+                f"M{_n(x1)},{_n(y1)} C{_n(c1[0])},{_n(c1[1])} {_n(c2[0])},{_n(c2[1])} "
+                f"{_n(x2)},{_n(y2)}"
+            )
         purpose = edge.purpose if edge.enabled else "disabled"
-        colour, stroke, dash, _ = (PURPOSE_STYLE.get(edge.purpose, PURPOSE_STYLE["forward"])
-                                   if edge.enabled else DISABLED)
-        names = ", ".join(edge.routes[:12]) + (f" … (+{len(edge.routes) - 12})"
-                                              if len(edge.routes) > 12 else "")
-        tip = (f"{edge.purpose}: {graph.nodes[edge.source].title} → "
-               f"{graph.nodes[edge.target].title} ({edge.count} route"
-               f"{'s' if edge.count != 1 else ''}: {names})")
+        colour, stroke, dash, _ = (
+            PURPOSE_STYLE.get(edge.purpose, PURPOSE_STYLE["forward"]) if edge.enabled else DISABLED
+        )
+        names = ", ".join(edge.routes[:12]) + (
+            f" … (+{len(edge.routes) - 12})" if len(edge.routes) > 12 else ""
+        )
+        tip = (
+            f"{edge.purpose}: {graph.nodes[edge.source].title} → "
+            f"{graph.nodes[edge.target].title} ({edge.count} route"
+            f"{'s' if edge.count != 1 else ''}: {names})"
+        )
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<path d="{path}" stroke="{colour}" '
-                   f'stroke-width="{_n(stroke)}"{dash_attr} marker-end="url(#arrow-{purpose})" '
-                   f'opacity="0.9"><title>{xml(tip)}</title></path>')
+        out.append(
+            f'<path d="{path}" stroke="{colour}" '
+            f'stroke-width="{_n(stroke)}"{dash_attr} marker-end="url(#arrow-{purpose})" '
+            f'opacity="0.9"><title>{xml(tip)}</title></path>'
+        )
         if edge.count > 1:
             (ax, ay), c1, c2, (bx, by) = first
             mx = (ax + 3 * c1[0] + 3 * c2[0] + bx) / 8
             my = (ay + 3 * c1[1] + 3 * c2[1] + by) / 8
-            labels.append(f'<text x="{_n(mx)}" y="{_n(my + 3.5)}" text-anchor="middle" '
-                          f'font-size="10" fill="{colour}" stroke="#ffffff" stroke-width="3" '
-                          f'paint-order="stroke">×{edge.count}</text>')
+            labels.append(
+                f'<text x="{_n(mx)}" y="{_n(my + 3.5)}" text-anchor="middle" '
+                f'font-size="10" fill="{colour}" stroke="#ffffff" stroke-width="3" '
+                f'paint-order="stroke">×{edge.count}</text>'
+            )
     out.append("</g>")
 
     out.append('<g class="nodes">')
@@ -271,18 +302,25 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
     for i, (kind, key, text) in enumerate(legend_items):
         lx, ly = (i % per_row) * 190, (i // per_row) * 20
         if kind == "note":
-            out.append(f'<text x="{lx + 17}" y="{ly + 10}" text-anchor="middle" '
-                       f'font-size="10" fill="#334155">×N</text>')
+            out.append(
+                f'<text x="{lx + 17}" y="{ly + 10}" text-anchor="middle" '
+                f'font-size="10" fill="#334155">×N</text>'
+            )
         elif kind == "edge":
-            colour, stroke, dash, _ = PURPOSE_STYLE.get(key, DISABLED) if key != "disabled" \
-                else DISABLED
+            colour, stroke, dash, _ = (
+                PURPOSE_STYLE.get(key, DISABLED) if key != "disabled" else DISABLED
+            )
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<line x1="{lx}" y1="{ly + 6}" x2="{lx + 34}" y2="{ly + 6}" '
-                       f'stroke="{colour}" stroke-width="{_n(stroke)}"{dash_attr}/>')
+            out.append(
+                f'<line x1="{lx}" y1="{ly + 6}" x2="{lx + 34}" y2="{ly + 6}" '
+                f'stroke="{colour}" stroke-width="{_n(stroke)}"{dash_attr}/>'
+            )
         else:
             stroke, fill, _ = ROLE_STYLE[key]
-            out.append(f'<rect x="{lx + 4}" y="{ly}" width="26" height="12" rx="3" '
-                       f'fill="{fill}" stroke="{stroke}" stroke-width="2"/>')
+            out.append(
+                f'<rect x="{lx + 4}" y="{ly}" width="26" height="12" rx="3" '
+                f'fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
+            )
         out.append(f'<text x="{lx + 42}" y="{ly + 10}" fill="#0f172a">{xml(text)}</text>')
     out.append("</g></svg>")
     return Markup("\n".join(out))
@@ -309,46 +347,82 @@ def _topology_legend(graph: Graph) -> list[tuple[str, str, str]]:
 
 def _node(node: Node, where: tuple[float, float, float, float]) -> str:
     x, y, w, h = where
-    role = next((r for r in ("unknown", "archive", "teleradiology", "ai", "dose", "replica")
-                 if r in node.roles), None)
+    role = next(
+        (
+            r
+            for r in ("unknown", "archive", "teleradiology", "ai", "dose", "replica")
+            if r in node.roles
+        ),
+        None,
+    )
     stroke, fill = (ROLE_STYLE[role][0], ROLE_STYLE[role][1]) if role else PLAIN_NODE
     width = 2.6 if role in ("archive", "teleradiology") else 1.4
     dash = ' stroke-dasharray="4 3"' if role == "unknown" else ""
-    parts = [f'<g class="node"><title>{xml(node.tooltip or node.title)}</title>',
-             f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" rx="6" '
-             f'fill="{fill}" stroke="{stroke}" stroke-width="{_n(width)}"{dash}/>']
+    parts = [
+        f'<g class="node"><title>{xml(node.tooltip or node.title)}</title>',
+        f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" rx="6" '
+        f'fill="{fill}" stroke="{stroke}" stroke-width="{_n(width)}"{dash}/>',
+    ]
     if node.rows:
-        parts.append(f'<text x="{_n(x + 8)}" y="{_n(y + 15)}" font-weight="700" '
-                     f'font-size="12" fill="#0f172a">{xml(_fit(node.title, w - 16, 7.2))}</text>')
-        parts.append(f'<text x="{_n(x + 8)}" y="{_n(y + 28)}" fill="#475569">'
-                     f'{xml(_fit(node.subtitle, w - 16))}</text>')
-        parts.append(f'<line x1="{_n(x + 6)}" y1="{_n(y + GROUP_HEAD - 4)}" x2="{_n(x + w - 6)}" '
-                     f'y2="{_n(y + GROUP_HEAD - 4)}" stroke="#cbd5e1"/>')
+        parts.append(
+            f'<text x="{_n(x + 8)}" y="{_n(y + 15)}" font-weight="700" '
+            f'font-size="12" fill="#0f172a">{xml(_fit(node.title, w - 16, 7.2))}</text>'
+        )
+        parts.append(
+            f'<text x="{_n(x + 8)}" y="{_n(y + 28)}" fill="#475569">'
+            f"{xml(_fit(node.subtitle, w - 16))}</text>"
+        )
+        parts.append(
+            f'<line x1="{_n(x + 6)}" y1="{_n(y + GROUP_HEAD - 4)}" x2="{_n(x + w - 6)}" '
+            f'y2="{_n(y + GROUP_HEAD - 4)}" stroke="#cbd5e1"/>'
+        )
         for i, row in enumerate(node.rows):
-            parts.append(f'<text x="{_n(x + 8)}" y="{_n(y + GROUP_HEAD + 9 + i * ROW_H)}" '
-                         f'fill="#1e293b" xml:space="preserve">{xml(_fit(row, w - 16))}</text>')
+            parts.append(
+                f'<text x="{_n(x + 8)}" y="{_n(y + GROUP_HEAD + 9 + i * ROW_H)}" '
+                f'fill="#1e293b" xml:space="preserve">{xml(_fit(row, w - 16))}</text>'
+            )
     else:
-        parts.append(f'<text x="{_n(x + 8)}" y="{_n(y + 18)}" font-weight="700" '
-                     f'font-size="12" fill="#0f172a">{xml(_fit(node.title, w - 16, 7.4))}</text>')
-        parts.append(f'<text x="{_n(x + 8)}" y="{_n(y + 33)}" fill="#475569">'
-                     f'{xml(_fit(node.subtitle, w - 16))}</text>')
+        parts.append(
+            f'<text x="{_n(x + 8)}" y="{_n(y + 18)}" font-weight="700" '
+            f'font-size="12" fill="#0f172a">{xml(_fit(node.title, w - 16, 7.4))}</text>'
+        )
+        parts.append(
+            f'<text x="{_n(x + 8)}" y="{_n(y + 33)}" fill="#475569">'
+            f"{xml(_fit(node.subtitle, w - 16))}</text>"
+        )
         badge = _badge(node)
         if badge:
-            parts.append(f'<text x="{_n(x + 8)}" y="{_n(y + 48)}" font-size="10" '
-                         f'font-weight="700" fill="{stroke}">{xml(badge)}</text>')
+            parts.append(
+                f'<text x="{_n(x + 8)}" y="{_n(y + 48)}" font-size="10" '
+                f'font-weight="700" fill="{stroke}">{xml(badge)}</text>'
+            )
     parts.append("</g>")
     return "".join(parts)
 
 
 # --- capacity chart ---------------------------------------------------------------------
 
-PALETTE = ("#1d4ed8", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0f766e", "#a16207",
-           "#be185d", "#334155", "#0369a1")
+PALETTE = (
+    "#1d4ed8",
+    "#c2410c",
+    "#15803d",
+    "#7c3aed",
+    "#b91c1c",
+    "#0f766e",
+    "#a16207",
+    "#be185d",
+    "#334155",
+    "#0369a1",
+)
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
 
 
-def capacity_chart(rows: list[dict], year_labels: list[str], *,
-                   title: str = "Capacity projection (% of each tier's capacity)") -> Markup:
+def capacity_chart(
+    rows: list[dict],
+    year_labels: list[str],
+    *,
+    title: str = "Capacity projection (% of each tier's capacity)",
+) -> Markup:
     """One line per tier: % of its capacity today and at the end of each projected year,
     with the point where it crosses 100% marked and dated.
 
@@ -373,34 +447,50 @@ def capacity_chart(rows: list[dict], year_labels: list[str], *,
     def py(percent: float) -> float:
         return top + plot_h * (1 - min(percent, y_max) / y_max)
 
-    out = [f'<svg class="diagram capacity" viewBox="0 0 {width} {_n(height)}" width="{width}" '
-           f'height="{_n(height)}" role="img" aria-label="{xml(title)}" '
-           f'font-family="{xml(FONT)}" font-size="11">', f"<title>{xml(title)}</title>",
-           f'<rect x="0" y="0" width="{width}" height="{_n(height)}" fill="#ffffff"/>',
-           f'<text x="{left}" y="18" font-size="12" font-weight="700" fill="#0f172a">'
-           f'{xml(title)}</text>']
+    out = [
+        f'<svg class="diagram capacity" viewBox="0 0 {width} {_n(height)}" width="{width}" '
+        f'height="{_n(height)}" role="img" aria-label="{xml(title)}" '
+        f'font-family="{xml(FONT)}" font-size="11">',
+        f"<title>{xml(title)}</title>",
+        f'<rect x="0" y="0" width="{width}" height="{_n(height)}" fill="#ffffff"/>',
+        f'<text x="{left}" y="18" font-size="12" font-weight="700" fill="#0f172a">'
+        f"{xml(title)}</text>",
+    ]
     step = 20 if y_max <= 200 else 50
     for value in range(0, int(y_max) + 1, step):
         y = py(value)
-        out.append(f'<line x1="{left}" y1="{_n(y)}" x2="{left + plot_w}" y2="{_n(y)}" '
-                   f'stroke="#e2e8f0"/>')
-        out.append(f'<text x="{left - 6}" y="{_n(y + 4)}" text-anchor="end" fill="#475569">'
-                   f'{value}%</text>')
+        out.append(
+            f'<line x1="{left}" y1="{_n(y)}" x2="{left + plot_w}" y2="{_n(y)}" stroke="#e2e8f0"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{_n(y + 4)}" text-anchor="end" fill="#475569">{value}%</text>'
+        )
     for k, label in enumerate(year_labels):
         x = px(k)
-        out.append(f'<line x1="{_n(x)}" y1="{top}" x2="{_n(x)}" y2="{top + plot_h}" '
-                   f'stroke="#f1f5f9"/>')
-        out.append(f'<text x="{_n(x)}" y="{top + plot_h + 16}" text-anchor="middle" '
-                   f'fill="#475569">{xml(label)}</text>')
-    out.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h + 36}" text-anchor="middle" '
-               f'fill="#475569">end of projected year</text>')
+        out.append(
+            f'<line x1="{_n(x)}" y1="{top}" x2="{_n(x)}" y2="{top + plot_h}" stroke="#f1f5f9"/>'
+        )
+        out.append(
+            f'<text x="{_n(x)}" y="{top + plot_h + 16}" text-anchor="middle" '
+            f'fill="#475569">{xml(label)}</text>'
+        )
+    out.append(
+        f'<text x="{left + plot_w / 2}" y="{top + plot_h + 36}" text-anchor="middle" '
+        f'fill="#475569">end of projected year</text>'
+    )
     full = py(100)
-    out.append(f'<line x1="{left}" y1="{_n(full)}" x2="{left + plot_w}" y2="{_n(full)}" '
-               f'stroke="#b91c1c" stroke-width="1.5" stroke-dasharray="6 3"/>')
-    out.append(f'<text x="{left + plot_w - 4}" y="{_n(full - 5)}" text-anchor="end" '
-               f'fill="#b91c1c">capacity (100%)</text>')
-    out.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
-               f'stroke="#94a3b8"/>')
+    out.append(
+        f'<line x1="{left}" y1="{_n(full)}" x2="{left + plot_w}" y2="{_n(full)}" '
+        f'stroke="#b91c1c" stroke-width="1.5" stroke-dasharray="6 3"/>'
+    )
+    out.append(
+        f'<text x="{left + plot_w - 4}" y="{_n(full - 5)}" text-anchor="end" '
+        f'fill="#b91c1c">capacity (100%)</text>'
+    )
+    out.append(
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
+        f'stroke="#94a3b8"/>'
+    )
     for i, row in enumerate(rows):
         colour, dash = PALETTE[i % len(PALETTE)], DASHES[(i // len(PALETTE)) % len(DASHES)]
         points = [(float(k), p) for k, p in enumerate(row["percents"])]
@@ -410,25 +500,35 @@ def capacity_chart(rows: list[dict], year_labels: list[str], *,
             points.sort()
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         coords = " ".join(f"{_n(px(t))},{_n(py(p))}" for t, p in points)
-        out.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" '
-                   f'stroke-width="2.2"{dash_attr}><title>{xml(row["name"])}: '
-                   f'{xml(row["fill_label"])}</title></polyline>')
+        out.append(
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" '
+            f'stroke-width="2.2"{dash_attr}><title>{xml(row["name"])}: '
+            f"{xml(row['fill_label'])}</title></polyline>"
+        )
         if full_at is not None and full_at <= years:
             cx, cy = px(max(0.0, full_at)), py(100)
-            out.append(f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="5" fill="#ffffff" '
-                       f'stroke="{colour}" stroke-width="2.5"><title>{xml(row["name"])} fills: '
-                       f'{xml(row["fill_label"])}</title></circle>')
-            out.append(f'<text x="{_n(cx)}" y="{_n(cy - 9 - 11 * (i % 2))}" '
-                       f'text-anchor="middle" font-size="10" fill="{colour}" stroke="#ffffff" '
-                       f'stroke-width="3" paint-order="stroke">'
-                       f'{xml(_fit(row["name"], 140))} full</text>')
+            out.append(
+                f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="5" fill="#ffffff" '
+                f'stroke="{colour}" stroke-width="2.5"><title>{xml(row["name"])} fills: '
+                f"{xml(row['fill_label'])}</title></circle>"
+            )
+            out.append(
+                f'<text x="{_n(cx)}" y="{_n(cy - 9 - 11 * (i % 2))}" '
+                f'text-anchor="middle" font-size="10" fill="{colour}" stroke="#ffffff" '
+                f'stroke-width="3" paint-order="stroke">'
+                f"{xml(_fit(row['name'], 140))} full</text>"
+            )
         ly = top + 6 + 18 * i
         lx = left + plot_w + 24
-        out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 26}" y2="{ly}" stroke="{colour}" '
-                   f'stroke-width="2.5"{dash_attr}/>')
+        out.append(
+            f'<line x1="{lx}" y1="{ly}" x2="{lx + 26}" y2="{ly}" stroke="{colour}" '
+            f'stroke-width="2.5"{dash_attr}/>'
+        )
         end = row["percents"][-1]
         when = f", full {row['fill_date']}" if row.get("fill_date") else ""
-        out.append(f'<text x="{lx + 32}" y="{ly + 4}" fill="#0f172a">'
-                   f'{xml(_fit(row["name"], 150))} {end:.0f}%{xml(when)}</text>')
+        out.append(
+            f'<text x="{lx + 32}" y="{ly + 4}" fill="#0f172a">'
+            f"{xml(_fit(row['name'], 150))} {end:.0f}%{xml(when)}</text>"
+        )
     out.append("</svg>")
     return Markup("\n".join(out))

@@ -34,8 +34,7 @@ def shipped_templates() -> str:
 
 
 def _is_html(name: str | None) -> bool:
-    return bool(name) and (name.endswith(".html.j2") or name.endswith(".html")
-                           or name.endswith(".svg.j2") or name.endswith(".css.j2"))
+    return bool(name) and (name.endswith((".html.j2", ".html", ".svg.j2", ".css.j2")))
 
 
 def _finalize_md(value: Any) -> Any:
@@ -71,8 +70,9 @@ def _hops_md(chains) -> MdSafe:
 
 
 def _hops_html(chains) -> Markup:
-    return Markup("<br>").join(Markup(" → ").join(Markup("<code>%s</code>") % t for t in chain)
-                               for chain in chains)
+    return Markup("<br>").join(
+        Markup(" → ").join(Markup("<code>%s</code>") % t for t in chain) for chain in chains
+    )
 
 
 def _environment(templates: str | None, markdown: bool) -> SandboxedEnvironment:
@@ -82,13 +82,16 @@ def _environment(templates: str | None, markdown: bool) -> SandboxedEnvironment:
         autoescape=(lambda name: False) if markdown else _is_html,
         undefined=jinja2.StrictUndefined,
         finalize=_finalize_md if markdown else _finalize_html,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
         auto_reload=False,
     )
     env.filters.update({"slug": slug})
     if markdown:
-        env.filters.update({"md": md, "code": md_code, "join_md": _join_md,
-                            "codes": _codes_md, "hops": _hops_md})
+        env.filters.update(
+            {"md": md, "code": md_code, "join_md": _join_md, "codes": _codes_md, "hops": _hops_md}
+        )
     else:
         env.filters.update({"hops": _hops_html})
     return env
@@ -105,16 +108,26 @@ def render_documents(view: dict[str, Any], templates: str | None = None) -> dict
             template = env.get_template(template_name)
             text = template.render(doc=view)
         except jinja2.TemplateSyntaxError as err:
-            raise TemplateProblem(f"template {err.filename or err.name}:{err.lineno}: "
-                                  f"{err.message}") from None
+            raise TemplateProblem(
+                f"template {err.filename or err.name}:{err.lineno}: {err.message}"
+            ) from None
         except jinja2.TemplateNotFound as err:
-            raise TemplateProblem(f"template {err.name} not found (in "
-                                  f"{' or '.join(env.loader.searchpath)})") from None
-        except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError,
-                ValueError, AttributeError, KeyError, IndexError,
-                ZeroDivisionError) as err:
-            raise TemplateProblem(f"template {_where(err, template_name)} failed: "
-                                  f"{type(err).__name__}: {err}") from None
+            raise TemplateProblem(
+                f"template {err.name} not found (in {' or '.join(env.loader.searchpath)})"
+            ) from None
+        except (
+            jinja2.UndefinedError,
+            jinja2.exceptions.SecurityError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            KeyError,
+            IndexError,
+            ZeroDivisionError,
+        ) as err:
+            raise TemplateProblem(
+                f"template {_where(err, template_name)} failed: {type(err).__name__}: {err}"
+            ) from None
         out[name] = _tidy(text)
     return out
 

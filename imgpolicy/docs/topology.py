@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from ..rules.index import Index
+from ..analysis.index import Index
 
 LAYERS = (
     ("acquisition", "Acquisition"),
@@ -24,8 +24,17 @@ LAYERS = (
     ("teleradiology", "Teleradiology"),
 )
 
-PURPOSES = ("reading", "archive", "replication", "prefetch", "ai", "results", "teleradiology",
-            "dose", "forward")
+PURPOSES = (
+    "reading",
+    "archive",
+    "replication",
+    "prefetch",
+    "ai",
+    "results",
+    "teleradiology",
+    "dose",
+    "forward",
+)
 
 GROUP_LIST_LIMIT = 20
 """A site's modality group lists each AE up to this many; above, it counts per modality."""
@@ -67,8 +76,11 @@ class Graph:
         by_layer: dict[str, list[Node]] = defaultdict(list)
         for node in self.nodes.values():
             by_layer[node.layer].append(node)
-        return [(key, label, sorted(by_layer[key], key=lambda n: n.order))
-                for key, label in LAYERS if by_layer.get(key)]
+        return [
+            (key, label, sorted(by_layer[key], key=lambda n: n.order))
+            for key, label in LAYERS
+            if by_layer.get(key)
+        ]
 
 
 def _tele_sites(index: Index) -> set[str]:
@@ -82,8 +94,9 @@ def layer_of(index: Index, title: str, tele_targets: set[str]) -> str:
     device = found[0]
     if device.kind == "modality":
         return "acquisition"
-    if device.site in _tele_sites(index) or (title in tele_targets
-                                             and not device.is_archive_of_record):
+    if device.site in _tele_sites(index) or (
+        title in tele_targets and not device.is_archive_of_record
+    ):
         return "teleradiology"
     if device.kind == "router":
         return "routing"
@@ -134,13 +147,23 @@ def build_graph(index: Index) -> Graph:
         site = device.site if device else ""
         subtitle = f"{device.name} · {device.site}" if device else "no device declares it"
         badge = {"archive": "archive of record", "replica": "replica"}
-        tooltip = (f"{title}: {device.name} ({device.kind}) at {device.site}" if device
-                   else f"{title}: no device declares it") + "".join(
-            f" · {badge[r]}" for r in roles if r in badge)
+        tooltip = (
+            f"{title}: {device.name} ({device.kind}) at {device.site}"
+            if device
+            else f"{title}: no device declares it"
+        ) + "".join(f" · {badge[r]}" for r in roles if r in badge)
         key = f"ae:{title}"
         node_of[title] = key
-        nodes[key] = Node(key, layer, title, subtitle, roles=tuple(roles), tooltip=tooltip,
-                          site=site, order=(site_order.get(site, len(site_order)), site, title))
+        nodes[key] = Node(
+            key,
+            layer,
+            title,
+            subtitle,
+            roles=tuple(roles),
+            tooltip=tooltip,
+            site=site,
+            order=(site_order.get(site, len(site_order)), site, title),
+        )
     for site, members in groups.items():
         members.sort(key=lambda m: (m[0], m[1]))
         if len(members) <= GROUP_LIST_LIMIT:
@@ -152,9 +175,16 @@ def build_graph(index: Index) -> Graph:
             rows = [f"{modality} ×{n}" for modality, n in sorted(counts.items())]
         key = f"acq:{site}"
         plural = "modality" if len(members) == 1 else "modalities"
-        nodes[key] = Node(key, "acquisition", site, f"{len(members)} {plural}", rows=rows,
-                          tooltip=f"{site}: " + ", ".join(t for _, t in members), site=site,
-                          order=(site_order.get(site, len(site_order)), site, ""))
+        nodes[key] = Node(
+            key,
+            "acquisition",
+            site,
+            f"{len(members)} {plural}",
+            rows=rows,
+            tooltip=f"{site}: " + ", ".join(t for _, t in members),
+            site=site,
+            order=(site_order.get(site, len(site_order)), site, ""),
+        )
 
     bundles: dict[tuple[str, str, str, bool], Edge] = {}
     for route in env.routes:
@@ -163,14 +193,20 @@ def build_graph(index: Index) -> Graph:
         if key not in bundles:
             bundles[key] = Edge(source, target, route.purpose, route.enabled)
         bundles[key].routes.append(route.name)
-    edges = sorted(bundles.values(), key=lambda e: (nodes[e.source].order, nodes[e.target].order,
-                                                    PURPOSES.index(e.purpose)
-                                                    if e.purpose in PURPOSES else 99,
-                                                    not e.enabled))
+    edges = sorted(
+        bundles.values(),
+        key=lambda e: (
+            nodes[e.source].order,
+            nodes[e.target].order,
+            PURPOSES.index(e.purpose) if e.purpose in PURPOSES else 99,
+            not e.enabled,
+        ),
+    )
     return Graph(nodes, edges)
 
 
 # --- the path each origin's studies take ------------------------------------------------
+
 
 @dataclass
 class OriginPaths:
@@ -253,8 +289,11 @@ def origin_paths(index: Index, origin: str, filters: dict | None = None) -> Orig
             if grow:
                 available[dest] |= grow
                 queue.append(dest)
-    arrived = {dest: set().union(*by_sender.values()) for dest, by_sender in arrived_from.items()
-               if by_sender}
+    arrived = {
+        dest: set().union(*by_sender.values())
+        for dest, by_sender in arrived_from.items()
+        if by_sender
+    }
     return OriginPaths(origin, reached, arrived)
 
 
@@ -267,8 +306,11 @@ def _routes_by_sender(index: Index, title: str):
         if not route.enabled:
             continue
         m = route.match
-        wanted = ((frozenset(), frozenset(), frozenset()) if m is None else
-                  (frozenset(m.calling_ae), frozenset(m.sop_classes), frozenset(m.modality)))
+        wanted = (
+            (frozenset(), frozenset(), frozenset())
+            if m is None
+            else (frozenset(m.calling_ae), frozenset(m.sop_classes), frozenset(m.modality))
+        )
         entry = (position, route, wanted)
         if wanted[0]:
             for sender in wanted[0]:

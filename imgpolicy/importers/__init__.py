@@ -12,13 +12,27 @@ from __future__ import annotations
 
 from .common import ImportFailed, ImportResult, format_finding, render, self_check
 
-__all__ = ["ImportFailed", "ImportResult", "format_finding", "import_dcmtk",
-           "import_orthanc", "render", "self_check"]
+__all__ = [
+    "ImportFailed",
+    "ImportResult",
+    "format_finding",
+    "import_dcmtk",
+    "import_orthanc",
+    "render",
+    "self_check",
+]
 
 
-def import_orthanc(*, path: str | None = None, url: str | None = None,
-                   user: str | None = None, password: str | None = None, site: str = "MAIN",
-                   kind: str = "pacs", hostname: str | None = None) -> ImportResult:
+def import_orthanc(
+    *,
+    path: str | None = None,
+    url: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    site: str = "MAIN",
+    kind: str = "pacs",
+    hostname: str | None = None,
+) -> ImportResult:
     """Read an Orthanc configuration file or folder (`path`) or REST API (`url`)."""
     import urllib.parse
 
@@ -33,16 +47,25 @@ def import_orthanc(*, path: str | None = None, url: str | None = None,
             note = "the host of --url"
     else:
         settings = orthanc.read_file(path, result)
-    orthanc.build(settings, site=site, kind=kind, hostname=hostname, hostname_note=note,
-                  result=result)
+    orthanc.build(
+        settings, site=site, kind=kind, hostname=hostname, hostname_note=note, result=result
+    )
     return result
 
 
-def import_dcmtk(path: str, *, file_type: str | None = None, site: str = "MAIN",
-                 kind: str | None = None, hostname: str | None = None,
-                 device_name: str | None = None, profile: str | None = None,
-                 role: str | None = None, ae_title: str | None = None,
-                 port: int | None = None) -> ImportResult:
+def import_dcmtk(
+    path: str,
+    *,
+    file_type: str | None = None,
+    site: str = "MAIN",
+    kind: str | None = None,
+    hostname: str | None = None,
+    device_name: str | None = None,
+    profile: str | None = None,
+    role: str | None = None,
+    ae_title: str | None = None,
+    port: int | None = None,
+) -> ImportResult:
     """Read a dcmqrscp.cfg or an association negotiation profile (storescp.cfg...)."""
     from . import dcmtk
 
@@ -50,14 +73,33 @@ def import_dcmtk(path: str, *, file_type: str | None = None, site: str = "MAIN",
     text = dcmtk.read_text(path)
     file_type = file_type or dcmtk.detect(text)
     if file_type == "dcmqrscp":
-        dcmtk.import_dcmqrscp(path, text, device_name=device_name, site=site,
-                              kind=kind or "pacs", hostname=hostname, result=result)
+        dcmtk.import_dcmqrscp(
+            path,
+            text,
+            device_name=device_name,
+            site=site,
+            kind=kind or "pacs",
+            hostname=hostname,
+            result=result,
+        )
     elif file_type == "association":
-        dcmtk.import_association(path, text, profile=profile, role=role, ae_title=ae_title,
-                                 port=port, device_name=device_name, site=site,
-                                 kind=kind or "other", hostname=hostname, result=result)
+        dcmtk.import_association(
+            path,
+            text,
+            profile=profile,
+            role=role,
+            ae_title=ae_title,
+            port=port,
+            device_name=device_name,
+            site=site,
+            kind=kind or "other",
+            hostname=hostname,
+            result=result,
+        )
     else:
-        raise ImportFailed(f"{path}: neither a dcmqrscp.cfg (HostTable/AETable, "
-                           "NetworkTCPPort) nor an association profile ([[TransferSyntaxes]], "
-                           "[[PresentationContexts]], [[Profiles]]); give --type")
+        raise ImportFailed(
+            f"{path}: neither a dcmqrscp.cfg (HostTable/AETable, "
+            "NetworkTCPPort) nor an association profile ([[TransferSyntaxes]], "
+            "[[PresentationContexts]], [[Profiles]]); give --type"
+        )
     return result

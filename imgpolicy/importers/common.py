@@ -68,12 +68,13 @@ def make_finding(code: str, message: str, where: Where, entity: str = "") -> Fin
 def format_finding(finding: Finding) -> str:
     """`path:line:col: CODE message [severity]`, as `imgpolicy check` prints findings."""
     loc = finding.location
-    where = (str(loc) if loc and loc.line else loc.path if loc else "imgpolicy")
+    where = str(loc) if loc and loc.line else loc.path if loc else "imgpolicy"
     suffix = "" if finding.severity is Severity.ERROR else f" [{finding.severity.label}]"
     return f"{where}: {finding.code} {finding.message}{suffix}"
 
 
 # --- the imported model ----------------------------------------------------------------
+
 
 @dataclass
 class Capability:
@@ -146,6 +147,7 @@ class ImportResult:
 
 # --- values the schema accepts ---------------------------------------------------------
 
+
 @cache
 def _adapters():
     from pydantic import TypeAdapter
@@ -213,7 +215,7 @@ class Names:
         while name in self.devices:
             n += 1
             suffix = f"-{n}"
-            name = wanted[:64 - len(suffix)] + suffix
+            name = wanted[: 64 - len(suffix)] + suffix
         self.devices.add(name)
         return name
 
@@ -226,6 +228,7 @@ class Names:
 
 
 # --- UIDs ------------------------------------------------------------------------------
+
 
 def uid_key(uid: str) -> tuple:
     """Sort UIDs by their numeric components: 1.2.840.10008.1.2 before 1.2.840.10008.1.2.1."""
@@ -243,26 +246,33 @@ def spelled(uid: str) -> str:
 @cache
 def storage_sop_classes() -> tuple[str, ...]:
     """Every non-retired storage SOP class in pydicom's registry, in UID order."""
-    uids = {i.uid for i in dicom.registry().values()
-            if i.is_sop_class and not i.retired and "Storage" in i.keyword
-            and not i.keyword.startswith("StorageCommitment")
-            and i.keyword != "MediaStorageDirectoryStorage"}
+    uids = {
+        i.uid
+        for i in dicom.registry().values()
+        if i.is_sop_class
+        and not i.retired
+        and "Storage" in i.keyword
+        and not i.keyword.startswith("StorageCommitment")
+        and i.keyword != "MediaStorageDirectoryStorage"
+    }
     return tuple(sorted(uids, key=uid_key))
 
 
 @cache
 def transfer_syntaxes() -> tuple[str, ...]:
     """Every transfer syntax in pydicom's registry, in UID order."""
-    return tuple(sorted({i.uid for i in dicom.registry().values() if i.is_transfer_syntax},
-                        key=uid_key))
+    return tuple(
+        sorted({i.uid for i in dicom.registry().values() if i.is_transfer_syntax}, key=uid_key)
+    )
 
 
 def expand_wildcard(pattern: str) -> list[str]:
     """The transfer syntaxes in pydicom's registry that `pattern` matches, as Orthanc
     matches them: against the whole UID, `*` any run of characters (dots included), `?`
     one character, everything else literally."""
-    regex = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
-                               for c in pattern))
+    regex = re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    )
     return [uid for uid in transfer_syntaxes() if regex.fullmatch(uid)]
 
 
@@ -272,16 +282,22 @@ EXPLICIT_VR_BIG = "1.2.840.10008.1.2.2"
 VERIFICATION = "1.2.840.10008.1.1"
 STORAGE_COMMITMENT = "1.2.840.10008.1.20.1"
 MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
-PATIENT_ROOT = {"FIND": "1.2.840.10008.5.1.4.1.2.1.1", "MOVE": "1.2.840.10008.5.1.4.1.2.1.2",
-                "GET": "1.2.840.10008.5.1.4.1.2.1.3"}
-STUDY_ROOT = {"FIND": "1.2.840.10008.5.1.4.1.2.2.1", "MOVE": "1.2.840.10008.5.1.4.1.2.2.2",
-              "GET": "1.2.840.10008.5.1.4.1.2.2.3"}
+PATIENT_ROOT = {
+    "FIND": "1.2.840.10008.5.1.4.1.2.1.1",
+    "MOVE": "1.2.840.10008.5.1.4.1.2.1.2",
+    "GET": "1.2.840.10008.5.1.4.1.2.1.3",
+}
+STUDY_ROOT = {
+    "FIND": "1.2.840.10008.5.1.4.1.2.2.1",
+    "MOVE": "1.2.840.10008.5.1.4.1.2.2.2",
+    "GET": "1.2.840.10008.5.1.4.1.2.2.3",
+}
 
 
 # --- YAML ------------------------------------------------------------------------------
 
-def _uid_seq(uids: list[str], notes: dict[str, str], anchor: str | None,
-             flow: bool = True) -> Seq:
+
+def _uid_seq(uids: list[str], notes: dict[str, str], anchor: str | None, flow: bool = True) -> Seq:
     seq = Seq(anchor=anchor, flow=flow)
     for uid in uids:
         seq.add(spelled(uid), after=notes.get(uid))
@@ -291,10 +307,8 @@ def _uid_seq(uids: list[str], notes: dict[str, str], anchor: str | None,
 def _capability(cap: Capability) -> Map:
     entry = Map()
     entry.add("role", cap.role, above=cap.above)
-    entry.add("sop_classes", _uid_seq(cap.sop_classes, cap.sop_notes, cap.sop_anchor,
-                                      flow=False))
-    entry.add("transfer_syntaxes", _uid_seq(cap.transfer_syntaxes, cap.ts_notes,
-                                            cap.ts_anchor))
+    entry.add("sop_classes", _uid_seq(cap.sop_classes, cap.sop_notes, cap.sop_anchor, flow=False))
+    entry.add("transfer_syntaxes", _uid_seq(cap.transfer_syntaxes, cap.ts_notes, cap.ts_anchor))
     return entry
 
 
@@ -324,8 +338,11 @@ def _device(device: Device) -> Map:
         item.add("ae_title", ae.ae_title, above=ae.above, after=ae.notes.get("ae_title"))
         if ae.description:
             item.add("description", ae.description)
-        item.add("connections", Seq([]) if not ae.connections else
-                 _plain_seq(ae.connections), after=ae.notes.get("connections"))
+        item.add(
+            "connections",
+            Seq([]) if not ae.connections else _plain_seq(ae.connections),
+            after=ae.notes.get("connections"),
+        )
         item.add("initiator", ae.initiator, after=ae.notes.get("initiator"))
         item.add("acceptor", ae.acceptor, after=ae.notes.get("acceptor"))
         caps = Seq()

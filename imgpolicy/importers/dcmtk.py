@@ -33,19 +33,47 @@ import re
 from dataclasses import dataclass, field
 
 from .. import dicom
-from .common import (EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR, PATIENT_ROOT, STUDY_ROOT, read_bounded,
-                     VERIFICATION, AE, Capability, Connection, Device, ImportFailed,
-                     ImportResult, Names, Where, check_ae_title, check_hostname, check_port,
-                     placeholder_hostname, safe_name, storage_sop_classes)
+from .common import (
+    AE,
+    EXPLICIT_VR,
+    EXPLICIT_VR_BIG,
+    IMPLICIT_VR,
+    PATIENT_ROOT,
+    STUDY_ROOT,
+    VERIFICATION,
+    Capability,
+    Connection,
+    Device,
+    ImportFailed,
+    ImportResult,
+    Names,
+    Where,
+    check_ae_title,
+    check_hostname,
+    check_port,
+    placeholder_hostname,
+    read_bounded,
+    safe_name,
+    storage_sop_classes,
+)
 from .dcmtk_names import NAMES
 
 STORAGE_ANCHOR = "storage-sop-classes"
 DCMQRSCP_TRANSFER_SYNTAXES = [EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR]
 """dcmqrscp's default (no `+x` option): explicit VR in local byte order, then the other
 byte order, then implicit VR, on a little-endian machine."""
-TOOL_ROLES = {"storescp": "SCP", "dcmrecv": "SCP", "dcmqrscp": "SCP", "wlmscpfs": "SCP",
-              "storescu": "SCU", "dcmsend": "SCU", "movescu": "SCU", "getscu": "SCU",
-              "findscu": "SCU", "echoscu": "SCU"}
+TOOL_ROLES = {
+    "storescp": "SCP",
+    "dcmrecv": "SCP",
+    "dcmqrscp": "SCP",
+    "wlmscpfs": "SCP",
+    "storescu": "SCU",
+    "dcmsend": "SCU",
+    "movescu": "SCU",
+    "getscu": "SCU",
+    "findscu": "SCU",
+    "echoscu": "SCU",
+}
 
 
 def read_text(path: str) -> str:
@@ -58,16 +86,21 @@ def read_text(path: str) -> str:
 
 def detect(text: str) -> str | None:
     """'dcmqrscp', 'association', or None when the content says neither."""
-    if re.search(r"^\s*\[\[\s*(TransferSyntaxes|PresentationContexts|Profiles)\s*\]\]",
-                 text, re.IGNORECASE | re.MULTILINE):
+    if re.search(
+        r"^\s*\[\[\s*(TransferSyntaxes|PresentationContexts|Profiles)\s*\]\]",
+        text,
+        re.IGNORECASE | re.MULTILINE,
+    ):
         return "association"
-    if re.search(r"^\s*((HostTable|AETable|VendorTable)\s+BEGIN|NetworkTCPPort\b)", text,
-                 re.MULTILINE):
+    if re.search(
+        r"^\s*((HostTable|AETable|VendorTable)\s+BEGIN|NetworkTCPPort\b)", text, re.MULTILINE
+    ):
         return "dcmqrscp"
     return None
 
 
 # --- UID names -------------------------------------------------------------------------
+
 
 def resolve(name: str, want_transfer_syntax: bool) -> tuple[str | None, str | None]:
     """(UID, None) or (None, why not): a UID, a DCMTK name or a pydicom keyword."""
@@ -82,17 +115,23 @@ def resolve(name: str, want_transfer_syntax: bool) -> tuple[str | None, str | No
         info = dicom.lookup(uid) if uid else dicom.lookup(text)
         if info is None:
             hint = _suggest(text, want_transfer_syntax)
-            return None, (f"{text!r} is neither a DCMTK name nor a pydicom keyword of a {what}"
-                          + (f" (did you mean {' or '.join(hint)}?)" if hint else ""))
+            return None, (
+                f"{text!r} is neither a DCMTK name nor a pydicom keyword of a {what}"
+                + (f" (did you mean {' or '.join(hint)}?)" if hint else "")
+            )
     if info.is_transfer_syntax != want_transfer_syntax or not (
-            want_transfer_syntax or info.is_sop_class):
+        want_transfer_syntax or info.is_sop_class
+    ):
         return None, f"{text!r} is a {info.kind} ({info.name}), not a {what}"
     return info.uid, None
 
 
 def _suggest(text: str, want_transfer_syntax: bool) -> list[str]:
-    names = [n for n, uid in NAMES.items()
-             if (info := dicom.lookup(uid)) and info.is_transfer_syntax == want_transfer_syntax]
+    names = [
+        n
+        for n, uid in NAMES.items()
+        if (info := dicom.lookup(uid)) and info.is_transfer_syntax == want_transfer_syntax
+    ]
     hits = difflib.get_close_matches(text, names, n=2, cutoff=0.8)
     return hits + [h for h in dicom.suggest(text, want_transfer_syntax) if h not in hits][:2]
 
@@ -101,12 +140,14 @@ def _note(name: str, where: Where) -> str:
     """A trailing comment: where, and DCMTK's spelling when it is not pydicom's keyword."""
     text = name.strip()
     info = dicom.lookup(text)
-    spelled = "" if (info and info.keyword == text) or re.fullmatch(r"[0-9.]+", text) \
-        else f" ({text})"
+    spelled = (
+        "" if (info and info.keyword == text) or re.fullmatch(r"[0-9.]+", text) else f" ({text})"
+    )
     return f"line {where.line}{spelled}"
 
 
 # --- association negotiation profiles --------------------------------------------------
+
 
 @dataclass
 class _Entry:
@@ -158,53 +199,74 @@ def parse_ini(path: str, text: str, result: ImportResult) -> dict[str, dict[str,
             if not stripped.endswith("]"):
                 raise ImportFailed(f"{path}:{number}:1: '[' without ']'")
             if current_super is None:
-                raise ImportFailed(f"{path}:{number}:1: section {stripped} before any "
-                                   "[[supersection]]")
+                raise ImportFailed(
+                    f"{path}:{number}:1: section {stripped} before any [[supersection]]"
+                )
             name = stripped[1:-1].strip()
             where = Where(path, number, line.index("[") + 1, f"[{name}]")
             section = current_super.setdefault(_norm(name), _Section(name, where))
             continue
         key, sep, value = line.partition("=")
         if not sep:
-            raise ImportFailed(f"{path}:{number}:1: expected 'Key = Value', a [section] "
-                               "or a [[supersection]]")
+            raise ImportFailed(
+                f"{path}:{number}:1: expected 'Key = Value', a [section] or a [[supersection]]"
+            )
         if section is None:
             raise ImportFailed(f"{path}:{number}:1: {key.strip()} is outside any [section]")
         column = len(key) + 2 + (len(value) - len(value.lstrip()))
-        section.entries.append(_Entry(_norm(key), value.strip(),
-                                      Where(path, number, column, key.strip())))
+        section.entries.append(
+            _Entry(_norm(key), value.strip(), Where(path, number, column, key.strip()))
+        )
     return supers
 
 
-def import_association(path: str, text: str, *, profile: str | None, role: str | None,
-                       ae_title: str | None, port: int | None, device_name: str | None,
-                       site: str, kind: str, hostname: str | None,
-                       result: ImportResult) -> None:
+def import_association(
+    path: str,
+    text: str,
+    *,
+    profile: str | None,
+    role: str | None,
+    ae_title: str | None,
+    port: int | None,
+    device_name: str | None,
+    site: str,
+    kind: str,
+    hostname: str | None,
+    result: ImportResult,
+) -> None:
     supers = parse_ini(path, text, result)
     stem = os.path.splitext(os.path.basename(path))[0]
     for required in ("TRANSFERSYNTAXES", "PRESENTATIONCONTEXTS", "PROFILES"):
         if required not in supers:
-            raise ImportFailed(f"{path}:1:1: no [[{required.title()}]] section: DCMTK needs "
-                               "[[TransferSyntaxes]], [[PresentationContexts]] and [[Profiles]]")
+            raise ImportFailed(
+                f"{path}:1:1: no [[{required.title()}]] section: DCMTK needs "
+                "[[TransferSyntaxes]], [[PresentationContexts]] and [[Profiles]]"
+            )
     profiles = supers["PROFILES"]
     if not profiles:
         raise ImportFailed(f"{path}:1:1: [[Profiles]] defines no profile")
     if profile is not None:
         chosen = profiles.get(_norm(profile))
         if chosen is None:
-            raise ImportFailed(f"{path}: no profile [{profile}] (the file has "
-                               + ", ".join(s.name for s in profiles.values()) + ")")
+            raise ImportFailed(
+                f"{path}: no profile [{profile}] (the file has "
+                + ", ".join(s.name for s in profiles.values())
+                + ")"
+            )
     else:
         chosen = profiles.get("DEFAULT") or next(iter(profiles.values()))
     app_role = role or _role_from_name(stem)
     if app_role is None:
-        raise ImportFailed(f"{path}: cannot tell from the file name whether the tool using "
-                           "this profile is an SCP (storescp) or an SCU (storescu): give --role")
+        raise ImportFailed(
+            f"{path}: cannot tell from the file name whether the tool using "
+            "this profile is an SCP (storescp) or an SCU (storescu): give --role"
+        )
 
     pc_ref = chosen.get("PRESENTATIONCONTEXTS")
     if pc_ref is None:
-        raise ImportFailed(f"{chosen.where.at}: profile [{chosen.name}] names no "
-                           "PresentationContexts")
+        raise ImportFailed(
+            f"{chosen.where.at}: profile [{chosen.name}] names no PresentationContexts"
+        )
     contexts = supers["PRESENTATIONCONTEXTS"].get(_norm(pc_ref.value))
     if contexts is None:
         raise ImportFailed(f"{pc_ref.where.at}: no [{pc_ref.value}] in [[PresentationContexts]]")
@@ -213,16 +275,22 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
     if role_ref is not None:
         selection = supers.get("SCPSCUROLESELECTION", {}).get(_norm(role_ref.value))
         if selection is None:
-            result.add("IMPORT009", f"no [{role_ref.value}] in [[SCPSCURoleSelection]]; default roles "
-                       "are used", role_ref.where)
+            result.add(
+                "IMPORT009",
+                f"no [{role_ref.value}] in [[SCPSCURoleSelection]]; default roles are used",
+                role_ref.where,
+            )
         else:
             for entry in selection.numbered("ROLE"):
                 sop, _, which = entry.value.partition("\\")
                 uid, problem = resolve(sop, False)
                 which = which.strip().upper()
                 if uid is None or which not in ("SCU", "SCP", "BOTH"):
-                    result.add("IMPORT008", problem or
-                               f"role {which!r} is not SCU, SCP or BOTH; left out", entry.where)
+                    result.add(
+                        "IMPORT008",
+                        problem or f"role {which!r} is not SCU, SCP or BOTH; left out",
+                        entry.where,
+                    )
                     continue
                 roles[uid] = {"SCU", "SCP"} if which == "BOTH" else {which}
 
@@ -235,8 +303,12 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
             return ts_cache[key]
         section = syntaxes.get(key)
         if section is None:
-            result.add("IMPORT009", f"no transfer syntax list [{label}] in [[TransferSyntaxes]]; the "
-                       "presentation contexts using it are left out", where)
+            result.add(
+                "IMPORT009",
+                f"no transfer syntax list [{label}] in [[TransferSyntaxes]]; the "
+                "presentation contexts using it are left out",
+                where,
+            )
             ts_cache[key] = None
             return None
         uids: list[str] = []
@@ -255,8 +327,12 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
     for entry in contexts.numbered("PRESENTATIONCONTEXT"):
         sop, sep, label = entry.value.partition("\\")
         if not sep:
-            result.add("IMPORT009", f"{entry.key.title()} = {entry.value!r} is not 'SOPClass\\"
-                       "TransferSyntaxList'; left out", entry.where)
+            result.add(
+                "IMPORT009",
+                f"{entry.key.title()} = {entry.value!r} is not 'SOPClass\\"
+                "TransferSyntaxList'; left out",
+                entry.where,
+            )
             continue
         uid, problem = resolve(sop, False)
         if uid is None:
@@ -277,42 +353,55 @@ def import_association(path: str, text: str, *, profile: str | None, role: str |
     names = Names()
     name = names.device(safe_name(device_name or stem, "dcmtk"))
     conn = Connection("dicom", hostname or placeholder_hostname(name))
-    conn.notes["hostname"] = "--hostname" if hostname else \
-        "edit: the profile does not say on which host the tool runs; pass --hostname"
+    conn.notes["hostname"] = (
+        "--hostname"
+        if hostname
+        else "edit: the profile does not say on which host the tool runs; pass --hostname"
+    )
     if port is not None:
         conn.port = port
         conn.notes["port"] = "--port"
     elif app_role == "SCP":
-        conn.above.append("edit: the SCP's port is on its command line: add `port:` "
-                          "(or pass --port)")
+        conn.above.append(
+            "edit: the SCP's port is on its command line: add `port:` (or pass --port)"
+        )
     title_text = ae_title or stem.upper()
     title, problem = check_ae_title(title_text)
     if title is None:
         raise ImportFailed(f"{path}: AE title {title_text!r}: {problem}; give --ae-title")
-    ae = AE(title, connections=["dicom"], initiator=app_role == "SCU",
-            acceptor=app_role == "SCP")
-    ae.notes["ae_title"] = "--ae-title" if ae_title else \
-        "edit: the AE title is on the tool's command line (-aet); this is its default"
+    ae = AE(title, connections=["dicom"], initiator=app_role == "SCU", acceptor=app_role == "SCP")
+    ae.notes["ae_title"] = (
+        "--ae-title"
+        if ae_title
+        else "edit: the AE title is on the tool's command line (-aet); this is its default"
+    )
     for (which, tss), uids in groups.items():
-        ae.capabilities.append(Capability(
-            which, uids, list(tss), sop_notes={u: notes[u] for u in uids}))
+        ae.capabilities.append(
+            Capability(which, uids, list(tss), sop_notes={u: notes[u] for u in uids})
+        )
     if not ae.capabilities:
         ae.capabilities_above.append("no presentation context of the profile could be imported")
     others = [s.name for s in profiles.values() if s is not chosen]
     device = Device(name, site, kind, connections=[conn], application_entities=[ae])
-    device.above = [f"DCMTK association profile [{chosen.name}] ({chosen.where.at}), "
-                    f"presentation contexts [{contexts.name}], as {app_role}"]
+    device.above = [
+        f"DCMTK association profile [{chosen.name}] ({chosen.where.at}), "
+        f"presentation contexts [{contexts.name}], as {app_role}"
+    ]
     if others:
-        device.above.append("other profiles in the file, not imported: " + ", ".join(others)
-                            + " (--profile)")
+        device.above.append(
+            "other profiles in the file, not imported: " + ", ".join(others) + " (--profile)"
+        )
     device.notes["kind"] = "--kind" if kind != "other" else "edit: what this device is"
     result.devices.append(device)
-    result.header.extend([
-        f"Imported by `imgpolicy import dcmtk` from {path}",
-        f"(DCMTK association negotiation profile [{chosen.name}], role {app_role}).",
-        "Review before committing: lines marked \"edit:\" are what the source does not say.",
-        "Transfer syntaxes of a SOP class offered in several presentation contexts are "
-        "merged, in the order of the file."])
+    result.header.extend(
+        [
+            f"Imported by `imgpolicy import dcmtk` from {path}",
+            f"(DCMTK association negotiation profile [{chosen.name}], role {app_role}).",
+            'Review before committing: lines marked "edit:" are what the source does not say.',
+            "Transfer syntaxes of a SOP class offered in several presentation contexts are "
+            "merged, in the order of the file.",
+        ]
+    )
 
 
 def _role_from_name(stem: str) -> str | None:
@@ -352,7 +441,7 @@ def tokens(line: str, start: int = 0) -> list[_Token]:
             end = i + 1
             while end < len(line) and line[end] not in _QUOTES:
                 end += 1
-            found.append(_Token(line[i + 1:end], i + 1, True))
+            found.append(_Token(line[i + 1 : end], i + 1, True))
             i = end + 1
             continue
         end = i
@@ -395,10 +484,23 @@ class _AEEntry:
     any_where: Where | None = None
 
 
-_OBSOLETE = {"APPLICATIONTITLE", "APPLICATIONCONTEXT", "IMPLEMENTATIONCLASS",
-             "IMPLEMENTATIONVERSION", "NETWORKTYPE", "DISPLAY", "DISPLAYPORT"}
-_KNOWN = {"NetworkTCPPort", "MaxPDUSize", "MaxAssociations", "UserName", "GroupName",
-          "SpecificCharacterSet"}
+_OBSOLETE = {
+    "APPLICATIONTITLE",
+    "APPLICATIONCONTEXT",
+    "IMPLEMENTATIONCLASS",
+    "IMPLEMENTATIONVERSION",
+    "NETWORKTYPE",
+    "DISPLAY",
+    "DISPLAYPORT",
+}
+_KNOWN = {
+    "NetworkTCPPort",
+    "MaxPDUSize",
+    "MaxAssociations",
+    "UserName",
+    "GroupName",
+    "SpecificCharacterSet",
+}
 
 
 def _triple(token: _Token, where: Where) -> _Peer | None:
@@ -450,29 +552,46 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
                 where = Where(path, row_number, toks[0].column if toks else 1)
                 if mnemonic == "AETable":
                     if len(toks) < 5:
-                        result.add("IMPORT009", "AETable entry needs 'AETitle StorageArea Access (Quota) "
-                                   "Peers'; it is not imported", where)
+                        result.add(
+                            "IMPORT009",
+                            "AETable entry needs 'AETitle StorageArea Access (Quota) "
+                            "Peers'; it is not imported",
+                            where,
+                        )
                         continue
-                    entry = _AEEntry(toks[0].text, toks[1].text, toks[2].text, toks[3].text,
-                                     toks[4:], Where(path, row_number, toks[0].column,
-                                                     f"AETable entry {toks[0].text}"))
+                    entry = _AEEntry(
+                        toks[0].text,
+                        toks[1].text,
+                        toks[2].text,
+                        toks[3].text,
+                        toks[4:],
+                        Where(path, row_number, toks[0].column, f"AETable entry {toks[0].text}"),
+                    )
                     aes.append(entry)
                     continue
                 target = hosts if mnemonic == "HostTable" else vendors
                 if len(toks) < 2:
-                    result.add("IMPORT009", f"{mnemonic} entry needs 'SymbolicName = ...'; it is not "
-                               "imported", where)
+                    result.add(
+                        "IMPORT009",
+                        f"{mnemonic} entry needs 'SymbolicName = ...'; it is not imported",
+                        where,
+                    )
                     continue
                 symbolic = toks[0].text
-                entry = _Table(symbolic, Where(path, row_number, toks[0].column,
-                                               f"{mnemonic} entry {symbolic}"))
+                entry = _Table(
+                    symbolic,
+                    Where(path, row_number, toks[0].column, f"{mnemonic} entry {symbolic}"),
+                )
                 for tok in toks[1:]:
                     tok_where = Where(path, row_number, tok.column, f"{mnemonic} {symbolic}")
                     if tok.quoted and "," in tok.text:
                         peer = _triple(tok, tok_where)
                         if peer is None:
-                            result.add("IMPORT009", f"({tok.text}) is not (AETitle, host, port); not "
-                                       "imported", tok_where)
+                            result.add(
+                                "IMPORT009",
+                                f"({tok.text}) is not (AETitle, host, port); not imported",
+                                tok_where,
+                            )
                         else:
                             peer.symbolic = symbolic
                             entry.triples.append(peer)
@@ -485,27 +604,42 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
         if mnemonic in _KNOWN:
             options[mnemonic] = (" ".join(t.text for t in toks), where)
         elif mnemonic.upper() not in _OBSOLETE:
-            result.add("IMPORT009", f"unknown option {mnemonic!r} (dcmqrscp refuses to start with it); "
-                       "ignored", where)
+            result.add(
+                "IMPORT009",
+                f"unknown option {mnemonic!r} (dcmqrscp refuses to start with it); ignored",
+                where,
+            )
     return options, hosts, vendors, aes
 
 
-def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str, kind: str,
-                    hostname: str | None, result: ImportResult) -> None:
+def import_dcmqrscp(
+    path: str,
+    text: str,
+    *,
+    device_name: str | None,
+    site: str,
+    kind: str,
+    hostname: str | None,
+    result: ImportResult,
+) -> None:
     options, hosts, vendors, entries = parse_dcmqrscp(path, text, result)
     names = Names()
     stem = os.path.splitext(os.path.basename(path))[0]
     name = names.device(safe_name(device_name or stem, "dcmqrscp"))
     conn = Connection("dicom", hostname or placeholder_hostname(name))
-    conn.notes["hostname"] = "--hostname" if hostname else \
-        "edit: dcmqrscp.cfg does not name its host; pass --hostname"
+    conn.notes["hostname"] = (
+        "--hostname" if hostname else "edit: dcmqrscp.cfg does not name its host; pass --hostname"
+    )
     port_text, port_where = options.get("NetworkTCPPort", ("104", None))
     port, problem = check_port(port_text.split()[0] if port_text.split() else "")
     if port is None:
         raise ImportFailed(f"{port_where.at if port_where else path}: NetworkTCPPort: {problem}")
     conn.port = port
-    conn.notes["port"] = f"NetworkTCPPort, {port_where.at}" if port_where else \
-        "NetworkTCPPort is not set: dcmqrscp's default"
+    conn.notes["port"] = (
+        f"NetworkTCPPort, {port_where.at}"
+        if port_where
+        else "NetworkTCPPort is not set: dcmqrscp's default"
+    )
     server = Device(name, site, kind, connections=[conn])
     server.above = [f"dcmqrscp, from {path}"]
     server.notes["kind"] = "--kind"
@@ -520,9 +654,14 @@ def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str,
     def expand(symbol: str, where: Where, seen: tuple[str, ...] = ()) -> list[_Peer] | None:
         entry = hosts.get(symbol)
         if entry is None or symbol in seen:
-            result.add("IMPORT009", f"symbolic name {symbol!r} is not defined in the HostTable (dcmqrscp "
-                       "refuses to start); left out" if entry is None else
-                       f"HostTable group {symbol!r} contains itself; left out", where)
+            result.add(
+                "IMPORT009",
+                f"symbolic name {symbol!r} is not defined in the HostTable (dcmqrscp "
+                "refuses to start); left out"
+                if entry is None
+                else f"HostTable group {symbol!r} contains itself; left out",
+                where,
+            )
             return None
         found = [known(p) for p in entry.triples]
         for sub, sub_where in entry.names:
@@ -546,39 +685,78 @@ def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str,
     for entry in entries:
         access = entry.access.upper()
         if access not in ("R", "RW", "W"):
-            result.add("IMPORT009", f"access {entry.access!r} of {entry.title} is not R, RW or W", entry.where)
+            result.add(
+                "IMPORT009",
+                f"access {entry.access!r} of {entry.title} is not R, RW or W",
+                entry.where,
+            )
         title, problem = check_ae_title(entry.title)
         if title is None:
             result.add("IMPORT009", f"{problem}; not imported", entry.where)
             continue
         first = names.claim_ae(title, entry.where)
         if first is not None:
-            result.add("IMPORT009", f"AE title {title} is defined twice (first at {first.at}); the second "
-                       "is not imported", entry.where)
+            result.add(
+                "IMPORT009",
+                f"AE title {title} is defined twice (first at {first.at}); the second "
+                "is not imported",
+                entry.where,
+            )
             continue
-        ae = AE(title, connections=["dicom"], initiator="R" in access, acceptor=True,
-                description=f"storage area {entry.area}, access {entry.access}, quota "
-                            f"({entry.quota})")
+        ae = AE(
+            title,
+            connections=["dicom"],
+            initiator="R" in access,
+            acceptor=True,
+            description=f"storage area {entry.area}, access {entry.access}, quota ({entry.quota})",
+        )
         ae.above = [f"AETable, {entry.where.at}"]
         if "W" in access:
-            ae.capabilities.append(Capability(
-                "SCP", list(storage_sop_classes()), list(DCMQRSCP_TRANSFER_SYNTAXES),
-                above=["C-STORE SCP (access W): every non-retired storage SOP class in "
-                       "pydicom's registry, dcmqrscp's default transfer syntaxes"],
-                sop_anchor=STORAGE_ANCHOR))
+            ae.capabilities.append(
+                Capability(
+                    "SCP",
+                    list(storage_sop_classes()),
+                    list(DCMQRSCP_TRANSFER_SYNTAXES),
+                    above=[
+                        "C-STORE SCP (access W): every non-retired storage SOP class in "
+                        "pydicom's registry, dcmqrscp's default transfer syntaxes"
+                    ],
+                    sop_anchor=STORAGE_ANCHOR,
+                )
+            )
         scp = [VERIFICATION]
         if "R" in access:
-            scp += [PATIENT_ROOT["FIND"], STUDY_ROOT["FIND"], PATIENT_ROOT["MOVE"],
-                    STUDY_ROOT["MOVE"], PATIENT_ROOT["GET"], STUDY_ROOT["GET"]]
-        ae.capabilities.append(Capability(
-            "SCP", scp, list(DCMQRSCP_TRANSFER_SYNTAXES),
-            above=["C-ECHO SCP" + (", C-FIND/C-MOVE/C-GET SCP (access R)" if "R" in access
-                                   else "")]))
+            scp += [
+                PATIENT_ROOT["FIND"],
+                STUDY_ROOT["FIND"],
+                PATIENT_ROOT["MOVE"],
+                STUDY_ROOT["MOVE"],
+                PATIENT_ROOT["GET"],
+                STUDY_ROOT["GET"],
+            ]
+        ae.capabilities.append(
+            Capability(
+                "SCP",
+                scp,
+                list(DCMQRSCP_TRANSFER_SYNTAXES),
+                above=[
+                    "C-ECHO SCP" + (", C-FIND/C-MOVE/C-GET SCP (access R)" if "R" in access else "")
+                ],
+            )
+        )
         if "R" in access:
-            ae.capabilities.append(Capability(
-                "SCU", list(storage_sop_classes()), list(DCMQRSCP_TRANSFER_SYNTAXES),
-                above=["C-STORE SCU: the sub-operations of C-MOVE send to the HostTable's "
-                       "move destinations"], sop_anchor=STORAGE_ANCHOR))
+            ae.capabilities.append(
+                Capability(
+                    "SCU",
+                    list(storage_sop_classes()),
+                    list(DCMQRSCP_TRANSFER_SYNTAXES),
+                    above=[
+                        "C-STORE SCU: the sub-operations of C-MOVE send to the HostTable's "
+                        "move destinations"
+                    ],
+                    sop_anchor=STORAGE_ANCHOR,
+                )
+            )
         server.application_entities.append(ae)
 
         allowed: list[_Peer] = []
@@ -590,21 +768,30 @@ def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str,
             if tok.quoted and "," in tok.text:
                 peer = _triple(tok, tok_where)
                 if peer is None:
-                    result.add("IMPORT009", f"({tok.text}) is not (AETitle, host, port); not imported",
-                               tok_where)
+                    result.add(
+                        "IMPORT009",
+                        f"({tok.text}) is not (AETitle, host, port); not imported",
+                        tok_where,
+                    )
                 else:
                     allowed.append(known(peer))
             else:
                 allowed += expand(tok.text, tok_where) or []
         if entry.any_where is not None:
             if "W" in access:
-                result.add("IMPORT001", f"{title} accepts C-STORE from ANY peer: any AE on any host can "
-                           "store into its storage area; list the peers instead",
-                           entry.any_where)
+                result.add(
+                    "IMPORT001",
+                    f"{title} accepts C-STORE from ANY peer: any AE on any host can "
+                    "store into its storage area; list the peers instead",
+                    entry.any_where,
+                )
             if "R" in access:
-                result.add("IMPORT002", f"{title} answers C-FIND/C-MOVE/C-GET from ANY peer: any AE on any "
-                           "host can query and retrieve its studies; list the peers instead",
-                           entry.any_where)
+                result.add(
+                    "IMPORT002",
+                    f"{title} answers C-FIND/C-MOVE/C-GET from ANY peer: any AE on any "
+                    "host can query and retrieve its studies; list the peers instead",
+                    entry.any_where,
+                )
         for peer in allowed:
             for letter in ("R", "W"):
                 if letter in access:
@@ -613,32 +800,47 @@ def import_dcmqrscp(path: str, text: str, *, device_name: str | None, site: str,
                         bucket.append(title)
 
     for peer in peers.values():
-        device = _peer_device(peer, names, site, permissions.get(id(peer), {}),
-                              manufacturers.get(id(peer)), result)
+        device = _peer_device(
+            peer, names, site, permissions.get(id(peer), {}), manufacturers.get(id(peer)), result
+        )
         if device:
             result.devices.append(device)
     if not entries:
-        server.above.append("the AETable is empty: dcmqrscp accepts no association until "
-                            "an AE title is configured")
-    result.header.extend([
-        f"Imported by `imgpolicy import dcmtk` from {path} (dcmqrscp configuration).",
-        "Review before committing: lines marked \"edit:\" are what the source does not say."])
+        server.above.append(
+            "the AETable is empty: dcmqrscp accepts no association until an AE title is configured"
+        )
+    result.header.extend(
+        [
+            f"Imported by `imgpolicy import dcmtk` from {path} (dcmqrscp configuration).",
+            'Review before committing: lines marked "edit:" are what the source does not say.',
+        ]
+    )
     if entries:
-        result.header.extend([
-            f"&{STORAGE_ANCHOR}: every non-retired storage SOP class in pydicom's registry "
-            f"({len(storage_sop_classes())}); dcmqrscp accepts every storage SOP class of its "
-            "DCMTK.",
-            "Transfer syntaxes are dcmqrscp's defaults; its +x... command-line options change "
-            "them."])
+        result.header.extend(
+            [
+                f"&{STORAGE_ANCHOR}: every non-retired storage SOP class in pydicom's registry "
+                f"({len(storage_sop_classes())}); dcmqrscp accepts every storage SOP class of its "
+                "DCMTK.",
+                "Transfer syntaxes are dcmqrscp's defaults; its +x... command-line options change "
+                "them.",
+            ]
+        )
 
 
-def _peer_device(peer: _Peer, names: Names, site: str, access: dict[str, list[str]],
-                 vendor: tuple[str, Where] | None, result: ImportResult) -> Device | None:
+def _peer_device(
+    peer: _Peer,
+    names: Names,
+    site: str,
+    access: dict[str, list[str]],
+    vendor: tuple[str, Where] | None,
+    result: ImportResult,
+) -> Device | None:
     where = peer.where
 
     def skip(why: str) -> None:
-        result.add("IMPORT009", f"peer ({peer.aet}, {peer.host}, "
-                   f"{peer.port}): {why}; not imported", where)
+        result.add(
+            "IMPORT009", f"peer ({peer.aet}, {peer.host}, {peer.port}): {why}; not imported", where
+        )
 
     title, problem = check_ae_title(peer.aet)
     if title is None:
@@ -651,8 +853,9 @@ def _peer_device(peer: _Peer, names: Names, site: str, access: dict[str, list[st
         return skip(problem)
     first = names.claim_ae(title, where)
     if first is not None:
-        return skip(f"AE title {title} is already defined at {first.at} (imgpolicy needs "
-                    "unique AE titles)")
+        return skip(
+            f"AE title {title} is already defined at {first.at} (imgpolicy needs unique AE titles)"
+        )
     device = Device(names.device(safe_name(peer.symbolic or peer.aet, "peer")), site, "other")
     device.above = [f"from {where.what or 'a peer'} at {where.at}"]
     if peer.groups:
@@ -666,16 +869,34 @@ def _peer_device(peer: _Peer, names: Names, site: str, access: dict[str, list[st
     if peer.symbolic:
         ae.capabilities_above.append(
             "edit: a C-MOVE destination of dcmqrscp: add the storage SOP classes it accepts "
-            "as SCP (see its conformance statement)")
+            "as SCP (see its conformance statement)"
+        )
     if access.get("W"):
-        ae.capabilities.append(Capability(
-            "SCU", list(storage_sop_classes()), [IMPLICIT_VR],
-            above=["may store into " + ", ".join(access["W"]) + "; narrow to what it sends"],
-            sop_anchor=STORAGE_ANCHOR))
+        ae.capabilities.append(
+            Capability(
+                "SCU",
+                list(storage_sop_classes()),
+                [IMPLICIT_VR],
+                above=["may store into " + ", ".join(access["W"]) + "; narrow to what it sends"],
+                sop_anchor=STORAGE_ANCHOR,
+            )
+        )
     if access.get("R"):
-        ae.capabilities.append(Capability(
-            "SCU", [VERIFICATION, PATIENT_ROOT["FIND"], STUDY_ROOT["FIND"], PATIENT_ROOT["MOVE"],
-                    STUDY_ROOT["MOVE"], PATIENT_ROOT["GET"], STUDY_ROOT["GET"]], [IMPLICIT_VR],
-            above=["may query and retrieve from " + ", ".join(access["R"])]))
+        ae.capabilities.append(
+            Capability(
+                "SCU",
+                [
+                    VERIFICATION,
+                    PATIENT_ROOT["FIND"],
+                    STUDY_ROOT["FIND"],
+                    PATIENT_ROOT["MOVE"],
+                    STUDY_ROOT["MOVE"],
+                    PATIENT_ROOT["GET"],
+                    STUDY_ROOT["GET"],
+                ],
+                [IMPLICIT_VR],
+                above=["may query and retrieve from " + ", ".join(access["R"])],
+            )
+        )
     device.application_entities.append(ae)
     return device

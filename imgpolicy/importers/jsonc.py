@@ -55,8 +55,7 @@ class Parsed:
         return self.positions.get(path, Pos(1, 1))
 
 
-_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
-            "t": "\t"}
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _WORDS = {"true": True, "false": False, "null": None}
 
 
@@ -85,7 +84,7 @@ class _Parser:
         for _ in range(n):
             char = text[self.i]
             self.i += 1
-            if char == "\n" or (char == "\r" and text[self.i:self.i + 1] != "\n"):
+            if char == "\n" or (char == "\r" and text[self.i : self.i + 1] != "\n"):
                 self.line += 1
                 self.line_start = self.i
 
@@ -147,8 +146,10 @@ class _Parser:
                 return result
         if char == "'":
             raise self.error("strings are written in double quotes in JSON")
-        raise self.error(f"expected a value (object, array, string, number, true, false or "
-                         f"null), found {self.describe()}")
+        raise self.error(
+            f"expected a value (object, array, string, number, true, false or "
+            f"null), found {self.describe()}"
+        )
 
     def object(self, path: Path, depth: int) -> dict:
         start = self.here()
@@ -159,14 +160,14 @@ class _Parser:
             if not self.peek():
                 raise self.error("object opened here is never closed with '}'", start)
             if self.peek() != '"':
-                raise self.error(f"expected a key in double quotes or '}}', found "
-                                 f"{self.describe()}")
+                raise self.error(
+                    f"expected a key in double quotes or '}}', found {self.describe()}"
+                )
             key_pos = self.here()
             key = self.string()
             self.skip()
             if self.peek() != ":":
-                raise self.error(f"expected ':' after the key \"{key}\", found "
-                                 f"{self.describe()}")
+                raise self.error(f"expected ':' after the key \"{key}\", found {self.describe()}")
             self.advance()
             self.skip()
             self.positions[(*path, key)] = key_pos  # a repeated key: the last one wins,
@@ -178,8 +179,9 @@ class _Parser:
             elif self.peek() != "}":
                 if not self.peek():
                     raise self.error("object opened here is never closed with '}'", start)
-                raise self.error(f"expected ',' or '}}' after the value of \"{key}\", found "
-                                 f"{self.describe()}")
+                raise self.error(
+                    f"expected ',' or '}}' after the value of \"{key}\", found {self.describe()}"
+                )
         self.advance()
         return result
 
@@ -219,26 +221,28 @@ class _Parser:
             if char in "\r\n":
                 raise self.error("string is never closed with '\"' on its line", start)
             if char == "\\":
-                esc = text[self.i + 1:self.i + 2]
+                esc = text[self.i + 1 : self.i + 2]
                 if esc in _ESCAPES:
                     parts.append(_ESCAPES[esc])
                     self.i += 2
                 elif esc == "u":
                     parts.append(self.unicode_escape())
                 else:
-                    raise self.error(f"unknown escape '\\{esc}' in a string (a Windows path "
-                                     "needs '\\\\' or '/')")
+                    raise self.error(
+                        f"unknown escape '\\{esc}' in a string (a Windows path needs '\\\\' or '/')"
+                    )
                 continue
             if ord(char) < 0x20:
-                raise self.error(f"control character U+{ord(char):04X} in a string: "
-                                 "write it as an escape")
+                raise self.error(
+                    f"control character U+{ord(char):04X} in a string: write it as an escape"
+                )
             parts.append(char)
             self.i += 1
         return "".join(parts)
 
     def unicode_escape(self) -> str:
         def hex4(at: int) -> int | None:
-            digits = self.text[at:at + 4]
+            digits = self.text[at : at + 4]
             if len(digits) == 4 and all(c in "0123456789abcdefABCDEF" for c in digits):
                 return int(digits, 16)
             return None
@@ -258,31 +262,31 @@ class _Parser:
         text = self.text
         start = self.i
         j = start
-        if text[j:j + 1] == "-":
+        if text[j : j + 1] == "-":
             j += 1
-        if text[j:j + 1] == "0":
+        if text[j : j + 1] == "0":
             j += 1
-        elif text[j:j + 1].isdigit():
-            while text[j:j + 1].isdigit():
+        elif text[j : j + 1].isdigit():
+            while text[j : j + 1].isdigit():
                 j += 1
         else:
             raise self.error("'-' must be followed by a digit")
         is_float = False
-        if text[j:j + 1] == "." and text[j + 1:j + 2].isdigit():
+        if text[j : j + 1] == "." and text[j + 1 : j + 2].isdigit():
             is_float = True
             j += 1
-            while text[j:j + 1].isdigit():
+            while text[j : j + 1].isdigit():
                 j += 1
-        if text[j:j + 1] in ("e", "E"):
+        if text[j : j + 1] in ("e", "E"):
             k = j + 1
-            if text[k:k + 1] in ("+", "-"):
+            if text[k : k + 1] in ("+", "-"):
                 k += 1
-            if text[k:k + 1].isdigit():
+            if text[k : k + 1].isdigit():
                 is_float = True
                 j = k
-                while text[j:j + 1].isdigit():
+                while text[j : j + 1].isdigit():
                     j += 1
-        if text[j:j + 1].isalnum() or text[j:j + 1] in ("_", "."):
+        if text[j : j + 1].isalnum() or text[j : j + 1] in ("_", "."):
             self.i = j
             raise self.error(f"unexpected {self.describe()} in a number")
         literal = text[start:j]

@@ -42,26 +42,50 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import jsonc
-from .common import (EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR, MODALITY_WORKLIST_FIND, MAX_SOURCE_BYTES, read_bounded,
-                     PATIENT_ROOT, STORAGE_COMMITMENT, STUDY_ROOT, VERIFICATION, AE,
-                     Capability, Connection, Device, ImportFailed, ImportResult, Names, Where,
-                     check_ae_title, check_hostname, check_port, expand_wildcard,
-                     placeholder_hostname, safe_name, storage_sop_classes,
-                     transfer_syntaxes, uid_key)
+from .common import (
+    AE,
+    EXPLICIT_VR,
+    EXPLICIT_VR_BIG,
+    IMPLICIT_VR,
+    MAX_SOURCE_BYTES,
+    MODALITY_WORKLIST_FIND,
+    PATIENT_ROOT,
+    STORAGE_COMMITMENT,
+    STUDY_ROOT,
+    VERIFICATION,
+    Capability,
+    Connection,
+    Device,
+    ImportFailed,
+    ImportResult,
+    Names,
+    Where,
+    check_ae_title,
+    check_hostname,
+    check_port,
+    expand_wildcard,
+    placeholder_hostname,
+    read_bounded,
+    safe_name,
+    storage_sop_classes,
+    transfer_syntaxes,
+    uid_key,
+)
 
 GENERIC_TRANSFER_SYNTAXES = [EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR]
 """What Orthanc's SCP accepts for verification, Q/R and storage commitment."""
 
 TRANSFER_SYNTAX_GROUPS: dict[str, list[str]] = {
     "DeflatedTransferSyntaxAccepted": ["1.2.840.10008.1.2.1.99"],
-    "JpegTransferSyntaxAccepted": [f"1.2.840.10008.1.2.4.{n}" for n in (
-        50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 70)],
+    "JpegTransferSyntaxAccepted": [
+        f"1.2.840.10008.1.2.4.{n}"
+        for n in (50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 70)
+    ],
     "Jpeg2000TransferSyntaxAccepted": [f"1.2.840.10008.1.2.4.{n}" for n in (90, 91, 92, 93)],
     "JpegLosslessTransferSyntaxAccepted": ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"],
     "JpipTransferSyntaxAccepted": ["1.2.840.10008.1.2.4.94", "1.2.840.10008.1.2.4.95"],
     "Mpeg2TransferSyntaxAccepted": ["1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.101"],
-    "Mpeg4TransferSyntaxAccepted": [f"1.2.840.10008.1.2.4.{n}" for n in (102, 103, 104, 105,
-                                                                          106)],
+    "Mpeg4TransferSyntaxAccepted": [f"1.2.840.10008.1.2.4.{n}" for n in (102, 103, 104, 105, 106)],
     "RleTransferSyntaxAccepted": ["1.2.840.10008.1.2.5"],
     "H265TransferSyntaxAccepted": ["1.2.840.10008.1.2.4.107", "1.2.840.10008.1.2.4.108"],
 }
@@ -132,6 +156,7 @@ class Settings:
 
 # --- reading the configuration file(s) --------------------------------------------------
 
+
 class _Config:
     """Top-level options of one file or of every `*.json` in a folder (Orthanc merges a
     folder's files; the same option in two files stops Orthanc, and the import)."""
@@ -143,24 +168,28 @@ class _Config:
         if os.path.isdir(path):
             names = sorted(n for n in os.listdir(path) if n.lower().endswith(".json"))
             if not names:
-                raise ImportFailed(f"{path}: no *.json files (Orthanc reads every .json file "
-                                   "of a configuration folder)")
+                raise ImportFailed(
+                    f"{path}: no *.json files (Orthanc reads every .json file "
+                    "of a configuration folder)"
+                )
             paths = [os.path.join(path, n) for n in names]
         else:
             paths = [path]
         for file in paths:
             parsed = _read_json(file)
             if not isinstance(parsed.value, dict):
-                raise ImportFailed(f"{file}:1:1: an Orthanc configuration is a JSON object "
-                                   "{ ... }")
+                raise ImportFailed(
+                    f"{file}:1:1: an Orthanc configuration is a JSON object {{ ... }}"
+                )
             self.files[file] = parsed
             for key in parsed.value:
                 if key in self.owner:
                     first = self.where(key)
                     pos = parsed.pos(key)
                     raise ImportFailed(
-                        f"{file}:{pos.line}:{pos.column}: option \"{key}\" is also set in "
-                        f"{first.at}; Orthanc refuses to start with an option set twice")
+                        f'{file}:{pos.line}:{pos.column}: option "{key}" is also set in '
+                        f"{first.at}; Orthanc refuses to start with an option set twice"
+                    )
                 self.owner[key] = file
         self.first = paths[0]
 
@@ -188,7 +217,7 @@ class _Config:
         value = self.value(key)
         where = self.where(key)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ImportFailed(f"{where.at}: \"{key}\" must be {what}, not {json.dumps(value)}")
+            raise ImportFailed(f'{where.at}: "{key}" must be {what}, not {json.dumps(value)}')
         return Setting(value, where)
 
 
@@ -197,14 +226,17 @@ def _read_json(path: str) -> jsonc.Parsed:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
-        raise ImportFailed(f"{path}:{line}:1: not UTF-8 (Orthanc reads its configuration "
-                           "as UTF-8)") from None
+        line = raw[: err.start].count(b"\n") + 1
+        raise ImportFailed(
+            f"{path}:{line}:1: not UTF-8 (Orthanc reads its configuration as UTF-8)"
+        ) from None
     try:
         return jsonc.parse(text)
     except jsonc.JsoncError as err:
-        raise ImportFailed(f"{path}:{err.line}:{err.column}: not a valid Orthanc "
-                           f"configuration (JSON with comments): {err.message}") from None
+        raise ImportFailed(
+            f"{path}:{err.line}:{err.column}: not a valid Orthanc "
+            f"configuration (JSON with comments): {err.message}"
+        ) from None
 
 
 def read_file(path: str, result: ImportResult) -> Settings:
@@ -231,19 +263,26 @@ def read_file(path: str, result: ImportResult) -> Settings:
     if "Worklists" in config and isinstance(config.value("Worklists"), dict):
         enable = config.value("Worklists").get("Enable")
         if enable is True:
-            settings.worklists = Setting(True, config.where("Worklists", "Enable",
-                                                            what="Worklists.Enable"))
+            settings.worklists = Setting(
+                True, config.where("Worklists", "Enable", what="Worklists.Enable")
+            )
     _accepted_from_file(config, settings, result)
     in_db = config.get("DicomModalitiesInDatabase", bool, False, "true or false")
     if in_db.value:
-        result.add("IMPORT009", "DicomModalitiesInDatabase is true: the modalities are kept in Orthanc's "
-                   "database, not in this file; import them with `imgpolicy import orthanc "
-                   "--url`", in_db.where)
+        result.add(
+            "IMPORT009",
+            "DicomModalitiesInDatabase is true: the modalities are kept in Orthanc's "
+            "database, not in this file; import them with `imgpolicy import orthanc "
+            "--url`",
+            in_db.where,
+        )
     if "DicomModalities" in config:
         modalities = config.value("DicomModalities")
         if not isinstance(modalities, dict):
-            raise ImportFailed(f"{config.where('DicomModalities').at}: \"DicomModalities\" "
-                               "must be an object { \"name\": [...] or {...} }")
+            raise ImportFailed(
+                f'{config.where("DicomModalities").at}: "DicomModalities" '
+                'must be an object { "name": [...] or {...} }'
+            )
         for key in modalities:
             where = config.where("DicomModalities", key, what=f"DicomModalities[{json.dumps(key)}]")
             modality = _modality(key, modalities[key], where, result)
@@ -260,25 +299,32 @@ def _accepted_from_file(config: _Config, settings: Settings, result: ImportResul
         where = config.where(option)
         patterns = [value] if isinstance(value, str) else value
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-            raise ImportFailed(f"{where.at}: \"{option}\" must be a transfer syntax UID "
-                               "pattern or a list of them")
+            raise ImportFailed(
+                f'{where.at}: "{option}" must be a transfer syntax UID pattern or a list of them'
+            )
         for i, pattern in enumerate(patterns):
             matched = expand_wildcard(pattern)
             if not matched:
                 at = config.where(option, i) if isinstance(value, list) else where
-                result.add("IMPORT008", f"{option} entry {json.dumps(pattern)} matches no transfer syntax "
-                           "in pydicom's registry; it is left out", at)
+                result.add(
+                    "IMPORT008",
+                    f"{option} entry {json.dumps(pattern)} matches no transfer syntax "
+                    "in pydicom's registry; it is left out",
+                    at,
+                )
             accepted.update(matched)
         shown = json.dumps(value)
         if len(shown) > 100:
             shown = shown[:97] + "..."
         settings.accepted_above.append(
-            f"{option} {shown} ({where.at}), expanded through pydicom's registry")
+            f"{option} {shown} ({where.at}), expanded through pydicom's registry"
+        )
     else:
         accepted.update(transfer_syntaxes())
         settings.accepted_above.append(
             f"{option} is not set: Orthanc's default is every transfer syntax it knows "
-            "(here: every one in pydicom's registry)")
+            "(here: every one in pydicom's registry)"
+        )
     notes = {}
     for group, uids in TRANSFER_SYNTAX_GROUPS.items():
         if group not in config:
@@ -293,20 +339,19 @@ def _accepted_from_file(config: _Config, settings: Settings, result: ImportResul
                 accepted.discard(uid)
         settings.accepted_above.append(
             f"{group} {'true' if setting.value else 'false'} ({setting.where.at}) "
-            f"{'adds' if setting.value else 'removes'} {len(known)}")
+            f"{'adds' if setting.value else 'removes'} {len(known)}"
+        )
     settings.accepted = sorted(accepted, key=uid_key)
     settings.accepted_notes = {u: n for u, n in notes.items() if u in accepted}
 
 
 def _modality(key: str, value: Any, where: Where, result: ImportResult) -> Modality | None:
     def skip(why: str) -> None:
-        result.add("IMPORT009", f"{where.what} {why}; it is not imported",
-                   where)
+        result.add("IMPORT009", f"{where.what} {why}; it is not imported", where)
 
     if isinstance(value, list):
         if not 3 <= len(value) <= 4:
-            skip("must be [\"AET\", \"host\", port] or [\"AET\", \"host\", port, "
-                 "\"manufacturer\"]")
+            skip('must be ["AET", "host", port] or ["AET", "host", port, "manufacturer"]')
             return None
         modality = Modality(key, where, value[0], value[1], value[2])
         if len(value) == 4:
@@ -330,20 +375,24 @@ def _modality(key: str, value: Any, where: Where, result: ImportResult) -> Modal
         if isinstance(value.get("LocalAet"), str) and value["LocalAet"].strip():
             modality.local_aet = value["LocalAet"]
         return modality
-    skip("must be an array [\"AET\", \"host\", port] or an object {\"AET\": ..., \"Host\": "
-         "..., \"Port\": ...}")
+    skip(
+        'must be an array ["AET", "host", port] or an object {"AET": ..., "Host": ..., "Port": ...}'
+    )
     return None
 
 
 # --- reading the REST API ---------------------------------------------------------------
 
-def read_url(url: str, user: str | None, password: str | None,
-             result: ImportResult, timeout: float = 15.0) -> Settings:
+
+def read_url(
+    url: str, user: str | None, password: str | None, result: ImportResult, timeout: float = 15.0
+) -> Settings:
     base = url.rstrip("/")
     parsed = urllib.parse.urlsplit(base)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ImportFailed(f"{url}: give Orthanc's REST API as http://host:port or "
-                           "https://host:port")
+        raise ImportFailed(
+            f"{url}: give Orthanc's REST API as http://host:port or https://host:port"
+        )
     headers = {"Accept": "application/json"}
     if user is not None:
         token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
@@ -362,7 +411,7 @@ def read_url(url: str, user: str | None, password: str | None,
                 raise ImportFailed(
                     f"{target}: 401 Unauthorized: Orthanc asks for a user; give --user and "
                     "--password (or IMGPOLICY_ORTHANC_USER / IMGPOLICY_ORTHANC_PASSWORD)"
-                    ) from None
+                ) from None
             raise ImportFailed(f"{target}: HTTP {err.code} {err.reason}") from None
         except (urllib.error.URLError, OSError) as err:
             reason = getattr(err, "reason", err)
@@ -370,8 +419,9 @@ def read_url(url: str, user: str | None, password: str | None,
         try:
             return json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ImportFailed(f"{target}: the answer is not JSON; is this Orthanc's REST "
-                               "API?") from None
+            raise ImportFailed(
+                f"{target}: the answer is not JSON; is this Orthanc's REST API?"
+            ) from None
 
     system = get("/system")
     if not isinstance(system, dict) or "DicomAet" not in system:
@@ -393,25 +443,37 @@ def read_url(url: str, user: str | None, password: str | None,
         known = set(transfer_syntaxes())
         for uid in accepted:
             if uid not in known:
-                result.add("IMPORT008", f"Orthanc accepts transfer syntax {json.dumps(uid)}, which "
-                           "pydicom's registry does not know; it is left out", accepted_where)
+                result.add(
+                    "IMPORT008",
+                    f"Orthanc accepts transfer syntax {json.dumps(uid)}, which "
+                    "pydicom's registry does not know; it is left out",
+                    accepted_where,
+                )
         settings.accepted = sorted({u for u in accepted if u in known}, key=uid_key)
         settings.accepted_above.append(f"from {accepted_where.path}")
     else:
         settings.accepted = sorted(transfer_syntaxes(), key=uid_key)
         settings.accepted_above.append(
             "this Orthanc (before 1.9.0) does not publish its accepted transfer syntaxes: "
-            "edit to what its configuration accepts")
+            "edit to what its configuration accepts"
+        )
     unknown = get("/tools/unknown-sop-class-accepted", optional=True)
-    settings.unknown_sop = (Setting(unknown in (1, True, "1", "true"),
-                                    Where(f"{base}/tools/unknown-sop-class-accepted"))
-                            if unknown is not None else None)
+    settings.unknown_sop = (
+        Setting(
+            unknown in (1, True, "1", "true"), Where(f"{base}/tools/unknown-sop-class-accepted")
+        )
+        if unknown is not None
+        else None
+    )
 
     modalities_where = f"{base}/modalities?expand"
     modalities = get("/modalities?expand")
     if isinstance(modalities, list):  # an Orthanc without ?expand: one request each
-        modalities = {name: get(f"/modalities/{urllib.parse.quote(name, safe='')}"
-                                "/configuration") for name in modalities if isinstance(name, str)}
+        modalities = {
+            name: get(f"/modalities/{urllib.parse.quote(name, safe='')}/configuration")
+            for name in modalities
+            if isinstance(name, str)
+        }
     if not isinstance(modalities, dict):
         raise ImportFailed(f"{modalities_where}: expected an object of modalities")
     for key in modalities:
@@ -423,6 +485,7 @@ def read_url(url: str, user: str | None, password: str | None,
 
 
 # --- building the devices --------------------------------------------------------------
+
 
 def _default(setting: Setting) -> str:
     return "" if setting.where else " (Orthanc's default: the option is not set)"
@@ -436,49 +499,87 @@ def _posture(settings: Settings, result: ImportResult) -> None:
     if dicom_on and settings.always is not None:
         store = settings.always["Store"]
         if store.value:
-            result.add("IMPORT001", f"DicomAlwaysAllowStore is true{_default(store)}: Orthanc stores "
-                       "C-STORE requests from any AE title, not only from the DicomModalities; "
-                       "set it to false and list the modalities that may send", where(store))
-        for request, option in (("Find", "DicomAlwaysAllowFind"),
-                                ("FindWorklist", "DicomAlwaysAllowFindWorklist"),
-                                ("Move", "DicomAlwaysAllowMove"),
-                                ("Get", "DicomAlwaysAllowGet")):
+            result.add(
+                "IMPORT001",
+                f"DicomAlwaysAllowStore is true{_default(store)}: Orthanc stores "
+                "C-STORE requests from any AE title, not only from the DicomModalities; "
+                "set it to false and list the modalities that may send",
+                where(store),
+            )
+        for request, option in (
+            ("Find", "DicomAlwaysAllowFind"),
+            ("FindWorklist", "DicomAlwaysAllowFindWorklist"),
+            ("Move", "DicomAlwaysAllowMove"),
+            ("Get", "DicomAlwaysAllowGet"),
+        ):
             setting = settings.always[request]
             if setting.value:
-                verb = {"Find": "query its studies (C-FIND)",
-                        "FindWorklist": "query its worklist (C-FIND)",
-                        "Move": "retrieve its studies (C-MOVE)",
-                        "Get": "retrieve its studies (C-GET)"}[request]
-                result.add("IMPORT002", f"{option} is true: any AE title may {verb}, not only the "
-                           "DicomModalities; set it to false", where(setting))
+                verb = {
+                    "Find": "query its studies (C-FIND)",
+                    "FindWorklist": "query its worklist (C-FIND)",
+                    "Move": "retrieve its studies (C-MOVE)",
+                    "Get": "retrieve its studies (C-GET)",
+                }[request]
+                result.add(
+                    "IMPORT002",
+                    f"{option} is true: any AE title may {verb}, not only the "
+                    "DicomModalities; set it to false",
+                    where(setting),
+                )
     if dicom_on and settings.check_called_aet is not None and not settings.check_called_aet.value:
         setting = settings.check_called_aet
-        result.add("IMPORT003", f"DicomCheckCalledAet is false{_default(setting)}: Orthanc accepts an "
-                   "association whatever AE title it calls, so studies meant for another AE "
-                   "are stored here without an error; set it to true", where(setting))
+        result.add(
+            "IMPORT003",
+            f"DicomCheckCalledAet is false{_default(setting)}: Orthanc accepts an "
+            "association whatever AE title it calls, so studies meant for another AE "
+            "are stored here without an error; set it to true",
+            where(setting),
+        )
     if dicom_on and settings.strict_aet is not None and not settings.strict_aet.value:
         setting = settings.strict_aet
-        result.add("IMPORT004", f"StrictAetComparison is false{_default(setting)}: Orthanc compares AE "
-                   "titles case-insensitively, so titles that differ only by case are one AE "
-                   "to it (imgpolicy's AE001 reports such pairs)", where(setting))
+        result.add(
+            "IMPORT004",
+            f"StrictAetComparison is false{_default(setting)}: Orthanc compares AE "
+            "titles case-insensitively, so titles that differ only by case are one AE "
+            "to it (imgpolicy's AE001 reports such pairs)",
+            where(setting),
+        )
     if settings.http_insecure is not None:
-        text = ("IsHttpServerSecure is false: Orthanc's REST API takes requests from other "
-                "hosts without a password" if settings.rest else
-                "RemoteAccessAllowed is true and AuthenticationEnabled false: Orthanc's REST "
-                "API (every study, and deleting them) is open to any host without a password")
-        result.add("IMPORT005", text + "; enable AuthenticationEnabled with RegisteredUsers, or keep "
-                   "RemoteAccessAllowed false behind a proxy that authenticates",
-                   settings.http_insecure.where or settings.root)
-    if (dicom_on and settings.modalities and settings.check_host is not None
-            and not settings.check_host.value):
+        text = (
+            "IsHttpServerSecure is false: Orthanc's REST API takes requests from other "
+            "hosts without a password"
+            if settings.rest
+            else "RemoteAccessAllowed is true and AuthenticationEnabled false: Orthanc's REST "
+            "API (every study, and deleting them) is open to any host without a password"
+        )
+        result.add(
+            "IMPORT005",
+            text + "; enable AuthenticationEnabled with RegisteredUsers, or keep "
+            "RemoteAccessAllowed false behind a proxy that authenticates",
+            settings.http_insecure.where or settings.root,
+        )
+    if (
+        dicom_on
+        and settings.modalities
+        and settings.check_host is not None
+        and not settings.check_host.value
+    ):
         setting = settings.check_host
-        result.add("IMPORT006", f"DicomCheckModalityHost is false{_default(setting)}: Orthanc recognises "
-                   "a modality by its AE title alone, so any host that presents a listed AE "
-                   "title gets its permissions; set it to true", where(setting))
+        result.add(
+            "IMPORT006",
+            f"DicomCheckModalityHost is false{_default(setting)}: Orthanc recognises "
+            "a modality by its AE title alone, so any host that presents a listed AE "
+            "title gets its permissions; set it to true",
+            where(setting),
+        )
     if dicom_on and settings.unknown_sop is not None and settings.unknown_sop.value:
-        result.add("IMPORT007", "UnknownSopClassAccepted is true: Orthanc also accepts SOP classes it "
-                   "does not know (\"promiscuous mode\"), which no transfer capability here "
-                   "can list", settings.unknown_sop.where or settings.root)
+        result.add(
+            "IMPORT007",
+            "UnknownSopClassAccepted is true: Orthanc also accepts SOP classes it "
+            'does not know ("promiscuous mode"), which no transfer capability here '
+            "can list",
+            settings.unknown_sop.where or settings.root,
+        )
 
 
 def _remote_permissions(settings: Settings, modality: Modality) -> dict[str, str]:
@@ -490,50 +591,90 @@ def _remote_permissions(settings: Settings, modality: Modality) -> dict[str, str
             option = next(o for o, (r, _) in ALWAYS_ALLOW.items() if r == request)
             allowed[request] = option
         elif modality.allow[request]:
-            allowed[request] = "AllowStorageCommitment" if request == "NAction" \
-                else f"Allow{request}"
+            allowed[request] = (
+                "AllowStorageCommitment" if request == "NAction" else f"Allow{request}"
+            )
     return allowed
 
 
 def _orthanc_scu(storage_ts: list[str]) -> list[Capability]:
-    caps = [Capability("SCU", list(storage_sop_classes()), storage_ts,
-                       above=["C-STORE SCU: Orthanc sends what it stores (transcoding to "
-                              "uncompressed when a destination needs it)"],
-                       sop_anchor=STORAGE_ANCHOR,
-                       ts_anchor=ACCEPTED_ANCHOR if storage_ts else None),
-            Capability("SCU", [VERIFICATION, PATIENT_ROOT["FIND"], STUDY_ROOT["FIND"],
-                               PATIENT_ROOT["MOVE"], STUDY_ROOT["MOVE"], STORAGE_COMMITMENT],
-                       list(GENERIC_TRANSFER_SYNTAXES),
-                       above=["C-ECHO, C-FIND and C-MOVE SCU (/modalities/.../echo, query, "
-                              "move), storage commitment SCU"])]
+    caps = [
+        Capability(
+            "SCU",
+            list(storage_sop_classes()),
+            storage_ts,
+            above=[
+                "C-STORE SCU: Orthanc sends what it stores (transcoding to "
+                "uncompressed when a destination needs it)"
+            ],
+            sop_anchor=STORAGE_ANCHOR,
+            ts_anchor=ACCEPTED_ANCHOR if storage_ts else None,
+        ),
+        Capability(
+            "SCU",
+            [
+                VERIFICATION,
+                PATIENT_ROOT["FIND"],
+                STUDY_ROOT["FIND"],
+                PATIENT_ROOT["MOVE"],
+                STUDY_ROOT["MOVE"],
+                STORAGE_COMMITMENT,
+            ],
+            list(GENERIC_TRANSFER_SYNTAXES),
+            above=[
+                "C-ECHO, C-FIND and C-MOVE SCU (/modalities/.../echo, query, "
+                "move), storage commitment SCU"
+            ],
+        ),
+    ]
     return caps
 
 
-def build(settings: Settings, *, site: str, kind: str, hostname: str | None,
-          hostname_note: str | None, result: ImportResult) -> None:
+def build(
+    settings: Settings,
+    *,
+    site: str,
+    kind: str,
+    hostname: str | None,
+    hostname_note: str | None,
+    result: ImportResult,
+) -> None:
     names = Names()
     source = settings.source
     device_name = names.device(safe_name(settings.name or "", "orthanc"))
     conn = Connection("dicom", hostname or placeholder_hostname(device_name))
-    conn.notes["hostname"] = hostname_note if hostname else (
-        "edit: Orthanc's configuration does not name its own host; pass --hostname")
+    conn.notes["hostname"] = (
+        hostname_note
+        if hostname
+        else ("edit: Orthanc's configuration does not name its own host; pass --hostname")
+    )
     dicom_on = bool(settings.dicom_enabled.value)
     port, problem = check_port(settings.port.value)
     if dicom_on and port is not None:
         conn.port = port
         conn.notes["port"] = _from(settings.port, "DicomPort")
     elif dicom_on:
-        result.add("IMPORT009", f"DicomPort: {problem}; the port is not "
-                   "imported", settings.port.where or settings.root)
+        result.add(
+            "IMPORT009",
+            f"DicomPort: {problem}; the port is not imported",
+            settings.port.where or settings.root,
+        )
     if settings.tls is None:
         conn.notes["tls"] = "DicomTlsEnabled is not exposed over REST: edit if Orthanc uses TLS"
     else:
         conn.tls = bool(settings.tls.value)
         conn.notes["tls"] = _from(settings.tls, "DicomTlsEnabled")
-    device = Device(device_name, site, kind, model="Orthanc",
-                    software_version=settings.version, connections=[conn])
-    device.description = (f"Orthanc server, Name {json.dumps(settings.name)}"
-                          if settings.name else "Orthanc server")
+    device = Device(
+        device_name,
+        site,
+        kind,
+        model="Orthanc",
+        software_version=settings.version,
+        connections=[conn],
+    )
+    device.description = (
+        f"Orthanc server, Name {json.dumps(settings.name)}" if settings.name else "Orthanc server"
+    )
     device.above = [f"Orthanc, from {source}"]
     device.notes["kind"] = "--kind"
     result.devices.append(device)
@@ -541,8 +682,7 @@ def build(settings: Settings, *, site: str, kind: str, hostname: str | None,
     title, problem = check_ae_title(settings.aet.value)
     aet_where = settings.aet.where or settings.root
     if title is None:
-        result.add("IMPORT009", f"DicomAet: {problem}; Orthanc's AE is not "
-                   "imported", aet_where)
+        result.add("IMPORT009", f"DicomAet: {problem}; Orthanc's AE is not imported", aet_where)
     else:
         names.claim_ae(title, aet_where)
         ae = AE(title, connections=["dicom"], initiator=True, acceptor=dicom_on)
@@ -552,33 +692,58 @@ def build(settings: Settings, *, site: str, kind: str, hostname: str | None,
         storage_ts = settings.accepted
         if dicom_on:
             if storage_ts:
-                above = ["C-STORE SCP: every non-retired storage SOP class in pydicom's "
-                         "registry (Orthanc accepts every storage SOP class of its DCMTK)",
-                         "transfer syntaxes: " + "; ".join(settings.accepted_above)]
+                above = [
+                    "C-STORE SCP: every non-retired storage SOP class in pydicom's "
+                    "registry (Orthanc accepts every storage SOP class of its DCMTK)",
+                    "transfer syntaxes: " + "; ".join(settings.accepted_above),
+                ]
                 if settings.unknown_sop is not None and settings.unknown_sop.value:
                     above.append("UnknownSopClassAccepted: SOP classes it does not know too")
-                ae.capabilities.append(Capability(
-                    "SCP", list(storage_sop_classes()), list(storage_ts), above=above,
-                    ts_notes=settings.accepted_notes, sop_anchor=STORAGE_ANCHOR,
-                    ts_anchor=ACCEPTED_ANCHOR))
+                ae.capabilities.append(
+                    Capability(
+                        "SCP",
+                        list(storage_sop_classes()),
+                        list(storage_ts),
+                        above=above,
+                        ts_notes=settings.accepted_notes,
+                        sop_anchor=STORAGE_ANCHOR,
+                        ts_anchor=ACCEPTED_ANCHOR,
+                    )
+                )
             else:
                 ae.capabilities_above.append(
                     "no C-STORE SCP: the accepted transfer syntaxes are empty ("
-                    + "; ".join(settings.accepted_above) + ")")
-                result.add("IMPORT009", "Orthanc accepts no transfer syntax, so it refuses every C-STORE",
-                           settings.root)
+                    + "; ".join(settings.accepted_above)
+                    + ")"
+                )
+                result.add(
+                    "IMPORT009",
+                    "Orthanc accepts no transfer syntax, so it refuses every C-STORE",
+                    settings.root,
+                )
             scp = [VERIFICATION, PATIENT_ROOT["FIND"], STUDY_ROOT["FIND"]]
             notes = {}
             if settings.worklists is not None and settings.worklists.value:
                 scp.append(MODALITY_WORKLIST_FIND)
                 notes[MODALITY_WORKLIST_FIND] = (
-                    f"Worklists.Enable ({settings.worklists.where.at}); needs the worklists "
-                    "plugin")
-            scp += [PATIENT_ROOT["MOVE"], STUDY_ROOT["MOVE"], PATIENT_ROOT["GET"],
-                    STUDY_ROOT["GET"], STORAGE_COMMITMENT]
-            ae.capabilities.append(Capability(
-                "SCP", scp, list(GENERIC_TRANSFER_SYNTAXES), sop_notes=notes,
-                above=["C-ECHO, C-FIND, C-MOVE, C-GET SCP and storage commitment SCP"]))
+                    f"Worklists.Enable ({settings.worklists.where.at}); needs the worklists plugin"
+                )
+            scp += [
+                PATIENT_ROOT["MOVE"],
+                STUDY_ROOT["MOVE"],
+                PATIENT_ROOT["GET"],
+                STUDY_ROOT["GET"],
+                STORAGE_COMMITMENT,
+            ]
+            ae.capabilities.append(
+                Capability(
+                    "SCP",
+                    scp,
+                    list(GENERIC_TRANSFER_SYNTAXES),
+                    sop_notes=notes,
+                    above=["C-ECHO, C-FIND, C-MOVE, C-GET SCP and storage commitment SCP"],
+                )
+            )
         ae.capabilities += _orthanc_scu(storage_ts)
         device.application_entities.append(ae)
 
@@ -594,18 +759,26 @@ def build(settings: Settings, *, site: str, kind: str, hostname: str | None,
     for local, where in sorted(local_aes.items()):
         title, problem = check_ae_title(local)
         if title is None:
-            result.add("IMPORT009", f"LocalAet: {problem}; not imported",
-                       where)
+            result.add("IMPORT009", f"LocalAet: {problem}; not imported", where)
             continue
         first = names.claim_ae(title, where)
         if first is not None:
             if first != where:
-                result.add("IMPORT009", f"LocalAet \"{title}\" is also the AE title of {first.text()}; "
-                           "imgpolicy needs unique AE titles, so it is not imported", where)
+                result.add(
+                    "IMPORT009",
+                    f'LocalAet "{title}" is also the AE title of {first.text()}; '
+                    "imgpolicy needs unique AE titles, so it is not imported",
+                    where,
+                )
             continue
-        ae = AE(title, connections=["dicom"], initiator=True, acceptor=False,
-                description="the calling AE title Orthanc uses toward some modalities",
-                capabilities=_orthanc_scu(settings.accepted))
+        ae = AE(
+            title,
+            connections=["dicom"],
+            initiator=True,
+            acceptor=False,
+            description="the calling AE title Orthanc uses toward some modalities",
+            capabilities=_orthanc_scu(settings.accepted),
+        )
         ae.above = [f"LocalAet of {where.text()}"]
         device.application_entities.append(ae)
 
@@ -620,20 +793,21 @@ def _from(setting: Setting, option: str) -> str:
     return f"{option}, {setting.where.what or setting.where.path}"
 
 
-def _remote_device(settings: Settings, modality: Modality, names: Names, site: str,
-                   result: ImportResult) -> Device | None:
+def _remote_device(
+    settings: Settings, modality: Modality, names: Names, site: str, result: ImportResult
+) -> Device | None:
     where = modality.where
 
     def skip(why: str) -> None:
-        result.add("IMPORT009", f"{where.what}: {why}; it is not imported",
-                   where)
+        result.add("IMPORT009", f"{where.what}: {why}; it is not imported", where)
 
     title, problem = check_ae_title(modality.aet)
     if title is None:
         skip(problem)
         return None
-    host, problem = check_hostname(modality.host.strip() if isinstance(modality.host, str)
-                                   else modality.host)
+    host, problem = check_hostname(
+        modality.host.strip() if isinstance(modality.host, str) else modality.host
+    )
     if host is None:
         skip(f"host {problem}")
         return None
@@ -643,8 +817,10 @@ def _remote_device(settings: Settings, modality: Modality, names: Names, site: s
         return None
     first = names.claim_ae(title, where)
     if first is not None:
-        skip(f"AE title \"{title}\" is already that of {first.text()} (imgpolicy needs unique "
-             "AE titles; merge them by hand if they are one AE on two hosts)")
+        skip(
+            f'AE title "{title}" is already that of {first.text()} (imgpolicy needs unique '
+            "AE titles; merge them by hand if they are one AE on two hosts)"
+        )
         return None
     name = names.device(safe_name(modality.key, "modality"))
     device = Device(name, site, "other")
@@ -660,14 +836,22 @@ def _remote_device(settings: Settings, modality: Modality, names: Names, site: s
     ae = AE(title, connections=["dicom"], initiator=True, acceptor=True)
     ae.capabilities_above = [
         "edit: what this AE accepts as SCP is not in Orthanc's configuration (see its "
-        "conformance statement)"]
+        "conformance statement)"
+    ]
     allowed = _remote_permissions(settings, modality)
     if "Store" in allowed:
-        ae.capabilities.append(Capability(
-            "SCU", list(storage_sop_classes()), [IMPLICIT_VR],
-            above=[f"{allowed['Store']}: Orthanc accepts C-STORE from this AE; narrow the SOP "
-                   "classes to what it sends"],
-            sop_anchor=STORAGE_ANCHOR))
+        ae.capabilities.append(
+            Capability(
+                "SCU",
+                list(storage_sop_classes()),
+                [IMPLICIT_VR],
+                above=[
+                    f"{allowed['Store']}: Orthanc accepts C-STORE from this AE; narrow the SOP "
+                    "classes to what it sends"
+                ],
+                sop_anchor=STORAGE_ANCHOR,
+            )
+        )
     others: list[str] = []
     notes: dict[str, str] = {}
 
@@ -685,30 +869,48 @@ def _remote_device(settings: Settings, modality: Modality, names: Names, site: s
     allow("Get", PATIENT_ROOT["GET"], STUDY_ROOT["GET"])
     allow("NAction", STORAGE_COMMITMENT)
     if others:
-        ae.capabilities.append(Capability(
-            "SCU", others, [IMPLICIT_VR], sop_notes=notes,
-            above=["what Orthanc lets this AE ask of it; Implicit VR Little Endian is the "
-                   "transfer syntax every DICOM AE supports"]))
+        ae.capabilities.append(
+            Capability(
+                "SCU",
+                others,
+                [IMPLICIT_VR],
+                sop_notes=notes,
+                above=[
+                    "what Orthanc lets this AE ask of it; Implicit VR Little Endian is the "
+                    "transfer syntax every DICOM AE supports"
+                ],
+            )
+        )
     device.application_entities.append(ae)
     if settings.always is None:
-        device.above.append("permissions from its Allow* flags only: the global "
-                            "DicomAlwaysAllow* options are not exposed over REST")
+        device.above.append(
+            "permissions from its Allow* flags only: the global "
+            "DicomAlwaysAllow* options are not exposed over REST"
+        )
     return device
 
 
 def _header(settings: Settings, source: str) -> list[str]:
-    how = ("Orthanc's REST API: /system, /modalities?expand, "
-           "/tools/accepted-transfer-syntaxes, /tools/unknown-sop-class-accepted"
-           if settings.rest else "Orthanc's configuration")
-    lines = [f"Imported by `imgpolicy import orthanc` from {source}",
-             f"({how}).",
-             "Review before committing: lines marked \"edit:\" are what the source does not say.",
-             f"&{STORAGE_ANCHOR}: every non-retired storage SOP class in pydicom's registry "
-             f"({len(storage_sop_classes())}), what Orthanc accepts by default."]
+    how = (
+        "Orthanc's REST API: /system, /modalities?expand, "
+        "/tools/accepted-transfer-syntaxes, /tools/unknown-sop-class-accepted"
+        if settings.rest
+        else "Orthanc's configuration"
+    )
+    lines = [
+        f"Imported by `imgpolicy import orthanc` from {source}",
+        f"({how}).",
+        'Review before committing: lines marked "edit:" are what the source does not say.',
+        f"&{STORAGE_ANCHOR}: every non-retired storage SOP class in pydicom's registry "
+        f"({len(storage_sop_classes())}), what Orthanc accepts by default.",
+    ]
     if settings.rest:
-        lines.append("Not exposed over REST (import the configuration file for them): "
-                     "DicomAlwaysAllow*, DicomCheckCalledAet, StrictAetComparison,")
-        lines.append("DicomCheckModalityHost, DicomTlsEnabled, the worklist plugin, and "
-                     "the HTTP security options beyond IsHttpServerSecure.")
+        lines.append(
+            "Not exposed over REST (import the configuration file for them): "
+            "DicomAlwaysAllow*, DicomCheckCalledAet, StrictAetComparison,"
+        )
+        lines.append(
+            "DicomCheckModalityHost, DicomTlsEnabled, the worklist plugin, and "
+            "the HTTP security options beyond IsHttpServerSecure."
+        )
     return lines
-

@@ -36,8 +36,14 @@ class Item:
 class Map:
     items: list[Item] = field(default_factory=list)
 
-    def add(self, key: str, value: Any, *, above: list[str | None] | None = None,
-            after: str | None = None) -> Map:
+    def add(
+        self,
+        key: str,
+        value: Any,
+        *,
+        above: list[str | None] | None = None,
+        after: str | None = None,
+    ) -> Map:
         self.items.append(Item(key, value, above or [], after))
         return self
 
@@ -50,8 +56,9 @@ class Seq:
     flow: bool = True
     """Short lists of scalars without comments go on one line."""
 
-    def add(self, value: Any, *, above: list[str | None] | None = None,
-            after: str | None = None) -> Seq:
+    def add(
+        self, value: Any, *, above: list[str | None] | None = None, after: str | None = None
+    ) -> Seq:
         self.items.append(Item(None, value, above or [], after))
         return self
 
@@ -64,8 +71,12 @@ def _printable(char: str) -> bool:
         return False
     if code in (0x2028, 0x2029, 0xFEFF):  # line breaks to YAML 1.1 readers; a BOM
         return False
-    return (0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
-            or 0x10000 <= code <= 0x10FFFF)
+    return (
+        0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
 
 
 _NAMED = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
@@ -104,8 +115,14 @@ def scalar(value: Any) -> str:
 
 def comment(text: str) -> str:
     """One comment line's text: control characters shown as escapes, never a line break."""
-    return "".join(c if c.isprintable() or c == " " else f"\\x{ord(c):02x}" if ord(c) < 256
-                   else f"\\u{ord(c):04x}" for c in text)
+    return "".join(
+        c
+        if c.isprintable() or c == " "
+        else f"\\x{ord(c):02x}"
+        if ord(c) < 256
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
 
 
 def _is_scalar(value: Any) -> bool:
@@ -131,8 +148,11 @@ class Writer:
 
     def _flow(self, seq: Seq, lead: str) -> str | None:
         """`[a, b, c]` when that fits and nothing in it carries a comment."""
-        if not seq.flow or seq.anchor or any(
-                not _is_scalar(i.value) or i.above or i.after for i in seq.items):
+        if (
+            not seq.flow
+            or seq.anchor
+            or any(not _is_scalar(i.value) or i.above or i.after for i in seq.items)
+        ):
             return None
         text = "[" + ", ".join(scalar(i.value) for i in seq.items) + "]"
         return text if len(lead) + len(text) <= FLOW_WIDTH else None

@@ -45,10 +45,13 @@ class LoadResult:
 
 # section -> how its items are named, for the duplicate check
 _NAMED_LISTS = {
-    "sites": ("site", "name"), "devices": ("device", "name"), "routes": ("route", "name"),
-    "retention": ("retention policy", "name"), "continuity": ("continuity plan for system",
-                                                              "system"),
-    "ai": ("AI product", "name"), "integrations": ("integration", "name"),
+    "sites": ("site", "name"),
+    "devices": ("device", "name"),
+    "routes": ("route", "name"),
+    "retention": ("retention policy", "name"),
+    "continuity": ("continuity plan for system", "system"),
+    "ai": ("AI product", "name"),
+    "integrations": ("integration", "name"),
 }
 _STORAGE_LISTS = {"tiers": "storage tier", "lifecycle": "lifecycle", "volumes": None}
 
@@ -67,10 +70,16 @@ def load_environment(paths: Iterable[str]) -> LoadResult:
         first_file, first_loc = seen[key]
         here = Location(file, *locate(result.sources[file].pos, loc)[0])
         first = Location(first_file, *locate(result.sources[first_file].pos, first_loc)[0])
-        result.findings.append(Finding(
-            "SCHEMA009", Severity.ERROR,
-            f"{kind} '{name}' is defined twice: names must be unique across the environment "
-            "(rename or remove one)", here, (Related(first, "first definition"),)))
+        result.findings.append(
+            Finding(
+                "SCHEMA009",
+                Severity.ERROR,
+                f"{kind} '{name}' is defined twice: names must be unique across the environment "
+                "(rename or remove one)",
+                here,
+                (Related(first, "first definition"),),
+            )
+        )
 
     def keep(section: list, item: object, file: str, loc: tuple) -> None:
         section.append(item)
@@ -101,8 +110,12 @@ def load_environment(paths: Iterable[str]) -> LoadResult:
                 keep(getattr(env, section), item, path, (section, i))
         for i, device in enumerate(parsed.devices):
             for j, ae in enumerate(device.application_entities):
-                claim("AE title", ae.ae_title, path,
-                      ("devices", i, "application_entities", j, "ae_title"))
+                claim(
+                    "AE title",
+                    ae.ae_title,
+                    path,
+                    ("devices", i, "application_entities", j, "ae_title"),
+                )
                 env.origins[id(ae)] = (path, ("devices", i, "application_entities", j))
         for i, item in enumerate(parsed.worklist):
             keep(env.worklist, item, path, ("worklist", i))

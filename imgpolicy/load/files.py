@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import FORMAT_VERSION
-from ..model.types import show
 from ..findings import Finding, Location, Related, Severity
+from ..model.types import show
 from .yaml12 import MapPos, Pos, SeqPos, Span, YAMLLoadError, line_column, load_documents
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -65,11 +65,23 @@ def discover(paths: Iterable[str]) -> Iterator[str]:
                 yield shown
 
 
-def _fail(path: str, code: str, message: str, line: int = 1, column: int = 1,
-          related: tuple[tuple[str, int, int], ...] = ()) -> LoadFailed:
-    return LoadFailed(Finding(
-        code, Severity.ERROR, message, Location(path, line, column, line, column + 1),
-        tuple(Related(Location(path, ln, col, ln, col + 1), msg) for msg, ln, col in related)))
+def _fail(
+    path: str,
+    code: str,
+    message: str,
+    line: int = 1,
+    column: int = 1,
+    related: tuple[tuple[str, int, int], ...] = (),
+) -> LoadFailed:
+    return LoadFailed(
+        Finding(
+            code,
+            Severity.ERROR,
+            message,
+            Location(path, line, column, line, column + 1),
+            tuple(Related(Location(path, ln, col, ln, col + 1), msg) for msg, ln, col in related),
+        )
+    )
 
 
 def _marked(raw: bytes) -> bool:
@@ -83,13 +95,18 @@ def _decode(path: str, raw: bytes) -> str:
     if raw.startswith(_WIDE_BOMS):
         raise _fail(path, "YAML005", "file is UTF-16 or UTF-32 encoded: save it as UTF-8")
     if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
+        raw = raw[len(codecs.BOM_UTF8) :]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        line, column = line_column(raw[:err.start].decode("utf-8"))
-        raise _fail(path, "YAML005", f"file is not valid UTF-8 (byte 0x{raw[err.start]:02x}): "
-                    "save it as UTF-8", line, column) from None
+        line, column = line_column(raw[: err.start].decode("utf-8"))
+        raise _fail(
+            path,
+            "YAML005",
+            f"file is not valid UTF-8 (byte 0x{raw[err.start]:02x}): save it as UTF-8",
+            line,
+            column,
+        ) from None
 
 
 def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | None:
@@ -99,12 +116,20 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
             raw = handle.read(max_bytes + 1)
     except OSError as err:
         if os.path.islink(path) and not os.path.exists(path):
-            raise _fail(path, "YAML006", f"file is a link to {os.readlink(path)}, which does not "
-                        "exist: restore the target or remove the link") from None
+            raise _fail(
+                path,
+                "YAML006",
+                f"file is a link to {os.readlink(path)}, which does not "
+                "exist: restore the target or remove the link",
+            ) from None
         raise _fail(path, "YAML006", f"cannot read file: {err.strerror}") from None
     if len(raw) > max_bytes:
-        raise _fail(path, "YAML006", f"file is larger than {max_bytes // (1024 * 1024)} MiB: "
-                    "split the environment over several files")
+        raise _fail(
+            path,
+            "YAML006",
+            f"file is larger than {max_bytes // (1024 * 1024)} MiB: "
+            "split the environment over several files",
+        )
     if not _marked(raw):
         return None
     text = _decode(path, raw)
@@ -123,19 +148,33 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
     if extra:
         second = extra[0].pos
         line = (second.span if not isinstance(second, tuple) else second)[0]
-        raise _fail(path, "YAML008", "an imgpolicy file holds one YAML document: move the "
-                    "document after '---' to a file of its own", line, 1)
+        raise _fail(
+            path,
+            "YAML008",
+            "an imgpolicy file holds one YAML document: move the "
+            "document after '---' to a file of its own",
+            line,
+            1,
+        )
     version = first.data["imgpolicy"]
     if type(version) is not int or version != FORMAT_VERSION:  # not True, 1.0 or "1"
         if isinstance(version, str) and version.strip() == str(FORMAT_VERSION):
             fix = f"write it as a number, without quotes: imgpolicy: {FORMAT_VERSION}"
-        elif isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-            fix = (f"this imgpolicy reads format {FORMAT_VERSION}; upgrade imgpolicy to read "
-                   f"format {version}")
+        elif (
+            isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION
+        ):
+            fix = (
+                f"this imgpolicy reads format {FORMAT_VERSION}; upgrade imgpolicy to read "
+                f"format {version}"
+            )
         else:
             fix = f"write imgpolicy: {FORMAT_VERSION}"
-        raise _fail(path, "YAML008", f"unsupported format version imgpolicy: {show(version)}: "
-                    f"{fix}", *version_span[:2])
+        raise _fail(
+            path,
+            "YAML008",
+            f"unsupported format version imgpolicy: {show(version)}: {fix}",
+            *version_span[:2],
+        )
     return SourceFile(path, first.data, first.pos, text)
 
 

@@ -29,14 +29,21 @@ _CUSTOM_CODES = {
     "date": "SCHEMA008",
 }
 _EXPECTED = {
-    "string_type": "a string", "int_type": "a whole number", "bool_type": "true or false",
-    "float_type": "a number", "list_type": "a list", "dict_type": "a mapping",
-    "model_type": "a mapping", "model_attributes_type": "a mapping",
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "bool_type": "true or false",
+    "float_type": "a number",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
     "int_from_float": "a whole number",
 }
 
 
-def schema_findings(source: SourceFile, error: ValidationError, model: type[BaseModel]) -> list[Finding]:
+def schema_findings(
+    source: SourceFile, error: ValidationError, model: type[BaseModel]
+) -> list[Finding]:
     return [_finding(source, e, model) for e in error.errors(include_url=False)]
 
 
@@ -46,12 +53,14 @@ def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
     where = _path(loc)
     if kind == "invalid_key":  # 104: x, ~: y ... in a mapping of named keys
         parent = node_at(source.pos, loc[:-1])
-        key_span = (parent.keys[value][0] if isinstance(parent, MapPos) and value in parent.keys
-                    else span)
+        key_span = (
+            parent.keys[value][0] if isinstance(parent, MapPos) and value in parent.keys else span
+        )
         code, span = "SCHEMA001", key_span
         options = _field_names(model, loc[:-1])
         message = f"unknown key {show(value)}" + (
-            f" (allowed here: {', '.join(options)})" if options else "")
+            f" (allowed here: {', '.join(options)})" if options else ""
+        )
         where = _path(loc[:-1])
     elif kind == "extra_forbidden":
         code, span = "SCHEMA001", key_span or span
@@ -71,8 +80,12 @@ def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
     else:
         code, message = "SCHEMA004", _invalid_value(kind, value, err)
     line, col, end_line, end_col = span
-    return Finding(code, Severity.ERROR, f"{where}: {message}",
-                   Location(source.path, line, col, end_line, end_col))
+    return Finding(
+        code,
+        Severity.ERROR,
+        f"{where}: {message}",
+        Location(source.path, line, col, end_line, end_col),
+    )
 
 
 def _path(loc: tuple) -> str:
@@ -87,7 +100,7 @@ def _written(source: SourceFile, span: tuple[int, int, int, int]) -> str:
     if line != end_line:
         return ""
     lines = source.text.splitlines()
-    return lines[line - 1][col - 1:end_col - 1] if line <= len(lines) else ""
+    return lines[line - 1][col - 1 : end_col - 1] if line <= len(lines) else ""
 
 
 def _wrong_type(kind: str, value: Any, msg: str, written: str = "") -> str:
@@ -106,10 +119,11 @@ def _wrong_type(kind: str, value: Any, msg: str, written: str = "") -> str:
             message += f" (only true and false are booleans in YAML 1.2; '{value}' is text)"
         elif kind in ("int_type", "float_type") and re.fullmatch(r"[-+]?\d+(\.\d+)?", value):
             message += " (remove the quotes)"
-    elif expected == "a string" or kind == "string_type":
-        if isinstance(value, (int, float, bool)):
-            shown = written or str(value).lower()
-            message += f" (put the value in quotes: \"{shown}\")"
+    elif (expected == "a string" or kind == "string_type") and isinstance(
+        value, (int, float, bool)
+    ):
+        shown = written or str(value).lower()
+        message += f' (put the value in quotes: "{shown}")'
     return message
 
 

@@ -37,7 +37,7 @@ MAX_DEPTH = 100
 class MapPos:
     """Positions of a mapping: its own span and, per key, the key's span and the value's."""
 
-    __slots__ = ("span", "keys")
+    __slots__ = ("keys", "span")
 
     def __init__(self, span: Span):
         self.span = span
@@ -45,7 +45,7 @@ class MapPos:
 
 
 class SeqPos:
-    __slots__ = ("span", "items")
+    __slots__ = ("items", "span")
 
     def __init__(self, span: Span):
         self.span = span
@@ -58,8 +58,14 @@ Pos = MapPos | SeqPos | Span
 class YAMLLoadError(Exception):
     """A document that cannot be loaded. `code` is one of the YAML codes in `codes.py`."""
 
-    def __init__(self, code: str, message: str, line: int, column: int,
-                 related: tuple[tuple[str, int, int], ...] = ()):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        line: int,
+        column: int,
+        related: tuple[tuple[str, int, int], ...] = (),
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -121,7 +127,7 @@ def resolve_plain(text: str) -> Any:
 
 
 def _resolve_tagged(tag: str, text: str, line: int, col: int) -> Any:
-    kind = tag[len(_TAG):]
+    kind = tag[len(_TAG) :]
     if kind == "str":
         return text
     value = resolve_plain(text)
@@ -148,8 +154,17 @@ _NO_KEY = object()
 class _Frame:
     """A mapping or sequence under construction."""
 
-    __slots__ = ("value", "pos", "is_map", "key", "key_span", "key_is_merge",
-                 "anchor", "size", "merged_from")
+    __slots__ = (
+        "anchor",
+        "is_map",
+        "key",
+        "key_is_merge",
+        "key_span",
+        "merged_from",
+        "pos",
+        "size",
+        "value",
+    )
 
     def __init__(self, value, pos, is_map, anchor):
         self.value = value
@@ -196,14 +211,20 @@ def _parse_error(err: yaml.YAMLError, source: str) -> YAMLLoadError:
     message = problem if not context else f"{problem} ({context})"
     if isinstance(err, yaml.reader.ReaderError):
         # libyaml counts the position in bytes of UTF-8, PyYAML's own reader in characters
-        before = (source.encode("utf-8")[:err.position].decode("utf-8", "replace")
-                  if _Loader is not yaml.SafeLoader else source[:err.position])
-        message = (f"character {chr(err.character)!r} (U+{err.character:04X}) is not allowed "
-                   f"in YAML: {err.reason}")
+        before = (
+            source.encode("utf-8")[: err.position].decode("utf-8", "replace")
+            if _Loader is not yaml.SafeLoader
+            else source[: err.position]
+        )
+        message = (
+            f"character {chr(err.character)!r} (U+{err.character:04X}) is not allowed "
+            f"in YAML: {err.reason}"
+        )
         return YAMLLoadError("YAML001", message, *line_column(before))
     context_mark = getattr(err, "context_mark", None)
     if context_mark is not None and (
-            "end of stream" in problem or "could not find expected ':'" in problem):
+        "end of stream" in problem or "could not find expected ':'" in problem
+    ):
         # libyaml notices these where the file ends; the cause is where the scan began
         mark = context_mark
         if "quoted scalar" in (context or ""):
@@ -219,8 +240,13 @@ def _parse_error(err: yaml.YAMLError, source: str) -> YAMLLoadError:
     return YAMLLoadError("YAML001", f"invalid YAML: {message}{_hint(problem, char)}", line, col)
 
 
-def load_documents(source: str, *, unknown_tags: Literal["error", "ignore"] = "error",
-                   max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> list[Document]:
+def load_documents(
+    source: str,
+    *,
+    unknown_tags: Literal["error", "ignore"] = "error",
+    max_nodes: int = MAX_NODES,
+    max_depth: int = MAX_DEPTH,
+) -> list[Document]:
     """Every document in `source`, as plain data with positions.
 
     unknown_tags="ignore" resolves a node with an application tag (`!thing`) as if
@@ -232,8 +258,11 @@ def load_documents(source: str, *, unknown_tags: Literal["error", "ignore"] = "e
     except yaml.YAMLError as err:
         raise _parse_error(err, source) from None
     except UnicodeEncodeError as err:  # a lone surrogate: no decoded file holds one
-        raise YAMLLoadError("YAML005", f"character {source[err.start]!r} is not valid Unicode "
-                            "text (a lone surrogate)", *line_column(source[:err.start])) from None
+        raise YAMLLoadError(
+            "YAML005",
+            f"character {source[err.start]!r} is not valid Unicode text (a lone surrogate)",
+            *line_column(source[: err.start]),
+        ) from None
     except RecursionError:  # pragma: no cover - the builder itself does not recurse
         raise YAMLLoadError("YAML007", "nesting too deep", 1, 1) from None
 
@@ -255,7 +284,10 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
             raise YAMLLoadError(
                 "YAML004",
                 f"document expands to more than {max_nodes:,} nodes through aliases "
-                "(an alias 'bomb'); reduce the nesting of aliases", span[0], span[1])
+                "(an alias 'bomb'); reduce the nesting of aliases",
+                span[0],
+                span[1],
+            )
         if not stack:
             root[:] = [value, pos]
             return
@@ -267,9 +299,13 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
             return
         if frame.key is _NO_KEY:
             if not isinstance(pos, tuple):
-                raise YAMLLoadError("YAML009", "a mapping key must be a scalar, not a "
-                                    + ("mapping" if isinstance(pos, MapPos) else "sequence"),
-                                    span[0], span[1])
+                raise YAMLLoadError(
+                    "YAML009",
+                    "a mapping key must be a scalar, not a "
+                    + ("mapping" if isinstance(pos, MapPos) else "sequence"),
+                    span[0],
+                    span[1],
+                )
             frame.key = value
             frame.key_span = span
             frame.key_is_merge = is_merge_key
@@ -337,12 +373,17 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
                 raise _tag_error(event)
             if len(stack) >= max_depth:
                 s = event.start_mark
-                raise YAMLLoadError("YAML007", f"nesting deeper than {max_depth} levels: look "
-                                    "for an unclosed '[' or '{' above this point",
-                                    s.line + 1, s.column + 1)
+                raise YAMLLoadError(
+                    "YAML007",
+                    f"nesting deeper than {max_depth} levels: look "
+                    "for an unclosed '[' or '{' above this point",
+                    s.line + 1,
+                    s.column + 1,
+                )
             span = _span(event)
-            frame = _Frame({} if is_map else [], MapPos(span) if is_map else SeqPos(span),
-                           is_map, event.anchor)
+            frame = _Frame(
+                {} if is_map else [], MapPos(span) if is_map else SeqPos(span), is_map, event.anchor
+            )
             if event.anchor is not None:
                 open_anchors.add(event.anchor)
             stack.append(frame)
@@ -360,10 +401,14 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
             name = event.anchor
             s = event.start_mark
             if name not in anchors:
-                why = ("refers to a node that contains it (a recursive alias)"
-                       if name in open_anchors else "has no anchor '&{0}' before it")
-                raise YAMLLoadError("YAML004", f"alias '*{name}' " + why.format(name),
-                                    s.line + 1, s.column + 1)
+                why = (
+                    "refers to a node that contains it (a recursive alias)"
+                    if name in open_anchors
+                    else "has no anchor '&{0}' before it"
+                )
+                raise YAMLLoadError(
+                    "YAML004", f"alias '*{name}' " + why.format(name), s.line + 1, s.column + 1
+                )
             value, pos, size = anchors[name]
             add(value, pos, _span(event), size)
         elif cls is _DocumentStartEvent:
@@ -379,26 +424,35 @@ def _tag_error(event) -> YAMLLoadError:
     s = event.start_mark
     tag = _show_tag(event.tag)
     if tag in ("!include", "!import"):
-        fix = ("every file under the environment folder is already part of it: move the "
-               "content to its own file instead of including it")
+        fix = (
+            "every file under the environment folder is already part of it: move the "
+            "content to its own file instead of including it"
+        )
     elif type(event) is _ScalarEvent:
         fix = "remove the tag; quote the value if it must be a string"
     else:
         fix = "remove the tag"
-    return YAMLLoadError("YAML003", f"tag '{tag}' is not supported: imgpolicy files are plain "
-                         f"YAML ({fix})", s.line + 1, s.column + 1)
+    return YAMLLoadError(
+        "YAML003",
+        f"tag '{tag}' is not supported: imgpolicy files are plain YAML ({fix})",
+        s.line + 1,
+        s.column + 1,
+    )
 
 
 def _long_int_error(event) -> YAMLLoadError:
     s = event.start_mark
     return YAMLLoadError(
-        "YAML001", f"integer of {len(event.value):,} characters is too long to read "
+        "YAML001",
+        f"integer of {len(event.value):,} characters is too long to read "
         f"(at most {sys.get_int_max_str_digits():,} digits; quote it if it is text)",
-        s.line + 1, s.column + 1)
+        s.line + 1,
+        s.column + 1,
+    )
 
 
 def _show_tag(tag: str) -> str:
-    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
 
 def _set_key(frame: _Frame, key, key_span: Span, value, pos: Pos) -> None:
@@ -416,14 +470,18 @@ def _set_key(frame: _Frame, key, key_span: Span, value, pos: Pos) -> None:
                 f"duplicate key {key!r}: also set by the merge '<<' at line {merged[0]}, "
                 f"column {merged[1]} (imgpolicy does not let a key hide a merged one: "
                 "remove one of them)",
-                key_span[0], key_span[1],
-                related=(("the merged key is defined here", first_span[0], first_span[1]),))
+                key_span[0],
+                key_span[1],
+                related=(("the merged key is defined here", first_span[0], first_span[1]),),
+            )
         raise YAMLLoadError(
             "YAML002",
             f"duplicate key {key!r}: first defined at line {first_span[0]}, column "
             f"{first_span[1]} (YAML keys must be unique: remove or rename one)",
-            key_span[0], key_span[1],
-            related=(("first definition", first_span[0], first_span[1]),))
+            key_span[0],
+            key_span[1],
+            related=(("first definition", first_span[0], first_span[1]),),
+        )
     mapping[key] = value
     frame.pos.keys[key] = (key_span, pos)
 
@@ -432,14 +490,18 @@ def _merge(frame: _Frame, value, pos: Pos, merge_span: Span) -> None:
     """YAML merge key (`<<: *defaults`): the merged keys may not collide with any other."""
     sources = [(value, pos)]
     if isinstance(pos, SeqPos):
-        sources = list(zip(value, pos.items))
+        sources = list(zip(value, pos.items, strict=False))
     if frame.merged_from is None:
         frame.merged_from = {}
     for source, source_pos in sources:
         if not isinstance(source_pos, MapPos):
-            raise YAMLLoadError("YAML009", "a merge '<<' takes a mapping or a list of "
-                                "mappings (usually an alias like '<<: *defaults')",
-                                merge_span[0], merge_span[1])
+            raise YAMLLoadError(
+                "YAML009",
+                "a merge '<<' takes a mapping or a list of "
+                "mappings (usually an alias like '<<: *defaults')",
+                merge_span[0],
+                merge_span[1],
+            )
         for key, (key_span, child_pos) in source_pos.keys.items():
             if key in frame.value:
                 first_span = frame.pos.keys[key][0]
@@ -448,9 +510,13 @@ def _merge(frame: _Frame, value, pos: Pos, merge_span: Span) -> None:
                     f"duplicate key {key!r}: the merge '<<' at line {merge_span[0]}, column "
                     f"{merge_span[1]} sets it again (first defined at line {first_span[0]}, "
                     f"column {first_span[1]}); remove one of them",
-                    merge_span[0], merge_span[1],
-                    related=(("first definition", first_span[0], first_span[1]),
-                             ("merged definition", key_span[0], key_span[1])))
+                    merge_span[0],
+                    merge_span[1],
+                    related=(
+                        ("first definition", first_span[0], first_span[1]),
+                        ("merged definition", key_span[0], key_span[1]),
+                    ),
+                )
             frame.value[key] = source[key]
             frame.pos.keys[key] = (key_span, child_pos)
             frame.merged_from[key] = merge_span

@@ -6,11 +6,34 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .types import (AETitle, CharacterSet, Hostname, IsoDate, Modalities, Name, Port, SopClass,
-                    Strict, Text, TransferSyntax)
+from .types import (
+    AETitle,
+    CharacterSet,
+    Hostname,
+    IsoDate,
+    Modalities,
+    Name,
+    Port,
+    SopClass,
+    Strict,
+    Text,
+    TransferSyntax,
+)
 
-DeviceKind = Literal["modality", "pacs", "vna", "ris", "router", "ai", "viewer",
-                     "dose-monitor", "workstation", "reporting", "emr", "other"]
+DeviceKind = Literal[
+    "modality",
+    "pacs",
+    "vna",
+    "ris",
+    "router",
+    "ai",
+    "viewer",
+    "dose-monitor",
+    "workstation",
+    "reporting",
+    "emr",
+    "other",
+]
 
 
 class Connection(Strict):

@@ -6,8 +6,15 @@ from pydantic import Field, model_validator
 
 from .types import AETitle, Modality, Name, Strict, Text
 
-METRICS = ("ctdivol_mgy", "dlp_mgy_cm", "dap_gy_cm2", "air_kerma_mgy", "agd_mgy",
-           "activity_mbq", "fluoro_time_min")
+METRICS = (
+    "ctdivol_mgy",
+    "dlp_mgy_cm",
+    "dap_gy_cm2",
+    "air_kerma_mgy",
+    "agd_mgy",
+    "activity_mbq",
+    "fluoro_time_min",
+)
 
 
 class ReferenceLevel(Strict):

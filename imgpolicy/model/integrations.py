@@ -29,6 +29,7 @@ class Integration(Strict):
     """A URL: mllp:// or mllps:// for HL7, http(s):// for FHIR and DICOMweb."""
     messages: list[Literal["ORM", "ORU", "ADT", "SIU", "MDM", "OMI"]] = Field(default_factory=list)
     services: list[Literal["QIDO-RS", "WADO-RS", "STOW-RS", "UPS-RS", "WADO-URI"]] = Field(
-        default_factory=list)
+        default_factory=list
+    )
     credentials: Credentials | None = None
     description: Text | None = None

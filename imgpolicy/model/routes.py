@@ -8,8 +8,17 @@ from pydantic import Field
 
 from .types import AETitle, AETitles, Modalities, Name, SopClass, Strict, Text, TransferSyntax
 
-RoutePurpose = Literal["archive", "reading", "ai", "prefetch", "teleradiology", "replication",
-                       "dose", "results", "forward"]
+RoutePurpose = Literal[
+    "archive",
+    "reading",
+    "ai",
+    "prefetch",
+    "teleradiology",
+    "replication",
+    "dose",
+    "results",
+    "forward",
+]
 
 
 class RouteMatch(Strict):

@@ -19,15 +19,20 @@ def render(report: Report) -> str:
         path = f.location.path if f.location else ""
         base = f"{fingerprint(f)}:{path}"
         seen[base] = seen.get(base, 0) + 1  # identical findings in one file stay distinct
-        issues.append({
-            "type": "issue",
-            "check_name": f.code,
-            "description": f"{f.code} {f.message}",
-            "categories": ["Bug Risk"],
-            "severity": _SEVERITY[f.severity],
-            "fingerprint": hashlib.md5(f"{base}:{seen[base]}".encode(),
-                                       usedforsecurity=False).hexdigest(),
-            "location": {"path": path,
-                         "lines": {"begin": f.location.line if f.location else 1}},
-        })
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": f.code,
+                "description": f"{f.code} {f.message}",
+                "categories": ["Bug Risk"],
+                "severity": _SEVERITY[f.severity],
+                "fingerprint": hashlib.md5(
+                    f"{base}:{seen[base]}".encode(), usedforsecurity=False
+                ).hexdigest(),
+                "location": {
+                    "path": path,
+                    "lines": {"begin": f.location.line if f.location else 1},
+                },
+            }
+        )
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

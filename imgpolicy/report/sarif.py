@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..baseline import fingerprint
+from ..catalogue import catalogue
 from ..findings import Finding, Location, Severity
-from ..rules.catalogue import catalogue
 from . import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -45,39 +45,54 @@ def _result(f: Finding, rule_index: dict[str, int]) -> dict:
     if f.related:
         result["relatedLocations"] = [
             {"id": i, "physicalLocation": _physical(r.location), "message": {"text": r.message}}
-            for i, r in enumerate(f.related, start=1)]
+            for i, r in enumerate(f.related, start=1)
+        ]
     if f.entity:
         result["properties"] = {"entity": f.entity}
     if f.suppressed:
-        result["suppressions"] = [{
-            "kind": "inSource" if f.suppressed.kind == "inline" else "external",
-            "status": "accepted", "justification": f.suppressed.reason}]
+        result["suppressions"] = [
+            {
+                "kind": "inSource" if f.suppressed.kind == "inline" else "external",
+                "status": "accepted",
+                "justification": f.suppressed.reason,
+            }
+        ]
     return result
 
 
 def render(report: Report) -> str:
     entries = list(catalogue().values())
     rule_index = {e.code: i for i, e in enumerate(entries)}
-    rules = [{
-        "id": e.code,
-        "name": e.name,
-        "shortDescription": {"text": e.summary},
-        "fullDescription": {"text": e.summary},
-        "help": {"text": e.help},
-        "defaultConfiguration": {"level": _LEVEL[e.severity]},
-        "properties": {"tags": [e.code.rstrip("0123456789")]},
-    } for e in entries]
+    rules = [
+        {
+            "id": e.code,
+            "name": e.name,
+            "shortDescription": {"text": e.summary},
+            "fullDescription": {"text": e.summary},
+            "help": {"text": e.help},
+            "defaultConfiguration": {"level": _LEVEL[e.severity]},
+            "properties": {"tags": [e.code.rstrip("0123456789")]},
+        }
+        for e in entries
+    ]
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "imgpolicy", "version": __version__,
-                                "semanticVersion": __version__,
-                                "informationUri": "https://pypi.org/project/imgpolicy/",
-                                "rules": rules}},
-            "columnKind": "unicodeCodePoints",
-            "artifacts": [{"location": _artifact(path)} for path in report.files],
-            "results": [_result(f, rule_index) for f in report.findings],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "imgpolicy",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": "https://pypi.org/project/imgpolicy/",
+                        "rules": rules,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "artifacts": [{"location": _artifact(path)} for path in report.files],
+                "results": [_result(f, rule_index) for f in report.findings],
+            }
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -13,8 +13,10 @@ def render(report: Report, *, color: bool = False) -> str:
         if color:
             paint = {"error": "31", "warning": "33", "info": "36"}[f.severity.label]
             code = f"\x1b[1;{paint}m{code}\x1b[0m"
-        lines.append(f"{where}: {code} {f.message}" + ("" if f.severity.label == "error"
-                                                       else f" [{f.severity.label}]"))
+        lines.append(
+            f"{where}: {code} {f.message}"
+            + ("" if f.severity.label == "error" else f" [{f.severity.label}]")
+        )
         for rel in f.related:
             lines.append(f"    {rel.location}: {rel.message}")
     lines.extend(report.notes)
@@ -31,8 +33,10 @@ def summary(report: Report) -> str:
         checked += f", {hidden} suppressed"
     if not report.active:
         return f"No problems found ({checked})."
-    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
-             for s in ("error", "warning", "info") if counts[s]]
+    parts = [
+        f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
+        for s in ("error", "warning", "info")
+        if counts[s]
+    ]
     failed = len(report.failed_files)
-    return (f"Found {', '.join(parts)} in {failed} file{'s' if failed != 1 else ''} "
-            f"({checked}).")
+    return f"Found {', '.join(parts)} in {failed} file{'s' if failed != 1 else ''} ({checked})."

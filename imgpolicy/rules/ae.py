@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterator
 
 from .. import dicom
+from ..analysis.index import Index
 from ..findings import Finding, Related, Severity
 from ..model.devices import ApplicationEntity, Device
 from .base import Rule
 from .common import did_you_mean
-from .index import Index
 
 _MAX_RELATED = 5
 """Enough places to find the problem; the rest would only lengthen the report."""
@@ -22,8 +22,6 @@ def _ae_entity(ae: ApplicationEntity) -> str:
 
 def _device_entity(device: Device) -> str:
     return f"device:{device.name}"
-
-
 
 
 def _is_query_retrieve(sop_uid: str) -> bool:
@@ -86,9 +84,14 @@ class DuplicateAETitle(Rule):
                     f"'{first.ae_title}' ({first_device.name}): systems that ignore case "
                     "(Orthanc) see one AE, systems that do not (dcm4chee) two; give one of "
                     "them a distinct title",
-                    index.where(ae, "ae_title"), entity=_ae_entity(ae),
-                    related=[Related(index.where(first, "ae_title"),
-                                     f"'{first.ae_title}' is declared here")])
+                    index.where(ae, "ae_title"),
+                    entity=_ae_entity(ae),
+                    related=[
+                        Related(
+                            index.where(first, "ae_title"), f"'{first.ae_title}' is declared here"
+                        )
+                    ],
+                )
 
 
 class SharedHostPort(Rule):
@@ -161,10 +164,15 @@ class SharedHostPort(Rule):
                     f"device '{device.name}' connection '{conn.name}' uses "
                     f"{conn.hostname}:{conn.port}, which device '{other.name}' already "
                     "listens on: correct the hostname or port, or declare both as one device",
-                    index.where(device, "connections", i), entity=_device_entity(device),
-                    related=[Related(index.where(other, "connections", j),
-                                     f"'{other.name}' connection "
-                                     f"'{other.connections[j].name}'")])
+                    index.where(device, "connections", i),
+                    entity=_device_entity(device),
+                    related=[
+                        Related(
+                            index.where(other, "connections", j),
+                            f"'{other.name}' connection '{other.connections[j].name}'",
+                        )
+                    ],
+                )
 
 
 class OrphanAE(Rule):
@@ -235,15 +243,18 @@ class OrphanAE(Rule):
         for device, ae in env.application_entities():
             if ae.ae_title in used:
                 continue
-            if any(_is_query_retrieve(sop) for cap in ae.transfer_capabilities
-                   for sop in cap.classes):
+            if any(
+                _is_query_retrieve(sop) for cap in ae.transfer_capabilities for sop in cap.classes
+            ):
                 continue
-            why = (" (its only routes are disabled)" if ae.ae_title in disabled else "")
+            why = " (its only routes are disabled)" if ae.ae_title in disabled else ""
             yield self.finding(
                 f"AE '{ae.ae_title}' ({device.name}) is an orphan: no route, worklist, dose "
                 f"or AI entry uses it and it has no query/retrieve role{why}; wire it up "
                 "or remove it from the inventory (and from the systems that trust it)",
-                index.where(ae, "ae_title"), entity=_ae_entity(ae))
+                index.where(ae, "ae_title"),
+                entity=_ae_entity(ae),
+            )
 
 
 class UnknownConnection(Rule):
@@ -290,13 +301,18 @@ class UnknownConnection(Rule):
                 for j, name in enumerate(ae.connections):
                     if name in known:
                         continue
-                    have = (f"its connections are {', '.join(names)}{did_you_mean(name, names)}"
-                            if names else "the device declares no connections")
+                    have = (
+                        f"its connections are {', '.join(names)}{did_you_mean(name, names)}"
+                        if names
+                        else "the device declares no connections"
+                    )
                     yield self.finding(
                         f"AE '{ae.ae_title}' uses connection '{name}', which device "
                         f"'{device.name}' does not declare ({have}): add the connection to "
                         "the device or correct the name",
-                        index.where(ae, "connections", j), entity=_ae_entity(ae))
+                        index.where(ae, "connections", j),
+                        entity=_ae_entity(ae),
+                    )
 
 
 class AcceptorWithoutPort(Rule):
@@ -353,7 +369,9 @@ class AcceptorWithoutPort(Rule):
                         f"AE '{ae.ae_title}' accepts associations but device "
                         f"'{device.name}' declares no connections: add a connection with "
                         "hostname and port, or set acceptor: false if it only initiates",
-                        index.where(ae, "ae_title"), entity=_ae_entity(ae))
+                        index.where(ae, "ae_title"),
+                        entity=_ae_entity(ae),
+                    )
                     continue
                 if ae.connections:
                     used = [by_name[n] for n in dict.fromkeys(ae.connections) if n in by_name]
@@ -367,10 +385,16 @@ class AcceptorWithoutPort(Rule):
                     f"AE '{ae.ae_title}' ({device.name}) accepts associations but none of "
                     "its connections has a port, so nothing can reach it: give a connection "
                     "a port, or set acceptor: false if it only initiates",
-                    index.where(ae, "ae_title"), entity=_ae_entity(ae),
-                    related=[Related(index.where(device, "connections", i),
-                                     f"connection '{device.connections[i].name}' has no port")
-                             for i in used[:_MAX_RELATED]])
+                    index.where(ae, "ae_title"),
+                    entity=_ae_entity(ae),
+                    related=[
+                        Related(
+                            index.where(device, "connections", i),
+                            f"connection '{device.connections[i].name}' has no port",
+                        )
+                        for i in used[:_MAX_RELATED]
+                    ],
+                )
 
 
 class AETitleCharacters(Rule):
@@ -412,7 +436,8 @@ class AETitleCharacters(Rule):
 
     def check(self, index: Index) -> Iterator[Finding]:
         allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") | set(
-            str(self.settings.get("extra_characters") or ""))
+            str(self.settings.get("extra_characters") or "")
+        )
         for device, ae in index.env.application_entities():
             bad = sorted({c for c in ae.ae_title if c not in allowed})
             if not bad:
@@ -426,7 +451,9 @@ class AETitleCharacters(Rule):
                 f"AE title '{ae.ae_title}' ({device.name}) contains {shown}: some systems "
                 f"refuse or alter such titles; use only A-Z, 0-9, '_' and '-' (e.g. "
                 f"'{suggestion}') on the device and everywhere it is configured",
-                index.where(ae, "ae_title"), entity=_ae_entity(ae))
+                index.where(ae, "ae_title"),
+                entity=_ae_entity(ae),
+            )
 
 
 class MissingConformanceStatement(Rule):
@@ -468,7 +495,9 @@ class MissingConformanceStatement(Rule):
                     f"device '{device.name}' has DICOM application entities but no "
                     "conformance_statement: file the vendor's DICOM conformance statement "
                     "and give its path or URL",
-                    index.where(device, "name"), entity=_device_entity(device))
+                    index.where(device, "name"),
+                    entity=_device_entity(device),
+                )
 
 
 class UnknownSite(Rule):
@@ -506,11 +535,17 @@ class UnknownSite(Rule):
         for device in index.env.devices:
             if device.site in index.sites:
                 continue
-            hint = did_you_mean(device.site, names) if names else " (the environment declares no sites)"
+            hint = (
+                did_you_mean(device.site, names)
+                if names
+                else " (the environment declares no sites)"
+            )
             yield self.finding(
                 f"device '{device.name}' is at site '{device.site}', which is not "
                 f"declared{hint}: add it to `sites` or correct the name",
-                index.where(device, "site"), entity=_device_entity(device))
+                index.where(device, "site"),
+                entity=_device_entity(device),
+            )
 
 
 class NeitherInitiatorNorAcceptor(Rule):
@@ -548,7 +583,10 @@ class NeitherInitiatorNorAcceptor(Rule):
                 yield self.finding(
                     f"AE '{ae.ae_title}' ({device.name}) has initiator: false and acceptor: "
                     "false, so it can exchange nothing: set the flag for what it does, or "
-                    "remove the AE", index.where(ae, "ae_title"), entity=_ae_entity(ae))
+                    "remove the AE",
+                    index.where(ae, "ae_title"),
+                    entity=_ae_entity(ae),
+                )
 
 
 def _uses(index: Index, inbound: bool) -> dict[str, list[tuple[object, tuple, str]]]:
@@ -572,21 +610,37 @@ def _uses(index: Index, inbound: bool) -> dict[str, list[tuple[object, tuple, st
         if inbound:
             add(assignment.provider, assignment, ("provider",), "it is a worklist provider")
             if assignment.mpps_destination:
-                add(assignment.mpps_destination, assignment, ("mpps_destination",),
-                    "it is an MPPS destination")
+                add(
+                    assignment.mpps_destination,
+                    assignment,
+                    ("mpps_destination",),
+                    "it is an MPPS destination",
+                )
         else:
             for k, title in enumerate(assignment.consumers):
-                add(title, assignment, ("consumers", k),
-                    "it is a worklist consumer (queries the worklist, sends MPPS)")
+                add(
+                    title,
+                    assignment,
+                    ("consumers", k),
+                    "it is a worklist consumer (queries the worklist, sends MPPS)",
+                )
     for product in env.ai:
         if inbound:
             for i, result in enumerate(product.results):
                 for k, title in enumerate(result.to):
-                    add(title, product, ("results", i, "to", k),
-                        f"AI product '{product.name}' sends {result.object} results to it")
+                    add(
+                        title,
+                        product,
+                        ("results", i, "to", k),
+                        f"AI product '{product.name}' sends {result.object} results to it",
+                    )
         elif product.results:
-            add(product.runs_on, product, ("runs_on",),
-                f"AI product '{product.name}' sends its results from it")
+            add(
+                product.runs_on,
+                product,
+                ("runs_on",),
+                f"AI product '{product.name}' sends its results from it",
+            )
     return uses
 
 
@@ -654,9 +708,13 @@ class ReceivesButNotAcceptor(Rule):
                 f"AE '{ae.ae_title}' ({device.name}) has acceptor: false, yet "
                 f"{'; '.join(reasons[:3])}{more}: those associations will be rejected; set "
                 "acceptor: true (with a listening port) or point them at the right AE",
-                index.where(ae, "acceptor"), entity=_ae_entity(ae),
-                related=[Related(index.where(item, *path), what)
-                         for item, path, what in found[:_MAX_RELATED]])
+                index.where(ae, "acceptor"),
+                entity=_ae_entity(ae),
+                related=[
+                    Related(index.where(item, *path), what)
+                    for item, path, what in found[:_MAX_RELATED]
+                ],
+            )
 
 
 class SendsButNotInitiator(Rule):
@@ -718,7 +776,10 @@ class SendsButNotInitiator(Rule):
                 f"AE '{ae.ae_title}' ({device.name}) has initiator: false, yet "
                 f"{'; '.join(reasons[:3])}{more}: it can open no association to do so; set "
                 "initiator: true or correct the wiring",
-                index.where(ae, "initiator"), entity=_ae_entity(ae),
-                related=[Related(index.where(item, *path), what)
-                         for item, path, what in found[:_MAX_RELATED]])
-
+                index.where(ae, "initiator"),
+                entity=_ae_entity(ae),
+                related=[
+                    Related(index.where(item, *path), what)
+                    for item, path, what in found[:_MAX_RELATED]
+                ],
+            )

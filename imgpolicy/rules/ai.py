@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator
 
 from .. import dicom
+from ..analysis.index import Index, keyword
 from ..findings import Finding, Related, Severity
 from .base import Rule
 from .common import ae_related, unknown_ae_hint
-from .index import Index, keyword
 
 _FDA_NUMBER = {
     "510k": re.compile(r"K\d{6}"),
@@ -32,10 +32,6 @@ def _entity(product) -> str:
 
 def _route_entity(route) -> str:
     return f"route:{route.name}"
-
-
-
-
 
 
 def _pathway_of(number: str) -> str | None:
@@ -94,21 +90,28 @@ class AIWithoutClearance(Rule):
                 yield self.finding(
                     f"{where} has no FDA clearance on record: add `fda` with its pathway "
                     "(510k, de-novo, pma) and number from the FDA database, or take it out of "
-                    "clinical use", index.where(product, "name"), entity=_entity(product))
+                    "clinical use",
+                    index.where(product, "name"),
+                    entity=_entity(product),
+                )
                 continue
             if fda.pathway == "none":
                 yield self.finding(
                     f"{where} is not FDA cleared (pathway: none): it cannot be used for "
                     "clinical diagnosis; remove it from the clinical workflow (research use "
                     "belongs outside this environment) or record its clearance",
-                    index.where(product, "fda", "pathway"), entity=_entity(product))
+                    index.where(product, "fda", "pathway"),
+                    entity=_entity(product),
+                )
                 continue
             expected = _FDA_FORMAT[fda.pathway]
             if not fda.number:
                 yield self.finding(
                     f"{where} names the {_PATHWAY_NAME[fda.pathway]} pathway but no clearance "
                     f"number: add `number` ({expected}) so the clearance can be verified",
-                    index.where(product, "fda", "pathway"), entity=_entity(product))
+                    index.where(product, "fda", "pathway"),
+                    entity=_entity(product),
+                )
                 continue
             number = fda.number
             if _FDA_NUMBER[fda.pathway].fullmatch(number):
@@ -126,7 +129,9 @@ class AIWithoutClearance(Rule):
             yield self.finding(
                 f"{where}: clearance number '{number}' is not a {_PATHWAY_NAME[fda.pathway]} "
                 f"number ({expected}); {hint}",
-                index.where(product, "fda", "number"), entity=_entity(product))
+                index.where(product, "fda", "number"),
+                entity=_entity(product),
+            )
 
 
 class AIInputNotCleared(Rule):
@@ -209,8 +214,12 @@ class AIInputNotCleared(Rule):
             cleared = set(product.cleared_for.modalities)
             arriving = flow.arriving.get(title, set())
             uncleared = {item for item in arriving if item[0] and item[0] not in cleared}
-            related = [Related(index.where(product, "cleared_for"),
-                               f"'{product.name}' is cleared for {', '.join(sorted(cleared))}")]
+            related = [
+                Related(
+                    index.where(product, "cleared_for"),
+                    f"'{product.name}' is cleared for {', '.join(sorted(cleared))}",
+                )
+            ]
             for route in index.routes_to.get(title, ()):
                 if not route.enabled:
                     continue
@@ -218,21 +227,26 @@ class AIInputNotCleared(Rule):
                 modalities: dict[str, set[str]] = {}
                 for modality, sop in items:
                     modalities.setdefault(modality, set()).add(sop)
-                named = [m for m in (route.match.modality if route.match else [])
-                         if m not in cleared]
+                named = [
+                    m for m in (route.match.modality if route.match else []) if m not in cleared
+                ]
                 for modality in named:
                     modalities.setdefault(modality, set())
                 if not modalities:
                     continue
                 detail = ", ".join(
                     m + (f" ({', '.join(sorted(map(keyword, sops)))})" if sops else "")
-                    for m, sops in sorted(modalities.items()))
+                    for m, sops in sorted(modalities.items())
+                )
                 yield self.finding(
                     f"route '{route.name}' sends {detail} to {title}, where AI product "
                     f"'{product.name}' is cleared for {', '.join(sorted(cleared))} only: "
                     "narrow the route's match to the cleared modalities, or give the product "
                     "an AE of its own",
-                    index.where(route), entity=_route_entity(route), related=related)
+                    index.where(route),
+                    entity=_route_entity(route),
+                    related=related,
+                )
 
 
 class AIResultsNowhere(Rule):
@@ -308,8 +322,10 @@ class AIResultsNowhere(Rule):
                 yield self.finding(
                     f"AI product '{product.name}' declares no results: add `results` with the "
                     "object it produces (SR, SC, GSPS...) and the AE where radiologists read "
-                    "it (usually the PACS)", index.where(product, "name"),
-                    entity=_entity(product))
+                    "it (usually the PACS)",
+                    index.where(product, "name"),
+                    entity=_entity(product),
+                )
                 continue
             source = product.runs_on
             known_source = source in index.aes
@@ -325,7 +341,8 @@ class AIResultsNowhere(Rule):
                             f"add the capability to {source} or correct the object kind",
                             index.where(product, "results", i, "object"),
                             entity=_entity(product),
-                            related=ae_related(index, source, f"{source} is declared here"))
+                            related=ae_related(index, source, f"{source} is declared here"),
+                        )
                 for j, dest in enumerate(result.to):
                     if dest not in index.aes:
                         yield self.finding(
@@ -333,7 +350,8 @@ class AIResultsNowhere(Rule):
                             f"'{dest}', which is not an AE title of any device"
                             f"{unknown_ae_hint(index, dest)}",
                             index.where(product, "results", i, "to", j),
-                            entity=_entity(product))
+                            entity=_entity(product),
+                        )
                         continue
                     accepts = index.capabilities[dest]["SCP"]
                     if classes & accepts.keys():
@@ -342,8 +360,10 @@ class AIResultsNowhere(Rule):
                         f"AI product '{product.name}' sends {result.object} results to {dest}, "
                         f"which accepts none of {names} as SCP: the results are rejected; add "
                         f"the capability to {dest} or send them where radiologists read",
-                        index.where(product, "results", i, "to", j), entity=_entity(product),
-                        related=ae_related(index, dest, f"{dest} is declared here"))
+                        index.where(product, "results", i, "to", j),
+                        entity=_entity(product),
+                        related=ae_related(index, dest, f"{dest} is declared here"),
+                    )
 
 
 class AIUnknownHost(Rule):
@@ -392,7 +412,9 @@ class AIUnknownHost(Rule):
             yield self.finding(
                 f"AI product '{product.name}' runs_on '{title}', which is not an AE title of "
                 f"any device{unknown_ae_hint(index, title)}",
-                index.where(product, "runs_on"), entity=_entity(product))
+                index.where(product, "runs_on"),
+                entity=_entity(product),
+            )
 
 
 class AIGetsNoStudies(Rule):
@@ -446,8 +468,11 @@ class AIGetsNoStudies(Rule):
     severity = Severity.WARNING
 
     def check(self, index: Index) -> Iterator[Finding]:
-        pulling = {i.source for i in index.env.integrations
-                   if i.kind == "dicomweb" and (not i.services or _PULLING_SERVICES & set(i.services))}
+        pulling = {
+            i.source
+            for i in index.env.integrations
+            if i.kind == "dicomweb" and (not i.services or _PULLING_SERVICES & set(i.services))
+        }
         for product in index.env.ai:
             title = product.runs_on
             device = index.device_of(title)
@@ -461,6 +486,8 @@ class AIGetsNoStudies(Rule):
                 f"AI product '{product.name}' runs on {title}, but no route sends it studies "
                 f"and {device.name} pulls none over DICOMweb: add a route with purpose: ai "
                 "(from the router or PACS, matching the cleared modalities) or a dicomweb "
-                "integration with WADO-RS", index.where(product, "runs_on"),
+                "integration with WADO-RS",
+                index.where(product, "runs_on"),
                 entity=_entity(product),
-                related=ae_related(index, title, f"{title} is declared here"))
+                related=ae_related(index, title, f"{title} is declared here"),
+            )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..findings import Finding, Location, Related, Severity
 
 if TYPE_CHECKING:
-    from .index import Index
+    from ..analysis.index import Index
 
 _SECTION = re.compile(r"^(What|Why|Bad|Good|Options):\s*$", re.MULTILINE)
 
@@ -38,10 +38,17 @@ class Rule:
     def check(self, index: Index) -> Iterator[Finding]:
         raise NotImplementedError
 
-    def finding(self, message: str, location: Location | None, *,
-                related: tuple[Related, ...] | list[Related] = (), entity: str = "") -> Finding:
-        return Finding(self.code, self.effective_severity, message, location,
-                       tuple(related), entity)
+    def finding(
+        self,
+        message: str,
+        location: Location | None,
+        *,
+        related: tuple[Related, ...] | list[Related] = (),
+        entity: str = "",
+    ) -> Finding:
+        return Finding(
+            self.code, self.effective_severity, message, location, tuple(related), entity
+        )
 
     # --- the docstring as documentation -------------------------------------------
 
@@ -54,7 +61,7 @@ class Rule:
         doc = inspect.cleandoc(cls.__doc__ or "")
         parts = _SECTION.split(doc)
         sections = {"Summary": parts[0].strip()}
-        for title, body in zip(parts[1::2], parts[2::2]):
+        for title, body in zip(parts[1::2], parts[2::2], strict=False):
             sections[title] = textwrap.dedent(body).strip("\n")
         return sections
 

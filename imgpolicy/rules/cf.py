@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import dicom
+from ..analysis.index import Index, keyword
 from ..findings import Finding, Location, Related, Severity
 from ..model.devices import ApplicationEntity
 from .base import Rule
-from .index import Index, keyword
 
 _DEFAULT_REPERTOIRE = "ISO_IR 6"
 
@@ -68,12 +68,12 @@ class ScpWithoutImplicitVR(Rule):
         # A capability shared through a YAML anchor is located at the anchor: one finding
         # there, naming every AE that uses it.
         found: dict[Location, tuple[ApplicationEntity, list[str], list[str]]] = {}
-        for device, ae in index.env.application_entities():
+        for _device, ae in index.env.application_entities():
             for i, cap in enumerate(ae.transfer_capabilities):
                 if cap.role != "SCP" or dicom.IMPLICIT_VR_LITTLE_ENDIAN in cap.transfer_syntaxes:
                     continue
                 where = index.where(ae, "transfer_capabilities", i, "transfer_syntaxes")
-                first, titles, classes = found.setdefault(where, (ae, [], []))
+                _first, titles, classes = found.setdefault(where, (ae, [], []))
                 if ae.ae_title not in titles:
                     titles.append(ae.ae_title)
                 classes.extend(c for c in map(keyword, cap.classes) if c not in classes)
@@ -82,7 +82,9 @@ class ScpWithoutImplicitVR(Rule):
                 f"SCP capability for {_names(classes)} of {_names(titles)} does not accept "
                 "ImplicitVRLittleEndian, the default transfer syntax every SCP must accept "
                 "(PS3.5 10.1): add it to transfer_syntaxes (last, as the fallback)",
-                where, entity=_ae_entity(ae))
+                where,
+                entity=_ae_entity(ae),
+            )
 
 
 class RetiredUID(Rule):
@@ -149,25 +151,41 @@ class RetiredUID(Rule):
             if user not in users:
                 users.append(user)
 
-        for device, ae in index.env.application_entities():
+        for _device, ae in index.env.application_entities():
             for i, cap in enumerate(ae.transfer_capabilities):
                 for uid, path in _class_paths(cap):
                     if retired(uid):
-                        note(index.where(ae, "transfer_capabilities", i, *path), uid,
-                             _ae_entity(ae), ae.ae_title)
+                        note(
+                            index.where(ae, "transfer_capabilities", i, *path),
+                            uid,
+                            _ae_entity(ae),
+                            ae.ae_title,
+                        )
                 for j, uid in enumerate(cap.transfer_syntaxes):
                     if retired(uid):
-                        note(index.where(ae, "transfer_capabilities", i, "transfer_syntaxes", j),
-                             uid, _ae_entity(ae), ae.ae_title)
+                        note(
+                            index.where(ae, "transfer_capabilities", i, "transfer_syntaxes", j),
+                            uid,
+                            _ae_entity(ae),
+                            ae.ae_title,
+                        )
         for route in index.env.routes:
             if route.transfer_syntax and retired(route.transfer_syntax):
-                note(index.where(route, "transfer_syntax"), route.transfer_syntax,
-                     f"route:{route.name}", f"route '{route.name}'")
+                note(
+                    index.where(route, "transfer_syntax"),
+                    route.transfer_syntax,
+                    f"route:{route.name}",
+                    f"route '{route.name}'",
+                )
             if route.match:
                 for k, uid in enumerate(route.match.sop_classes):
                     if retired(uid):
-                        note(index.where(route, "match", "sop_classes", k), uid,
-                             f"route:{route.name}", f"route '{route.name}'")
+                        note(
+                            index.where(route, "match", "sop_classes", k),
+                            uid,
+                            f"route:{route.name}",
+                            f"route '{route.name}'",
+                        )
         for (where, uid), (entity, users) in found.items():
             info = dicom.lookup(uid)
             what = "transfer syntax" if info.is_transfer_syntax else "SOP class"
@@ -176,14 +194,16 @@ class RetiredUID(Rule):
                 f"{label} used by {_names(users)} is a retired {what}: current systems may "
                 "not support it; replace it with its current equivalent, or list it in "
                 "CF002's allow option for a legacy device that needs it",
-                where, entity=entity)
+                where,
+                entity=entity,
+            )
 
 
 def _repertoire(term: str) -> str:
     """One name per repertoire: `ISO 2022 IR 100` (Latin-1 with code extensions) decodes
     the same characters as `ISO_IR 100`, and `ISO 2022 IR 6` is the default."""
     if term.startswith("ISO 2022 IR "):
-        plain = "ISO_IR " + term[len("ISO 2022 IR "):]
+        plain = "ISO_IR " + term[len("ISO 2022 IR ") :]
         if plain in dicom.SINGLE_BYTE_CHARACTER_SETS:
             return plain
     return term
@@ -256,8 +276,7 @@ class CharacterSetMismatch(Rule):
         missing: dict[tuple[str, str], list[str]] = {}
         pairs: dict[tuple[str, str], list[tuple[str, object, tuple, str]]] = {}
 
-        def add(source: str, dest: str, label: str, item: object, path: tuple,
-                entity: str) -> None:
+        def add(source: str, dest: str, label: str, item: object, path: tuple, entity: str) -> None:
             key = (source, dest)
             if key not in missing:
                 missing[key] = self._missing(index, source, dest)
@@ -275,8 +294,11 @@ class CharacterSetMismatch(Rule):
         for (source, dest), places in pairs.items():
             sets = missing[source, dest]
             receiver = index.aes[dest][1]
-            declared = (", ".join(receiver.character_sets) if receiver.character_sets
-                        else "none, so only the default ISO_IR 6")
+            declared = (
+                ", ".join(receiver.character_sets)
+                if receiver.character_sets
+                else "none, so only the default ISO_IR 6"
+            )
             them = "it" if len(sets) == 1 else "them"
             kind, item, path, name = places[0]
             yield self.finding(
@@ -284,16 +306,28 @@ class CharacterSetMismatch(Rule):
                 f"does not declare (it declares {declared}): names would arrive garbled; add "
                 f"{them} to {dest}'s character_sets if it supports {them}, or configure "
                 f"{source} to send a set both support",
-                index.where(item, *path), entity=f"{kind}:{name}",
-                related=[Related(index.where(index.aes[source][1], "character_sets"),
-                                 f"{source}'s character sets"),
-                         Related(index.where(receiver, "character_sets")
-                                 if receiver.character_sets
-                                 else index.where(receiver, "ae_title"),
-                                 f"{dest}'s character sets"),
-                         *(Related(index.where(other, *at), f"{_label(k, n)} also sends "
-                                   f"from {source} to {dest}")
-                           for k, other, at, n in places[1:4])])
+                index.where(item, *path),
+                entity=f"{kind}:{name}",
+                related=[
+                    Related(
+                        index.where(index.aes[source][1], "character_sets"),
+                        f"{source}'s character sets",
+                    ),
+                    Related(
+                        index.where(receiver, "character_sets")
+                        if receiver.character_sets
+                        else index.where(receiver, "ae_title"),
+                        f"{dest}'s character sets",
+                    ),
+                    *(
+                        Related(
+                            index.where(other, *at),
+                            f"{_label(k, n)} also sends from {source} to {dest}",
+                        )
+                        for k, other, at, n in places[1:4]
+                    ),
+                ],
+            )
 
     @staticmethod
     def _missing(index: Index, source: str, dest: str) -> list[str]:
@@ -303,8 +337,11 @@ class CharacterSetMismatch(Rule):
         sent, accepted = _supported(found_source[1]), _supported(found_dest[1])
         if sent <= accepted:
             return []
-        return [t for t in dict.fromkeys(found_source[1].character_sets)
-                if _repertoire(t) not in accepted]
+        return [
+            t
+            for t in dict.fromkeys(found_source[1].character_sets)
+            if _repertoire(t) not in accepted
+        ]
 
 
 def _label(kind: str, name: str) -> str:
@@ -364,12 +401,13 @@ class InvalidCharacterSetCombination(Rule):
             standalone = [t for t in terms if t in dicom.STANDALONE_CHARACTER_SETS]
             single = [t for t in terms if t in dicom.SINGLE_BYTE_CHARACTER_SETS]
             if standalone and len(terms) > 1:
-                problem = (f"{', '.join(standalone)} cannot be combined with another "
-                           "character set")
+                problem = f"{', '.join(standalone)} cannot be combined with another character set"
             elif len(single) > 1:
-                problem = (f"{', '.join(single)} are single-byte sets without code "
-                           "extensions, of which a value can hold only one (several terms "
-                           "need their 'ISO 2022 IR' forms)")
+                problem = (
+                    f"{', '.join(single)} are single-byte sets without code "
+                    "extensions, of which a value can hold only one (several terms "
+                    "need their 'ISO 2022 IR' forms)"
+                )
             else:
                 continue
             where = index.where(ae, "character_sets")
@@ -382,7 +420,9 @@ class InvalidCharacterSetCombination(Rule):
                 f"no associations and so write them as one Specific Character Set value, "
                 f"are {problem} (PS3.3 C.12.1.1.2); declare the one set the device is "
                 "configured to write",
-                where, entity=_ae_entity(ae))
+                where,
+                entity=_ae_entity(ae),
+            )
 
 
 class DuplicateTransferCapability(Rule):
@@ -441,7 +481,7 @@ class DuplicateTransferCapability(Rule):
                         f"AE '{ae.ae_title}' ({device.name}) declares {keyword(uid)} as "
                         f"{cap.role} twice: merge the two into one capability with the "
                         "transfer syntaxes in the order the device prefers them",
-                        where, entity=_ae_entity(ae),
-                        related=[Related(index.where(ae, *first[key]),
-                                         "first declared here")])
-
+                        where,
+                        entity=_ae_entity(ae),
+                        related=[Related(index.where(ae, *first[key]), "first declared here")],
+                    )

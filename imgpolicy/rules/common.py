@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from ..analysis.index import Index
 from ..findings import Related
-from .index import Index
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
@@ -19,13 +19,16 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 
-def unknown_ae_hint(index: Index, title: str, fix: str = "declare it on a device or correct "
-                    "the title") -> str:
+def unknown_ae_hint(
+    index: Index, title: str, fix: str = "declare it on a device or correct the title"
+) -> str:
     """What to say about an AE title no device declares: the case variant if there is one."""
     same_but_case = index.aes_folded.get(title.casefold())
     if same_but_case:
-        return (f" (did you mean '{same_but_case[0][1].ae_title}'? AE titles are compared "
-                "exactly by some systems)")
+        return (
+            f" (did you mean '{same_but_case[0][1].ae_title}'? AE titles are compared "
+            "exactly by some systems)"
+        )
     return f": {fix}"
 
 

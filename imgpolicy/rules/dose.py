@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import dicom
+from ..analysis.index import ACQUISITION_KIND, Index, keyword
 from ..config import ConfigError
 from ..findings import Finding, Severity
 from ..model.dose import METRICS, ReferenceLevel
 from .base import Rule
 from .common import ae_related, unknown_ae_hint
-from .index import ACQUISITION_KIND, Index, keyword
 
 _XRAY_DOSE_SR = dicom.registry()["XRayRadiationDoseSRStorage"].uid
 _RADIOPHARMACEUTICAL_DOSE_SR = dicom.registry()["RadiopharmaceuticalRadiationDoseSRStorage"].uid
@@ -31,12 +31,15 @@ PET/CT or SPECT/CT level; AGD for mammography; administered activity for NM/PET;
 kerma-area product and air kerma for projection X-ray and fluoroscopy; fluoroscopy time for
 XA/RF)."""
 
-_UNITS = {"ctdivol_mgy": "mGy", "dlp_mgy_cm": "mGy*cm", "agd_mgy": "mGy", "activity_mbq": "MBq",
-          "dap_gy_cm2": "Gy*cm2", "air_kerma_mgy": "mGy", "fluoro_time_min": "min"}
-
-
-
-
+_UNITS = {
+    "ctdivol_mgy": "mGy",
+    "dlp_mgy_cm": "mGy*cm",
+    "agd_mgy": "mGy",
+    "activity_mbq": "MBq",
+    "dap_gy_cm2": "Gy*cm2",
+    "air_kerma_mgy": "mGy",
+    "fluoro_time_min": "min",
+}
 
 
 def _level_entity(level: ReferenceLevel) -> str:
@@ -109,7 +112,9 @@ class ModalityWithoutDrl(Rule):
                     f"{modality} is used by '{device.name}'{where} but no dose reference level "
                     f"covers {modality}{where}: add dose.reference_levels for its common exams "
                     "(with source and edition)",
-                    index.where(device, "modality", i), entity=f"modality:{modality}")
+                    index.where(device, "modality", i),
+                    entity=f"modality:{modality}",
+                )
 
 
 class NoDoseSrRoute(Rule):
@@ -189,8 +194,10 @@ class NoDoseSrRoute(Rule):
         super().__init__(severity, **options)
         unknown = [m for m in self.settings["modalities"] if m not in dicom.MODALITIES]
         if unknown:
-            raise ConfigError(f"rules.{self.code}.modalities: unknown modality code "
-                              f"{', '.join(map(repr, unknown))}")
+            raise ConfigError(
+                f"rules.{self.code}.modalities: unknown modality code "
+                f"{', '.join(map(repr, unknown))}"
+            )
 
     def check(self, index: Index) -> Iterator[Finding]:
         watched = frozenset(self.settings["modalities"])
@@ -204,10 +211,14 @@ class NoDoseSrRoute(Rule):
             emitting = [m for m in device.modality if m in watched]
             if not emitting:
                 continue
-            storing = [ae for ae in device.application_entities
-                       if index.storage_scu(ae.ae_title) and ae.ae_title != monitor]
-            device_sends_dose = any(index.storage_scu(ae.ae_title) & dicom.DOSE_SR_SOP_CLASSES
-                                    for ae in storing)
+            storing = [
+                ae
+                for ae in device.application_entities
+                if index.storage_scu(ae.ae_title) and ae.ae_title != monitor
+            ]
+            device_sends_dose = any(
+                index.storage_scu(ae.ae_title) & dicom.DOSE_SR_SOP_CLASSES for ae in storing
+            )
             for ae in storing:
                 title = ae.ae_title
                 dose_classes = index.storage_scu(title) & dicom.DOSE_SR_SOP_CLASSES
@@ -215,27 +226,40 @@ class NoDoseSrRoute(Rule):
                 if not dose_classes:
                     if device_sends_dose:
                         continue  # another AE of the device sends its dose reports
-                    problem = ("is not SCU for any dose SR class (e.g. "
-                               "XRayRadiationDoseSRStorage): enable RDSR on the modality and "
-                               "declare the capability")
+                    problem = (
+                        "is not SCU for any dose SR class (e.g. "
+                        "XRayRadiationDoseSRStorage): enable RDSR on the modality and "
+                        "declare the capability"
+                    )
                     if not monitor:
                         problem += "; and no dose monitor is declared (dose.monitor)"
                 elif not monitor:
-                    problem = ("sends dose SRs, but the environment declares no dose monitor: "
-                               "set dose.monitor to the AE of the dose monitoring system")
+                    problem = (
+                        "sends dose SRs, but the environment declares no dose monitor: "
+                        "set dose.monitor to the AE of the dose monitoring system"
+                    )
                 else:
-                    arriving = {sop for modality, sop in index.flow.origin(title)
-                                if sop in dose_classes and title in reach.get((modality, sop), ())}
+                    arriving = {
+                        sop
+                        for modality, sop in index.flow.origin(title)
+                        if sop in dose_classes and title in reach.get((modality, sop), ())
+                    }
                     lost = sorted(dose_classes - arriving, key=keyword)
                     if not lost:
                         continue
-                    problem = (f"sends {', '.join(map(keyword, lost))}, which no route path "
-                               f"brings to the dose monitor {monitor}: add a route with "
-                               "purpose: dose (directly or through the router)")
+                    problem = (
+                        f"sends {', '.join(map(keyword, lost))}, which no route path "
+                        f"brings to the dose monitor {monitor}: add a route with "
+                        "purpose: dose (directly or through the router)"
+                    )
                 yield self.finding(
-                    f"{what} {problem}", index.where(ae, "ae_title"), entity=f"ae:{title}",
+                    f"{what} {problem}",
+                    index.where(ae, "ae_title"),
+                    entity=f"ae:{title}",
                     related=ae_related(index, monitor, f"dose monitor {monitor}")
-                    if monitor else [])
+                    if monitor
+                    else [],
+                )
 
 
 class DoseMonitorNotRdsrScp(Rule):
@@ -290,10 +314,14 @@ class DoseMonitorNotRdsrScp(Rule):
             return
         where = index.result.location_of(index.env.dose_monitor_origin)
         if monitor not in index.aes:
-            hint = unknown_ae_hint(index, monitor, "name the AE title of the dose monitoring "
-                                   "system")
-            yield self.finding(f"dose.monitor '{monitor}' is not an AE title of any "
-                               f"device{hint}", where, entity="dose:monitor")
+            hint = unknown_ae_hint(
+                index, monitor, "name the AE title of the dose monitoring system"
+            )
+            yield self.finding(
+                f"dose.monitor '{monitor}' is not an AE title of any device{hint}",
+                where,
+                entity="dose:monitor",
+            )
             return
         used = set(index.acquisition_modalities) & dicom.DOSE_EMITTING_MODALITIES
         needed = []
@@ -308,8 +336,11 @@ class DoseMonitorNotRdsrScp(Rule):
         yield self.finding(
             f"dose monitor {monitor} ({device.name}) does not accept "
             f"{' or '.join(map(keyword, missing))} as SCP: add the capability, or point "
-            "dose.monitor at the AE that receives dose reports", where, entity="dose:monitor",
-            related=ae_related(index, monitor, f"{monitor} is declared here"))
+            "dose.monitor at the AE that receives dose reports",
+            where,
+            entity="dose:monitor",
+            related=ae_related(index, monitor, f"{monitor} is declared here"),
+        )
 
 
 class DrlWithoutSource(Rule):
@@ -346,7 +377,9 @@ class DrlWithoutSource(Rule):
                     f"dose reference level '{level.exam}' ({level.modality}) has no "
                     f"{' and no '.join(missing)}: say which published table (and which "
                     "edition of it) the value is copied from",
-                    index.where(level, "exam"), entity=_level_entity(level))
+                    index.where(level, "exam"),
+                    entity=_level_entity(level),
+                )
 
 
 class ImplausibleDrl(Rule):
@@ -388,10 +421,17 @@ class ImplausibleDrl(Rule):
     code = "DOSE005"
     name = "implausible-drl"
     severity = Severity.ERROR
-    options = {"plausible_ranges": {
-        "ctdivol_mgy": [0.1, 200], "dlp_mgy_cm": [1, 10000], "agd_mgy": [0.1, 10],
-        "dap_gy_cm2": [0.001, 1000], "activity_mbq": [1, 2000],
-        "air_kerma_mgy": [0.01, 20000], "fluoro_time_min": [0.1, 300]}}
+    options = {
+        "plausible_ranges": {
+            "ctdivol_mgy": [0.1, 200],
+            "dlp_mgy_cm": [1, 10000],
+            "agd_mgy": [0.1, 10],
+            "dap_gy_cm2": [0.001, 1000],
+            "activity_mbq": [1, 2000],
+            "air_kerma_mgy": [0.01, 20000],
+            "fluoro_time_min": [0.1, 300],
+        }
+    }
 
     def __init__(self, severity=None, **options: Any):
         super().__init__(severity, **options)
@@ -402,13 +442,19 @@ class ImplausibleDrl(Rule):
         ranges: dict[str, tuple[float, float]] = {}
         for metric, bounds in {**self.options["plausible_ranges"], **configured}.items():
             if metric not in METRICS:
-                raise ConfigError(f"{where}: unknown metric '{metric}' (known: "
-                                  f"{', '.join(METRICS)})")
-            if (not isinstance(bounds, (list, tuple)) or len(bounds) != 2
-                    or not all(isinstance(b, (int, float)) and not isinstance(b, bool)
-                               for b in bounds) or bounds[0] > bounds[1]):
-                raise ConfigError(f"{where}.{metric}: expected [lowest, highest], two numbers "
-                                  f"in order, not {bounds!r}")
+                raise ConfigError(
+                    f"{where}: unknown metric '{metric}' (known: {', '.join(METRICS)})"
+                )
+            if (
+                not isinstance(bounds, (list, tuple))
+                or len(bounds) != 2
+                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+                or bounds[0] > bounds[1]
+            ):
+                raise ConfigError(
+                    f"{where}.{metric}: expected [lowest, highest], two numbers "
+                    f"in order, not {bounds!r}"
+                )
             ranges[metric] = (float(bounds[0]), float(bounds[1]))
         self.ranges = ranges
 
@@ -422,8 +468,10 @@ class ImplausibleDrl(Rule):
                 if missing:
                     yield self.finding(
                         f"{name} has no {' and no '.join(missing)}: give CT levels as both "
-                        "CTDIvol and DLP, as published", index.where(level, "exam"),
-                        entity=entity)
+                        "CTDIvol and DLP, as published",
+                        index.where(level, "exam"),
+                        entity=entity,
+                    )
             for metric in METRICS:
                 value = getattr(level, metric)
                 if value is None:
@@ -433,11 +481,17 @@ class ImplausibleDrl(Rule):
                     yield self.finding(
                         f"{name} gives {metric}, which does not describe {modality} (it is "
                         f"for {', '.join(sorted(fits))}): use the metric of {modality}, or "
-                        "correct the modality", index.where(level, metric), entity=entity)
+                        "correct the modality",
+                        index.where(level, metric),
+                        entity=entity,
+                    )
                     continue
                 low, high = self.ranges.get(metric, (0.0, float("inf")))
                 if not low <= value <= high:
                     yield self.finding(
                         f"{name}: {metric} {value:g} {_UNITS[metric]} is outside the plausible "
                         f"range {low:g}-{high:g}: check the unit (mGy, not uGy; Gy*cm2, not "
-                        "mGy*cm2) and the value", index.where(level, metric), entity=entity)
+                        "mGy*cm2) and the value",
+                        index.where(level, metric),
+                        entity=entity,
+                    )

@@ -7,6 +7,7 @@ import typing
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from ..analysis.index import CRITICAL_KINDS, Index
 from ..config import ConfigError
 from ..findings import Finding, Related, Severity
 from ..model.continuity import ContinuityPlan
@@ -14,7 +15,6 @@ from ..model.devices import DeviceKind
 from ..model.types import Duration, parse_duration
 from .base import Rule
 from .common import device_related, did_you_mean
-from .index import CRITICAL_KINDS, Index
 
 _DEVICE_KINDS = frozenset(typing.get_args(DeviceKind))
 _FALLBACK_KINDS = frozenset({"viewer", "workstation"})
@@ -23,10 +23,6 @@ _NEEDS_FALLBACK = frozenset({"pacs", "vna"})
 
 def _entity(plan: ContinuityPlan) -> str:
     return f"continuity:{plan.system}"
-
-
-
-
 
 
 def _months_before(day: date, months: int) -> date:
@@ -98,9 +94,11 @@ class CriticalSystemWithoutObjectives(Rule):
         kinds = self.settings["critical_kinds"]
         unknown = [k for k in kinds if k not in _DEVICE_KINDS]
         if unknown:
-            raise ConfigError(f"rules.{self.code}.critical_kinds: unknown device kind "
-                              f"{', '.join(map(repr, unknown))} (known: "
-                              f"{', '.join(sorted(_DEVICE_KINDS))})")
+            raise ConfigError(
+                f"rules.{self.code}.critical_kinds: unknown device kind "
+                f"{', '.join(map(repr, unknown))} (known: "
+                f"{', '.join(sorted(_DEVICE_KINDS))})"
+            )
 
     def check(self, index: Index) -> Iterator[Finding]:
         critical = frozenset(self.settings["critical_kinds"])
@@ -113,7 +111,9 @@ class CriticalSystemWithoutObjectives(Rule):
                 yield self.finding(
                     f"critical system '{device.name}' ({device.kind}) has no continuity plan: "
                     f"add a continuity entry with system: {device.name}, its rpo and rto",
-                    index.where(device, "name"), entity=f"device:{device.name}")
+                    index.where(device, "name"),
+                    entity=f"device:{device.name}",
+                )
                 continue
             missing = [key for key in ("rpo", "rto") if getattr(plan, key) is None]
             if missing:
@@ -121,9 +121,10 @@ class CriticalSystemWithoutObjectives(Rule):
                     f"the continuity plan for '{device.name}' ({device.kind}) has no "
                     f"{' and no '.join(missing)}: state how much data may be lost (rpo) and "
                     "how long the system may be down (rto)",
-                    index.where(plan, "system"), entity=_entity(plan),
-                    related=device_related(index, device.name,
-                                            f"{device.name} is declared here"))
+                    index.where(plan, "system"),
+                    entity=_entity(plan),
+                    related=device_related(index, device.name, f"{device.name} is declared here"),
+                )
 
 
 class ReplicationNotSeparate(Rule):
@@ -178,16 +179,20 @@ class ReplicationNotSeparate(Rule):
             if target.name == home.name:
                 problem = f"its own site {home.name}"
             elif target.region == home.region:
-                problem = (f"{target.name}, in the same region ({home.region}) as its site "
-                           f"{home.name}")
+                problem = (
+                    f"{target.name}, in the same region ({home.region}) as its site {home.name}"
+                )
             else:
                 continue
             yield self.finding(
                 f"'{plan.system}' replicates to {problem}: replicate to a site in another "
                 "region, so that one disaster cannot destroy both copies",
-                index.where(plan, "replication", "target_site"), entity=_entity(plan),
-                related=[Related(index.where(home, "region"),
-                                 f"{home.name} is in region {home.region}")])
+                index.where(plan, "replication", "target_site"),
+                entity=_entity(plan),
+                related=[
+                    Related(index.where(home, "region"), f"{home.name} is in region {home.region}")
+                ],
+            )
 
 
 class ReplicationWindowShort(Rule):
@@ -241,7 +246,9 @@ class ReplicationWindowShort(Rule):
             yield self.finding(
                 f"'{plan.system}' replicates only the last {replication.window} to "
                 f"{replication.target_site}: keep at least {minimum} on the target",
-                index.where(plan, "replication", "window"), entity=_entity(plan))
+                index.where(plan, "replication", "window"),
+                entity=_entity(plan),
+            )
 
 
 class DrTestStale(Rule):
@@ -293,20 +300,26 @@ class DrTestStale(Rule):
                 yield self.finding(
                     f"the continuity plan for '{plan.system}' has never been tested (no "
                     "last_tested): run a failover test and record its date",
-                    index.where(plan, "system"), entity=_entity(plan))
+                    index.where(plan, "system"),
+                    entity=_entity(plan),
+                )
             elif tested > today:
                 yield self.finding(
                     f"the continuity plan for '{plan.system}' says it was last tested on "
                     f"{tested.isoformat()}, after today ({today.isoformat()}): correct the "
-                    "date of the last test", index.where(plan, "last_tested"),
-                    entity=_entity(plan))
+                    "date of the last test",
+                    index.where(plan, "last_tested"),
+                    entity=_entity(plan),
+                )
             elif tested < cutoff:
                 yield self.finding(
                     f"the continuity plan for '{plan.system}' was last tested on "
                     f"{tested.isoformat()}, {(today - tested).days} days before "
                     f"{today.isoformat()} (more than {max_age}): run a failover test and "
-                    "record its date", index.where(plan, "last_tested"),
-                    entity=_entity(plan))
+                    "record its date",
+                    index.where(plan, "last_tested"),
+                    entity=_entity(plan),
+                )
 
 
 class NoReadOnlyFallback(Rule):
@@ -355,23 +368,32 @@ class NoReadOnlyFallback(Rule):
                     yield self.finding(
                         f"the continuity plan for '{plan.system}' ({device.kind}) names no "
                         "read_only_fallback: name the viewer that shows images read-only "
-                        "while it is down", index.where(plan, "system"), entity=_entity(plan))
+                        "while it is down",
+                        index.where(plan, "system"),
+                        entity=_entity(plan),
+                    )
                 continue
             viewer = index.devices.get(fallback)
             if viewer is None:
-                hint = did_you_mean(fallback, index.devices) or \
-                    ": declare that viewer or correct the name"
+                hint = (
+                    did_you_mean(fallback, index.devices)
+                    or ": declare that viewer or correct the name"
+                )
                 yield self.finding(
                     f"the read_only_fallback '{fallback}' of the plan for '{plan.system}' is "
-                    f"no device{hint}", index.where(plan, "read_only_fallback"),
-                    entity=_entity(plan))
+                    f"no device{hint}",
+                    index.where(plan, "read_only_fallback"),
+                    entity=_entity(plan),
+                )
             elif viewer.kind not in _FALLBACK_KINDS:
                 yield self.finding(
                     f"the read_only_fallback '{fallback}' of the plan for '{plan.system}' is a "
                     f"{viewer.kind}, not a viewer or workstation: name a viewer that keeps "
                     "working when the primary system is down",
-                    index.where(plan, "read_only_fallback"), entity=_entity(plan),
-                    related=device_related(index, fallback, f"{fallback} is declared here"))
+                    index.where(plan, "read_only_fallback"),
+                    entity=_entity(plan),
+                    related=device_related(index, fallback, f"{fallback} is declared here"),
+                )
 
 
 class ContinuityUnknownReference(Rule):
@@ -416,16 +438,24 @@ class ContinuityUnknownReference(Rule):
     def check(self, index: Index) -> Iterator[Finding]:
         for plan in index.env.continuity:
             if plan.system not in index.devices:
-                hint = did_you_mean(plan.system, index.devices) or \
-                    ": name an existing device or remove the plan"
+                hint = (
+                    did_you_mean(plan.system, index.devices)
+                    or ": name an existing device or remove the plan"
+                )
                 yield self.finding(
                     f"continuity plan for '{plan.system}': no device has that name{hint}",
-                    index.where(plan, "system"), entity=_entity(plan))
+                    index.where(plan, "system"),
+                    entity=_entity(plan),
+                )
             replication = plan.replication
             if replication is not None and replication.target_site not in index.sites:
-                hint = did_you_mean(replication.target_site, index.sites) or \
-                    ": declare the site (with its region) or correct the name"
+                hint = (
+                    did_you_mean(replication.target_site, index.sites)
+                    or ": declare the site (with its region) or correct the name"
+                )
                 yield self.finding(
                     f"continuity plan for '{plan.system}' replicates to "
                     f"'{replication.target_site}', which is no site{hint}",
-                    index.where(plan, "replication", "target_site"), entity=_entity(plan))
+                    index.where(plan, "replication", "target_site"),
+                    entity=_entity(plan),
+                )

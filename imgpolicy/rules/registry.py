@@ -9,12 +9,22 @@ from functools import cache
 from .base import Rule
 
 FAMILIES = {
-    "AE": "ae", "CF": "cf", "RT": "rt", "WL": "wl", "ST": "st", "RET": "ret", "DR": "dr",
-    "DOSE": "dose", "AI": "ai", "TAT": "tat", "INT": "sec", "SEC": "sec",
+    "AE": "ae",
+    "CF": "cf",
+    "RT": "rt",
+    "WL": "wl",
+    "ST": "st",
+    "RET": "ret",
+    "DR": "dr",
+    "DOSE": "dose",
+    "AI": "ai",
+    "TAT": "tat",
+    "INT": "sec",
+    "SEC": "sec",
 }
 """Code prefix -> module. The module of a family holds every rule with that prefix."""
 
-_NOT_RULES = {"base", "index", "flow", "registry", "catalogue", "common"}
+_NOT_RULES = {"base", "registry", "common"}
 
 
 @cache
@@ -26,8 +36,12 @@ def all_rules() -> dict[str, type[Rule]]:
             continue
         module = importlib.import_module(f"{__package__}.{module_info.name}")
         for value in vars(module).values():
-            if (isinstance(value, type) and issubclass(value, Rule) and value is not Rule
-                    and value.__module__ == module.__name__):
+            if (
+                isinstance(value, type)
+                and issubclass(value, Rule)
+                and value is not Rule
+                and value.__module__ == module.__name__
+            ):
                 if value.code in rules:
                     raise RuntimeError(f"two rules share the code {value.code}")
                 rules[value.code] = value
@@ -36,4 +50,4 @@ def all_rules() -> dict[str, type[Rule]]:
 
 def _sort_key(code: str) -> tuple[str, int]:
     prefix = code.rstrip("0123456789")
-    return prefix, int(code[len(prefix):] or 0)
+    return prefix, int(code[len(prefix) :] or 0)

@@ -12,122 +12,23 @@ applies"); for a pediatric policy with `keep_until_age` that is, for a study tak
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
-from ..capacity import Planner
-from ..findings import Finding, Location, Related, Severity
-from ..model.devices import Device
+from ..analysis.capacity import Planner
+from ..analysis.index import Index
+from ..analysis.retention import (
+    CATEGORIES,
+    MAMMOGRAPHY,
+    Requirement,
+    country_of,
+    policy_where,
+    retention_of,
+    years_text,
+)
+from ..findings import Finding, Related, Severity
 from ..model.retention import RetentionPolicy
-from ..model.sites import Site
-from ..model.types import Duration, parse_duration
+from ..model.types import parse_duration
 from .base import Rule
-from .index import Index
-
-CATEGORIES = ("adult", "pediatric")
-MAMMOGRAPHY = "MG"
-_NOTHING = Duration(0, 0.0, "0y")
-
-
-def _country(jurisdiction: str) -> str:
-    return jurisdiction.split("-", 1)[0]
-
-
-@dataclass(frozen=True, slots=True)
-class _Requirement:
-    period: Duration
-    policy: RetentionPolicy
-    jurisdiction: str
-    category: str
-
-    def describe(self) -> str:
-        p = self.policy
-        if self.category == "pediatric" and p.keep_until_age is not None \
-                and (p.keep is None or p.keep < self.period):
-            plus = f" + {p.plus}" if p.plus else ""
-            return (f"until age {p.keep_until_age}{plus} ({_years(self.period)} for a study "
-                    "taken at birth)")
-        return str(self.period)
-
-
-def _years(period: Duration) -> str:
-    years = period.years
-    return f"{years:.0f}y" if abs(years - round(years)) < 0.01 else f"{years:.1f}y"
-
-
-def requirement(policy: RetentionPolicy, category: str) -> Duration | None:
-    """How long `policy` keeps a study of a patient in `category`; None if it does not
-    apply to the category. Pediatric: until `keep_until_age` + `plus` for a newborn, or
-    `keep` when longer."""
-    if policy.patient_category not in ("all", category):
-        return None
-    keep = policy.keep or _NOTHING
-    if category == "pediatric" and policy.keep_until_age is not None:
-        plus = policy.plus or _NOTHING
-        until = Duration(policy.keep_until_age * 12 + plus.months, plus.seconds,
-                         f"{policy.keep_until_age}y{' + ' + plus.text if policy.plus else ''}")
-        return keep if policy.keep is not None and until <= keep else until
-    return keep
-
-
-class _Retention:
-    """Policies by jurisdiction, and what is in use where; built once per check."""
-
-    def __init__(self, index: Index):
-        self.index = index
-        self.by_jurisdiction: dict[str, list[RetentionPolicy]] = defaultdict(list)
-        for policy in index.env.retention:
-            self.by_jurisdiction[policy.jurisdiction].append(policy)
-        # jurisdiction -> modality -> (site, device) that first brings it in
-        self.in_use: dict[str, dict[str, tuple[Site, Device]]] = {}
-        for device in index.env.devices:
-            site = index.sites.get(device.site)
-            if site is None:
-                continue
-            used = self.in_use.setdefault(site.jurisdiction, {})
-            for modality in device.modality:
-                used.setdefault(modality, (site, device))
-
-    def policies(self, jurisdiction: str) -> list[RetentionPolicy]:
-        own = self.by_jurisdiction.get(jurisdiction, [])
-        country = _country(jurisdiction)
-        if country == jurisdiction:
-            return list(own)
-        return own + self.by_jurisdiction.get(country, [])
-
-    def applicable(self, jurisdiction: str, modalities: Iterable[str] | None,
-                   category: str) -> list[tuple[RetentionPolicy, Duration]]:
-        """Policies that apply, with what each requires; `modalities` None: any modality."""
-        wanted = None if modalities is None else set(modalities)
-        out = []
-        for policy in self.policies(jurisdiction):
-            if wanted is not None and policy.modality and not wanted & set(policy.modality):
-                continue
-            period = requirement(policy, category)
-            if period is not None:
-                out.append((policy, period))
-        return out
-
-    def longest(self, jurisdiction: str, modalities: Iterable[str] | None,
-                category: str) -> _Requirement | None:
-        """The policy that keeps longest; on a tie, one that names modalities (the more
-        specific policy is where a user would change the period)."""
-        best = None
-        for policy, period in self.applicable(jurisdiction, modalities, category):
-            if (best is None or best.period < period
-                    or (not period < best.period and policy.modality
-                        and not best.policy.modality)):
-                best = _Requirement(period, policy, jurisdiction, category)
-        return best
-
-
-def _policy_where(index: Index, policy: RetentionPolicy, key: str) -> Location:
-    return index.where(policy, key if key in policy.model_fields_set else "name")
-
-
-def _retention(index: Index) -> _Retention:
-    """One `_Retention` per check, shared by the rules of the family."""
-    return index.shared(_Retention, _Retention)
 
 
 class RetentionGap(Rule):
@@ -169,24 +70,28 @@ class RetentionGap(Rule):
     severity = Severity.ERROR
 
     def check(self, index: Index) -> Iterator[Finding]:
-        retention = _retention(index)
+        retention = retention_of(index)
         for jurisdiction, modalities in retention.in_use.items():
             for modality, (site, device) in modalities.items():
-                missing = [c for c in CATEGORIES
-                           if not retention.applicable(jurisdiction, [modality], c)]
+                missing = [
+                    c for c in CATEGORIES if not retention.applicable(jurisdiction, [modality], c)
+                ]
                 if not missing:
                     continue
                 who = " or ".join(missing)
-                country = _country(jurisdiction)
-                scope = jurisdiction if country == jurisdiction else \
-                    f"{jurisdiction} (or {country})"
+                country = country_of(jurisdiction)
+                scope = (
+                    jurisdiction if country == jurisdiction else f"{jurisdiction} (or {country})"
+                )
                 yield self.finding(
                     f"no retention policy covers {modality} studies of {who} patients in "
                     f"{jurisdiction} ({device.name} at {site.name}): add a retention policy "
                     f"for jurisdiction {scope} with patient_category "
                     f"{missing[0] if len(missing) == 1 else 'all'} that lists {modality} or "
-                    "no modality", index.where(device, "modality"),
-                    entity=f"retention:{jurisdiction}:{modality}")
+                    "no modality",
+                    index.where(device, "modality"),
+                    entity=f"retention:{jurisdiction}:{modality}",
+                )
 
 
 class PurgeBeforeRetentionEnds(Rule):
@@ -253,7 +158,7 @@ class PurgeBeforeRetentionEnds(Rule):
         env = index.env
         if not any(step.action == "purge" for lc in env.lifecycle for step in lc.steps):
             return
-        retention = _retention(index)
+        retention = retention_of(index)
         planner = Planner(env.lifecycle)
         every_site = list(index.sites.values())
         # (id(lifecycle), step index) -> {(jurisdiction, modalities) of what it purges}
@@ -266,15 +171,19 @@ class PurgeBeforeRetentionEnds(Rule):
             sites = [index.sites[volume.site]] if volume.site in index.sites else every_site
             for site in sites:
                 purged[(id(lifecycle), i)].setdefault(
-                    (site.jurisdiction, tuple(volume.modality)), site.name)
+                    (site.jurisdiction, tuple(volume.modality)), site.name
+                )
         for lifecycle in env.lifecycle:
             for i, step in enumerate(lifecycle.steps):
                 if step.action != "purge":
                     continue
                 scope = purged.get((id(lifecycle), i))
                 if not scope:
-                    sites = ([index.sites[lifecycle.site]] if lifecycle.site in index.sites
-                             else every_site)
+                    sites = (
+                        [index.sites[lifecycle.site]]
+                        if lifecycle.site in index.sites
+                        else every_site
+                    )
                     modalities = tuple(lifecycle.modality) or None
                     scope = {}
                     for site in sites:
@@ -287,17 +196,23 @@ class PurgeBeforeRetentionEnds(Rule):
                             best, best_site, best_modalities = found, site_name, modalities
                 if best is None or not step.after < best.period:
                     continue
-                what = ("studies" if best_modalities is None
-                        else "+".join(best_modalities) + " studies")
+                what = (
+                    "studies" if best_modalities is None else "+".join(best_modalities) + " studies"
+                )
                 yield self.finding(
                     f"lifecycle '{lifecycle.name}' purges after {step.after}, but retention "
                     f"policy '{best.policy.name}' ({best.jurisdiction}, {best.category}) "
                     f"requires {best.describe()} for {what} of {best_site}: purge no "
-                    f"earlier than {_years(best.period)}, or remove the purge step",
+                    f"earlier than {years_text(best.period)}, or remove the purge step",
                     index.where(lifecycle, "steps", i, "after"),
                     entity=f"lifecycle:{lifecycle.name}",
-                    related=[Related(index.where(best.policy, "name"),
-                                     f"retention policy '{best.policy.name}'")])
+                    related=[
+                        Related(
+                            index.where(best.policy, "name"),
+                            f"retention policy '{best.policy.name}'",
+                        )
+                    ],
+                )
 
 
 class MammographyBelowMQSA(Rule):
@@ -344,33 +259,49 @@ class MammographyBelowMQSA(Rule):
     options = {"minimum": parse_duration("10y")}
 
     def check(self, index: Index) -> Iterator[Finding]:
-        retention = _retention(index)
+        retention = retention_of(index)
         minimum = parse_duration(self.settings["minimum"])
         for jurisdiction, modalities in retention.in_use.items():
             if MAMMOGRAPHY not in modalities:
                 continue
             site, device = modalities[MAMMOGRAPHY]
-            short: list[tuple[str, _Requirement | None]] = []
+            short: list[tuple[str, Requirement | None]] = []
             for category in CATEGORIES:
                 found = retention.longest(jurisdiction, [MAMMOGRAPHY], category)
                 if found is None or found.period < minimum:
                     short.append((category, found))
             if not short:
                 continue
-            parts = [f"{category}: no policy applies" if found is None else
-                     f"{category}: {found.describe()} by policy '{found.policy.name}'"
-                     for category, found in short]
+            parts = [
+                f"{category}: no policy applies"
+                if found is None
+                else f"{category}: {found.describe()} by policy '{found.policy.name}'"
+                for category, found in short
+            ]
             kept = [found for _, found in short if found is not None]
-            where = (_policy_where(index, kept[0].policy, "keep") if kept
-                     else index.where(device, "modality"))
-            related = [Related(index.where(device, "modality"),
-                               f"{device.name} at {site.name} acquires mammography")
-                       ] if kept else []
+            where = (
+                policy_where(index, kept[0].policy, "keep")
+                if kept
+                else index.where(device, "modality")
+            )
+            related = (
+                [
+                    Related(
+                        index.where(device, "modality"),
+                        f"{device.name} at {site.name} acquires mammography",
+                    )
+                ]
+                if kept
+                else []
+            )
             yield self.finding(
                 f"mammography in {jurisdiction} is kept less than the MQSA minimum of "
                 f"{minimum} ({'; '.join(parts)}): add a retention policy for MG in "
                 f"{jurisdiction} with keep: {minimum} (or longer) and lossless: true",
-                where, entity=f"retention:{jurisdiction}:MG", related=related)
+                where,
+                entity=f"retention:{jurisdiction}:MG",
+                related=related,
+            )
 
 
 class MammographyRetentionNotLossless(Rule):
@@ -406,11 +337,11 @@ class MammographyRetentionNotLossless(Rule):
     severity = Severity.WARNING
 
     def check(self, index: Index) -> Iterator[Finding]:
-        retention = _retention(index)
+        retention = retention_of(index)
         mg_in: set[str] = set()
         for jurisdiction, modalities in retention.in_use.items():
             if MAMMOGRAPHY in modalities:
-                mg_in.update((jurisdiction, _country(jurisdiction)))
+                mg_in.update((jurisdiction, country_of(jurisdiction)))
         if not mg_in:
             return
         for policy in index.env.retention:
@@ -421,8 +352,10 @@ class MammographyRetentionNotLossless(Rule):
             yield self.finding(
                 f"retention policy '{policy.name}' keeps mammography in {policy.jurisdiction} "
                 "without requiring a lossless copy: set lossless: true (21 CFR 900.12(c)(4): "
-                "original or lossless only)", _policy_where(index, policy, "lossless"),
-                entity=f"retention:{policy.name}")
+                "original or lossless only)",
+                policy_where(index, policy, "lossless"),
+                entity=f"retention:{policy.name}",
+            )
 
 
 class PediatricWithoutMajorityRule(Rule):
@@ -465,7 +398,7 @@ class PediatricWithoutMajorityRule(Rule):
     options = {"long_enough": parse_duration("25y")}
 
     def check(self, index: Index) -> Iterator[Finding]:
-        retention = _retention(index)
+        retention = retention_of(index)
         long_enough = parse_duration(self.settings["long_enough"])
         for jurisdiction, modalities in retention.in_use.items():
             fixed: list[str] = []
@@ -480,13 +413,16 @@ class PediatricWithoutMajorityRule(Rule):
                     continue
                 fixed.append(modality)
                 if first is None:
-                    first = min((p for p, _ in applicable),
-                                key=lambda p: p.patient_category != "pediatric")
+                    first = min(
+                        (p for p, _ in applicable), key=lambda p: p.patient_category != "pediatric"
+                    )
             if not fixed or first is None:
                 continue
             yield self.finding(
                 f"pediatric {', '.join(fixed)} studies in {jurisdiction} are kept for a fixed "
                 f"term only (policy '{first.name}': {first.keep}), which can end before the "
                 "patient reaches majority: add a pediatric policy with keep_until_age (the "
-                "age of majority) and plus", _policy_where(index, first, "keep"),
-                entity=f"retention:{jurisdiction}:pediatric")
+                "age of majority) and plus",
+                policy_where(index, first, "keep"),
+                entity=f"retention:{jurisdiction}:pediatric",
+            )

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import dicom
+from ..analysis.index import Index, keyword
 from ..findings import Finding, Related, Severity
 from .base import Rule
 from .common import ae_related, unknown_ae_hint
-from .index import Index, keyword
 
 
 def _route_entity(route) -> str:
     return f"route:{route.name}"
-
-
 
 
 def _carried_classes(index: Index, route) -> list[str]:
@@ -60,10 +58,12 @@ class RouteUnknownAE(Rule):
             for end, key in ((route.from_, "from"), (route.to, "to")):
                 if end in index.aes:
                     continue
-                yield self.finding(f"route '{route.name}' {key} '{end}' is not an AE title of "
-                                   f"any device{unknown_ae_hint(index, end)}",
-                                   index.where(route, key),
-                                   entity=_route_entity(route))
+                yield self.finding(
+                    f"route '{route.name}' {key} '{end}' is not an AE title of "
+                    f"any device{unknown_ae_hint(index, end)}",
+                    index.where(route, key),
+                    entity=_route_entity(route),
+                )
 
 
 class RouteDestinationNotSCP(Rule):
@@ -131,16 +131,19 @@ class RouteDestinationNotSCP(Rule):
             classes = set(_carried_classes(index, route))
             if route.match:
                 classes |= set(route.match.sop_classes)
-            missing = sorted((s for s in classes if index.syntaxes(route.to, "SCP", s) is None),
-                             key=keyword)
+            missing = sorted(
+                (s for s in classes if index.syntaxes(route.to, "SCP", s) is None), key=keyword
+            )
             if missing:
                 names = ", ".join(keyword(s) for s in missing)
                 yield self.finding(
                     f"route '{route.name}' carries {names} to {route.to}, which does not accept "
                     f"{'it' if len(missing) == 1 else 'them'} as SCP: add the capability to "
                     f"{route.to} or narrow the route's match",
-                    index.where(route, "to"), entity=_route_entity(route),
-                    related=ae_related(index, route.to, f"{route.to} is declared here"))
+                    index.where(route, "to"),
+                    entity=_route_entity(route),
+                    related=ae_related(index, route.to, f"{route.to} is declared here"),
+                )
 
 
 class RouteSourceNotSCU(Rule):
@@ -210,7 +213,8 @@ class RouteSourceNotSCU(Rule):
                         "SCU for it: add the capability to the source or remove the class",
                         index.where(route, "match", "sop_classes", i),
                         entity=_route_entity(route),
-                        related=ae_related(index, route.from_, f"{route.from_} is declared here"))
+                        related=ae_related(index, route.from_, f"{route.from_} is declared here"),
+                    )
 
 
 class RouteNoCommonTransferSyntax(Rule):
@@ -283,8 +287,10 @@ class RouteNoCommonTransferSyntax(Rule):
                     f"{route.from_} ({', '.join(map(keyword, offered))}) and {route.to} "
                     f"({', '.join(map(keyword, accepted))}) support; add a common one "
                     "(ImplicitVRLittleEndian is the default every SCP must accept)",
-                    index.where(route), entity=_route_entity(route),
-                    related=ae_related(index, route.to, f"{route.to}'s capabilities"))
+                    index.where(route),
+                    entity=_route_entity(route),
+                    related=ae_related(index, route.to, f"{route.to}'s capabilities"),
+                )
 
 
 class RouteTransferSyntaxUnsupported(Rule):
@@ -358,21 +364,27 @@ class RouteTransferSyntaxUnsupported(Rule):
             lacking: set[str] = set()
             classes: list[str] = []
             for sop in _carried_classes(index, route):
-                short = [title for title, role in ((route.from_, "SCU"), (route.to, "SCP"))
-                         if declared not in (index.syntaxes(title, role, sop) or [declared])]
+                short = [
+                    title
+                    for title, role in ((route.from_, "SCU"), (route.to, "SCP"))
+                    if declared not in (index.syntaxes(title, role, sop) or [declared])
+                ]
                 if short:
                     lacking.update(short)
                     classes.append(keyword(sop))
             if lacking:
                 who = " and ".join(sorted(lacking))
-                shown = ", ".join(classes[:4]) + (f" and {len(classes) - 4} more"
-                                                  if len(classes) > 4 else "")
+                shown = ", ".join(classes[:4]) + (
+                    f" and {len(classes) - 4} more" if len(classes) > 4 else ""
+                )
                 yield self.finding(
                     f"route '{route.name}' sends {keyword(declared)}, which {who} "
                     f"{'does' if len(lacking) == 1 else 'do'} not list for {shown}: add it "
                     "to their capabilities, or split the route so this syntax is declared only "
                     "for the classes that support it",
-                    index.where(route, "transfer_syntax"), entity=_route_entity(route))
+                    index.where(route, "transfer_syntax"),
+                    entity=_route_entity(route),
+                )
 
 
 class LossyTransferSyntax(Rule):
@@ -461,11 +473,16 @@ class LossyTransferSyntax(Rule):
             if not at_risk:
                 continue
             detail = "; ".join(f"{keyword(s)} ({at_risk[s]})" for s in sorted(at_risk, key=keyword))
-            fix = ("declare a lossless transfer_syntax on the route" if not route.transfer_syntax
-                   else "use a lossless transfer_syntax")
-            yield self.finding(f"route '{route.name}' may send lossy images: {detail}; {fix}",
-                               index.where(route, "transfer_syntax" if route.transfer_syntax
-                                           else "name"), entity=_route_entity(route))
+            fix = (
+                "declare a lossless transfer_syntax on the route"
+                if not route.transfer_syntax
+                else "use a lossless transfer_syntax"
+            )
+            yield self.finding(
+                f"route '{route.name}' may send lossy images: {detail}; {fix}",
+                index.where(route, "transfer_syntax" if route.transfer_syntax else "name"),
+                entity=_route_entity(route),
+            )
 
 
 class StudyNeverArchived(Rule):
@@ -548,19 +565,30 @@ class StudyNeverArchived(Rule):
         for device, ae in index.env.application_entities():
             if device.kind != "modality" or ae.ae_title in archives:
                 continue
-            lost = sorted({sop for item in index.flow.origin(ae.ae_title)
-                           if ae.ae_title not in reach.get(item, ()) for sop in [item[1]]},
-                          key=keyword)
+            lost = sorted(
+                {
+                    sop
+                    for item in index.flow.origin(ae.ae_title)
+                    if ae.ae_title not in reach.get(item, ())
+                    for sop in [item[1]]
+                },
+                key=keyword,
+            )
             if not lost:
                 continue
             if not archives:
-                why = "the environment declares no archive of record (a vna device, or " \
-                      "archive_of_record: true)"
+                why = (
+                    "the environment declares no archive of record (a vna device, or "
+                    "archive_of_record: true)"
+                )
             else:
                 why = f"no route path reaches {', '.join(sorted(archives))}"
-            yield self.finding(f"{ae.ae_title} ({device.name}): {', '.join(map(keyword, lost))} "
-                               f"never reach the archive of record: {why}",
-                               index.where(ae, "ae_title"), entity=f"ae:{ae.ae_title}")
+            yield self.finding(
+                f"{ae.ae_title} ({device.name}): {', '.join(map(keyword, lost))} "
+                f"never reach the archive of record: {why}",
+                index.where(ae, "ae_title"),
+                entity=f"ae:{ae.ae_title}",
+            )
 
 
 class RoutingLoop(Rule):
@@ -647,16 +675,22 @@ class RoutingLoop(Rule):
             if route.purpose != "prefetch" and index.flow.carries(route):
                 edges.setdefault(route.from_, []).append(route)
         for component in _strongly_connected(edges):
-            loop = sorted((r for node in component for r in edges.get(node, ())
-                           if r.to in component), key=lambda r: index.where(r))
+            loop = sorted(
+                (r for node in component for r in edges.get(node, ()) if r.to in component),
+                key=lambda r: index.where(r),
+            )
             first = loop[0]
             titles = " -> ".join(sorted(component)) + f" -> {sorted(component)[0]}"
             yield self.finding(
                 f"routes form a loop through {titles} ({', '.join(r.name for r in loop)}): "
                 "restrict one route's match (e.g. calling_ae) or remove it",
-                index.where(first), entity="loop:" + ",".join(sorted(component)),
-                related=[Related(index.where(r), f"route '{r.name}' is part of the loop")
-                         for r in loop[1:]])
+                index.where(first),
+                entity="loop:" + ",".join(sorted(component)),
+                related=[
+                    Related(index.where(r), f"route '{r.name}' is part of the loop")
+                    for r in loop[1:]
+                ],
+            )
 
 
 def _strongly_connected(edges: dict[str, list]) -> list[set[str]]:
@@ -783,4 +817,7 @@ class NoPrefetchPath(Rule):
             yield self.finding(
                 f"{ae.ae_title} ({device.name}) receives studies for reading but no prefetch "
                 "route brings priors from the archive of record: add a route with purpose: "
-                "prefetch from the VNA", index.where(ae, "ae_title"), entity=f"ae:{ae.ae_title}")
+                "prefetch from the VNA",
+                index.where(ae, "ae_title"),
+                entity=f"ae:{ae.ae_title}",
+            )

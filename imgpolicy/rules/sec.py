@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from ..analysis.index import Index
 from ..findings import Finding, Related, Severity
 from .base import Rule
 from .common import device_related
-from .index import Index
 
 SCHEMES = {"hl7": ("mllp", "mllps"), "fhir": ("http", "https"), "dicomweb": ("http", "https")}
 """Integration kind -> the URL schemes its endpoint may use (the secure one last)."""
@@ -61,9 +61,8 @@ def _secure(scheme: str) -> str:
 def _has_credentials(integration) -> bool:
     creds = integration.credentials
     return creds is not None and any(
-        getattr(creds, f) is not None for f in ("username", *SECRET_FIELDS))
-
-
+        getattr(creds, f) is not None for f in ("username", *SECRET_FIELDS)
+    )
 
 
 def _ae_connections(device, ae) -> list:
@@ -136,9 +135,12 @@ class PlainTransportAcrossSites(Rule):
                 f"integration '{integration.name}' ({integration.kind}) uses {scheme}:// from "
                 f"{source.name} (site {source.site}) to {target.name} (site {target.site}): "
                 f"PHI crosses sites unencrypted; use {_secure(scheme)}://",
-                index.where(integration, "endpoint"), entity=_entity(integration),
-                related=device_related(index, target.name,
-                                        f"{target.name} stands at site {target.site}"))
+                index.where(integration, "endpoint"),
+                entity=_entity(integration),
+                related=device_related(
+                    index, target.name, f"{target.name} stands at site {target.site}"
+                ),
+            )
 
 
 class IntegrationUnknownDevice(Rule):
@@ -188,16 +190,24 @@ class IntegrationUnknownDevice(Rule):
                 if name in index.devices:
                     continue
                 other = folded.get(name.casefold())
-                hint = (f" (did you mean '{other}'?)" if other
-                        else ": declare the device or correct the name")
+                hint = (
+                    f" (did you mean '{other}'?)"
+                    if other
+                    else ": declare the device or correct the name"
+                )
                 yield self.finding(
                     f"integration '{integration.name}' {key} '{name}' is not the name of any "
-                    f"device{hint}", index.where(integration, key), entity=_entity(integration))
+                    f"device{hint}",
+                    index.where(integration, key),
+                    entity=_entity(integration),
+                )
             problem = _endpoint_problem(integration)
             if problem:
                 yield self.finding(
                     f"integration '{integration.name}' ({integration.kind}): endpoint {problem}",
-                    index.where(integration, "endpoint"), entity=_entity(integration))
+                    index.where(integration, "endpoint"),
+                    entity=_entity(integration),
+                )
 
 
 class DicomwebMissingServices(Rule):
@@ -246,8 +256,10 @@ class DicomwebMissingServices(Rule):
             yield self.finding(
                 f"DICOMweb integration '{integration.name}' lists no services: add `services` "
                 "with what it uses (QIDO-RS, WADO-RS, STOW-RS, UPS-RS, WADO-URI), read-only "
-                "clients without STOW-RS", index.where(integration, "kind"),
-                entity=_entity(integration))
+                "clients without STOW-RS",
+                index.where(integration, "kind"),
+                entity=_entity(integration),
+            )
 
 
 # --- SEC: security ----------------------------------------------------------------------
@@ -343,28 +355,40 @@ class DicomWithoutTLSAcrossSites(Rule):
             related: list[Related] = []
             dest_tls, listeners = tls(route.to, True)
             if not dest_tls:
-                fixes.append(f"a TLS listener (a connection with a port and tls: true, e.g. "
-                             f"port 2762) to {route.to}")
+                fixes.append(
+                    f"a TLS listener (a connection with a port and tls: true, e.g. "
+                    f"port 2762) to {route.to}"
+                )
                 if listeners:
                     plain = ", ".join(f"{c.name}:{c.port}" for c in listeners)
                     problems.append(f"{route.to} accepts only without TLS ({plain})")
                 else:
                     problems.append(f"{route.to} declares no accepting connection with TLS")
-                related.append(Related(index.where(index.aes[route.to][1]),
-                                       f"{route.to} ({dest.name}) is declared here"))
+                related.append(
+                    Related(
+                        index.where(index.aes[route.to][1]),
+                        f"{route.to} ({dest.name}) is declared here",
+                    )
+                )
             source_tls, _ = tls(route.from_, False)
             if not source_tls:
                 fixes.append(f"a connection with tls: true to {route.from_}")
                 problems.append(f"{route.from_} ({source.name}) has no TLS connection")
-                related.append(Related(index.where(index.aes[route.from_][1]),
-                                       f"{route.from_} ({source.name}) is declared here"))
+                related.append(
+                    Related(
+                        index.where(index.aes[route.from_][1]),
+                        f"{route.from_} ({source.name}) is declared here",
+                    )
+                )
             if not problems:
                 continue
             yield self.finding(
                 f"route '{route.name}' crosses sites ({source.site} -> {dest.site}) without "
                 f"TLS: {'; '.join(problems)}; add {' and '.join(fixes)}",
-                index.where(route), entity=f"route:{route.name}",
-                related=related)
+                index.where(route),
+                entity=f"route:{route.name}",
+                related=related,
+            )
 
 
 class PlaintextSecret(Rule):
@@ -419,19 +443,22 @@ class PlaintextSecret(Rule):
                 value = getattr(creds, field)
                 if value is None or _ENV_REFERENCE.fullmatch(value):
                     continue
-                suggested = re.sub(r"[^A-Z0-9]+", "_",
-                                   f"{integration.name}_{field}".upper()).strip("_")
+                suggested = re.sub(r"[^A-Z0-9]+", "_", f"{integration.name}_{field}".upper()).strip(
+                    "_"
+                )
                 if suggested[:1].isdigit():
                     suggested = "_" + suggested
                 looks_like = "$" in value or "{" in value
-                what = ("is not a valid environment reference" if looks_like
-                        else "is a literal secret")
+                what = (
+                    "is not a valid environment reference" if looks_like else "is a literal secret"
+                )
                 yield self.finding(
                     f"integration '{integration.name}': credentials.{field} {what}: store the "
                     f"secret in a vault and write ${{{suggested}}} or ${{env:{suggested}}} "
                     "(NAME in capitals, digits and _); rotate it if it was ever committed",
                     index.where(integration, "credentials", field),
-                    entity=f"{_entity(integration)}:{field}")
+                    entity=f"{_entity(integration)}:{field}",
+                )
 
 
 class CredentialsOverPlainTransport(Rule):
@@ -484,6 +511,11 @@ class CredentialsOverPlainTransport(Rule):
             yield self.finding(
                 f"integration '{integration.name}' sends credentials over {scheme}://, in "
                 f"clear: use {_secure(scheme)}://",
-                index.where(integration, "endpoint"), entity=_entity(integration),
-                related=[Related(index.where(integration, "credentials"),
-                                 "the credentials are declared here")])
+                index.where(integration, "endpoint"),
+                entity=_entity(integration),
+                related=[
+                    Related(
+                        index.where(integration, "credentials"), "the credentials are declared here"
+                    )
+                ],
+            )

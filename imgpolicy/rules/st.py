@@ -5,14 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from ..capacity import format_size, format_years, project
+from ..analysis.capacity import format_size, format_years, project
+from ..analysis.index import Index
 from ..findings import Finding, Related, Severity
 from ..model.types import parse_duration
 from .base import Rule
 from .common import did_you_mean
-from .index import Index
-
-
 
 
 class TierFillsWithinHorizon(Rule):
@@ -82,15 +80,20 @@ class TierFillsWithinHorizon(Rule):
             tier = projection.tier
             end = projection.held[-1]
             horizon_text = self.settings["horizon"]
-            when = ("is over capacity already" if projection.full_at <= 0
-                    else f"fills in {format_years(projection.full_at)}")
+            when = (
+                "is over capacity already"
+                if projection.full_at <= 0
+                else f"fills in {format_years(projection.full_at)}"
+            )
             yield self.finding(
                 f"storage tier '{tier.name}' ({format_size(tier.capacity)} on {tier.device}) "
                 f"{when}: the declared volumes and "
                 f"lifecycle project {format_size(end)} by the end of year {years}, within "
                 f"the {horizon_text} horizon; add capacity, move studies off it sooner, or "
-                "correct the volumes", index.where(tier, "capacity"),
-                entity=f"tier:{tier.name}")
+                "correct the volumes",
+                index.where(tier, "capacity"),
+                entity=f"tier:{tier.name}",
+            )
 
 
 class LifecycleOutOfOrder(Rule):
@@ -151,29 +154,36 @@ class LifecycleOutOfOrder(Rule):
             previous = None
             purge = None
             for i, step in enumerate(lifecycle.steps):
-                what = (f"lifecycle '{lifecycle.name}' step {i + 1} ({step.action} after "
-                        f"{step.after})")
+                what = (
+                    f"lifecycle '{lifecycle.name}' step {i + 1} ({step.action} after {step.after})"
+                )
                 if purge is not None:
                     yield self.finding(
                         f"{what} comes after the purge at {lifecycle.steps[purge].after}: "
                         "purged studies cannot move again; remove the step or put the purge "
-                        "last", index.where(lifecycle, "steps", i), entity=entity,
-                        related=[Related(index.where(lifecycle, "steps", purge),
-                                         "the purge step")])
+                        "last",
+                        index.where(lifecycle, "steps", i),
+                        entity=entity,
+                        related=[Related(index.where(lifecycle, "steps", purge), "the purge step")],
+                    )
                     continue
                 if previous is not None and not previous.after < step.after:
                     yield self.finding(
                         f"{what} is not later than the step before it (after "
                         f"{previous.after}): list the steps by increasing age, each later "
-                        "than the last", index.where(lifecycle, "steps", i, "after"),
-                        entity=entity)
+                        "than the last",
+                        index.where(lifecycle, "steps", i, "after"),
+                        entity=entity,
+                    )
                 if step.action == "purge":
                     purge = i
                 elif step.to == current:
                     yield self.finding(
                         f"{what} moves the studies to '{step.to}', the tier they are already "
                         "on: name the tier they should go to, or remove the step",
-                        index.where(lifecycle, "steps", i, "to"), entity=entity)
+                        index.where(lifecycle, "steps", i, "to"),
+                        entity=entity,
+                    )
                 else:
                     current = step.to
                 previous = step
@@ -233,35 +243,53 @@ class StorageUnknownReference(Rule):
                 yield self.finding(
                     f"storage tier '{tier.name}' is on device '{tier.device}', which is not "
                     f"declared{did_you_mean(tier.device, index.devices)}: declare the device or "
-                    "correct the name", index.where(tier, "device"), entity=f"tier:{tier.name}")
+                    "correct the name",
+                    index.where(tier, "device"),
+                    entity=f"tier:{tier.name}",
+                )
         for lifecycle in env.lifecycle:
             entity = f"lifecycle:{lifecycle.name}"
             what = f"lifecycle '{lifecycle.name}'"
             if lifecycle.tier not in tiers:
-                yield self._tier(index, lifecycle, ("tier",), f"{what} starts on",
-                                 lifecycle.tier, tiers, entity)
+                yield self._tier(
+                    index, lifecycle, ("tier",), f"{what} starts on", lifecycle.tier, tiers, entity
+                )
             if lifecycle.site is not None and lifecycle.site not in index.sites:
                 yield self._site(index, lifecycle, what, lifecycle.site, entity)
             for i, step in enumerate(lifecycle.steps):
                 if step.action == "move" and step.to not in tiers:
-                    yield self._tier(index, lifecycle, ("steps", i, "to"),
-                                     f"{what} step {i + 1} moves studies to", step.to,
-                                     tiers, entity)
+                    yield self._tier(
+                        index,
+                        lifecycle,
+                        ("steps", i, "to"),
+                        f"{what} step {i + 1} moves studies to",
+                        step.to,
+                        tiers,
+                        entity,
+                    )
         for volume in env.volumes:
             what = f"volume {volume.site}/{'+'.join(volume.modality)}"
             entity = f"volume:{volume.site}:{'+'.join(volume.modality)}:{volume.tier}"
             if volume.tier not in tiers:
-                yield self._tier(index, volume, ("tier",), f"{what} lands on", volume.tier,
-                                 tiers, entity)
+                yield self._tier(
+                    index, volume, ("tier",), f"{what} lands on", volume.tier, tiers, entity
+                )
             if volume.site not in index.sites:
                 yield self._site(index, volume, what, volume.site, entity)
 
     def _tier(self, index, item, path, what, name, tiers, entity) -> Finding:
-        return self.finding(f"{what} tier '{name}', which is not declared in storage.tiers"
-                            f"{did_you_mean(name, tiers)}: declare the tier or correct the name",
-                            index.where(item, *path), entity=entity)
+        return self.finding(
+            f"{what} tier '{name}', which is not declared in storage.tiers"
+            f"{did_you_mean(name, tiers)}: declare the tier or correct the name",
+            index.where(item, *path),
+            entity=entity,
+        )
 
     def _site(self, index, item, what, name, entity) -> Finding:
-        return self.finding(f"{what} names site '{name}', which is not declared"
-                            f"{did_you_mean(name, index.sites)}: declare the site or correct the "
-                            "name", index.where(item, "site"), entity=entity)
+        return self.finding(
+            f"{what} names site '{name}', which is not declared"
+            f"{did_you_mean(name, index.sites)}: declare the site or correct the "
+            "name",
+            index.where(item, "site"),
+            entity=entity,
+        )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
+from ..analysis.index import Index
 from ..findings import Finding, Related, Severity
 from ..model.reading import TurnaroundTarget
 from .base import Rule
-from .index import Index
 
 PRIORITIES = ("stat", "urgent", "routine", "screening")
 """From the most urgent to the least; each must be read faster than the next."""
@@ -52,8 +53,9 @@ class TurnaroundOutOfOrder(Rule):
         table: dict[str, dict[str | None, dict[str, list[TurnaroundTarget]]]] = {}
         for target in index.env.turnaround:
             for modality in target.modality:
-                table.setdefault(modality, {}).setdefault(target.site, {}) \
-                    .setdefault(target.priority, []).append(target)
+                table.setdefault(modality, {}).setdefault(target.site, {}).setdefault(
+                    target.priority, []
+                ).append(target)
         # (id of the faster-priority target, id of the other) -> modalities, for one finding
         # per pair of entries however many modalities and sites share them
         pairs: dict[tuple[int, int], tuple[TurnaroundTarget, TurnaroundTarget, list[str]]] = {}
@@ -65,15 +67,17 @@ class TurnaroundOutOfOrder(Rule):
                     first = targets[0]
                     for other in targets[1:]:
                         if other.target.days != first.target.days:
-                            entry = duplicates.setdefault((id(first), id(other)),
-                                                          (first, other, []))
+                            entry = duplicates.setdefault(
+                                (id(first), id(other)), (first, other, [])
+                            )
                             entry[2].append(modality)
                 merged = own if site is None else {**everywhere, **own}
                 chain = [merged[p][0] for p in PRIORITIES if p in merged]
-                for faster, slower in zip(chain, chain[1:]):
+                for faster, slower in itertools.pairwise(chain):
                     equal_ok = (faster.priority, slower.priority) == ("routine", "screening")
                     if faster.target < slower.target or (
-                            equal_ok and faster.target <= slower.target):
+                        equal_ok and faster.target <= slower.target
+                    ):
                         continue
                     entry = pairs.setdefault((id(faster), id(slower)), (faster, slower, []))
                     if modality not in entry[2]:
@@ -86,10 +90,11 @@ class TurnaroundOutOfOrder(Rule):
                 f"{scope}: the {faster.priority} turnaround target {faster.target} is "
                 f"{relation} the {slower.priority} target {slower.target}: a higher priority "
                 f"must be read faster ({' < '.join(PRIORITIES[:3])} <= screening); correct "
-                "one of them", index.where(faster, "target"),
+                "one of them",
+                index.where(faster, "target"),
                 entity=f"turnaround:{'/'.join(modalities)}:{faster.priority}",
-                related=[Related(index.where(slower, "target"),
-                                 f"the {slower.priority} target")])
+                related=[Related(index.where(slower, "target"), f"the {slower.priority} target")],
+            )
         for first, other, modalities in duplicates.values():
             where = f" at {first.site}" if first.site else ""
             yield self.finding(
@@ -97,7 +102,8 @@ class TurnaroundOutOfOrder(Rule):
                 f"({first.target} and {other.target}): keep one",
                 index.where(other, "target"),
                 entity=f"turnaround:{'/'.join(modalities)}:{first.priority}",
-                related=[Related(index.where(first, "target"), "the other target")])
+                related=[Related(index.where(first, "target"), "the other target")],
+            )
 
 
 class ModalityWithoutTurnaround(Rule):
@@ -149,13 +155,19 @@ class ModalityWithoutTurnaround(Rule):
             device, i = users[0]
             given = priorities.get(modality)
             if not given:
-                problem = ("has no report turnaround target: add reading.turnaround "
-                           "targets for it (at least stat, urgent and routine)")
+                problem = (
+                    "has no report turnaround target: add reading.turnaround "
+                    "targets for it (at least stat, urgent and routine)"
+                )
             elif "stat" not in given:
-                problem = ("has turnaround targets but none for stat: add a stat target "
-                           "(e.g. 30m for CT/MR, 60m for NM)")
+                problem = (
+                    "has turnaround targets but none for stat: add a stat target "
+                    "(e.g. 30m for CT/MR, 60m for NM)"
+                )
             else:
                 continue
-            yield self.finding(f"{modality}, used by '{device.name}', {problem}",
-                               index.where(device, "modality", i),
-                               entity=f"modality:{modality}")
+            yield self.finding(
+                f"{modality}, used by '{device.name}', {problem}",
+                index.where(device, "modality", i),
+                entity=f"modality:{modality}",
+            )

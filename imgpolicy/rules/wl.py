@@ -6,11 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from .. import dicom
+from ..analysis.index import ACQUISITION_KIND, Index
 from ..findings import Finding, Related, Severity
 from ..model.worklist import WorklistAssignment
 from .base import Rule
 from .common import ae_related, unknown_ae_hint
-from .index import ACQUISITION_KIND, Index
 
 
 def _acquisition_aes(index: Index):
@@ -37,10 +37,6 @@ def _device_entries(device, by_consumer) -> list[WorklistAssignment]:
         for entry in by_consumer.get(ae.ae_title, ()):
             entries.setdefault(id(entry), entry)
     return list(entries.values())
-
-
-
-
 
 
 def _entry_entity(entry: WorklistAssignment) -> str:
@@ -112,8 +108,10 @@ class ModalityWithoutWorklist(Rule):
             yield self.finding(
                 f"{ae.ae_title} ({device.name}) is an acquisition modality that no worklist "
                 "entry serves, so patient demographics are typed by hand: add it to the "
-                "consumers of a worklist provider", index.where(ae, "ae_title"),
-                entity=f"ae:{ae.ae_title}")
+                "consumers of a worklist provider",
+                index.where(ae, "ae_title"),
+                entity=f"ae:{ae.ae_title}",
+            )
 
 
 class ModalityWithoutMPPS(Rule):
@@ -186,13 +184,19 @@ class ModalityWithoutMPPS(Rule):
                 continue
             own = by_consumer.get(ae.ae_title) or entries
             entry = own[0]
-            where = (index.where(entry, "consumers", entry.consumers.index(ae.ae_title))
-                     if ae.ae_title in entry.consumers else index.where(entry, "provider"))
+            where = (
+                index.where(entry, "consumers", entry.consumers.index(ae.ae_title))
+                if ae.ae_title in entry.consumers
+                else index.where(entry, "provider")
+            )
             yield self.finding(
                 f"{ae.ae_title} ({device.name}) gets its worklist from {entry.provider} but "
                 "reports no procedure step: add mpps_destination (usually the RIS) to its "
-                "worklist entry", where, entity=f"ae:{ae.ae_title}",
-                related=[Related(index.where(ae, "ae_title"), f"{ae.ae_title} is declared here")])
+                "worklist entry",
+                where,
+                entity=f"ae:{ae.ae_title}",
+                related=[Related(index.where(ae, "ae_title"), f"{ae.ae_title} is declared here")],
+            )
 
 
 class WorklistProviderNotSCP(Rule):
@@ -260,22 +264,36 @@ class WorklistProviderNotSCP(Rule):
     def check(self, index: Index) -> Iterator[Finding]:
         for entry in index.env.worklist:
             for key, title, sop, what in (
-                    ("provider", entry.provider, dicom.MODALITY_WORKLIST_FIND,
-                     "ModalityWorklistInformationModelFind"),
-                    ("mpps_destination", entry.mpps_destination, dicom.MPPS,
-                     "ModalityPerformedProcedureStep")):
+                (
+                    "provider",
+                    entry.provider,
+                    dicom.MODALITY_WORKLIST_FIND,
+                    "ModalityWorklistInformationModelFind",
+                ),
+                (
+                    "mpps_destination",
+                    entry.mpps_destination,
+                    dicom.MPPS,
+                    "ModalityPerformedProcedureStep",
+                ),
+            ):
                 if title is None:
                     continue
                 if title not in index.aes:
-                    yield self.finding(f"worklist {key} '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
-                                       index.where(entry, key), entity=_entry_entity(entry))
+                    yield self.finding(
+                        f"worklist {key} '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
+                        index.where(entry, key),
+                        entity=_entry_entity(entry),
+                    )
                 elif index.syntaxes(title, "SCP", sop) is None:
                     yield self.finding(
                         f"worklist {key} {title} is not SCP for {what}, so "
                         f"{', '.join(entry.consumers)} cannot use it: add the capability "
                         f"(role: SCP) to {title} or name the AE that provides it",
-                        index.where(entry, key), entity=_entry_entity(entry),
-                        related=ae_related(index, title, f"{title} is declared here"))
+                        index.where(entry, key),
+                        entity=_entry_entity(entry),
+                        related=ae_related(index, title, f"{title} is declared here"),
+                    )
 
 
 class WorklistConsumerNotSCU(Rule):
@@ -345,14 +363,16 @@ class WorklistConsumerNotSCU(Rule):
             for i, title in enumerate(entry.consumers):
                 where = index.where(entry, "consumers", i)
                 if title not in index.aes:
-                    yield self.finding(f"worklist consumer '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
-                                       where, entity=f"ae:{title}")
+                    yield self.finding(
+                        f"worklist consumer '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
+                        where,
+                        entity=f"ae:{title}",
+                    )
                     continue
                 missing = []
                 if index.syntaxes(title, "SCU", dicom.MODALITY_WORKLIST_FIND) is None:
                     missing.append("ModalityWorklistInformationModelFind")
-                if (entry.mpps_destination
-                        and index.syntaxes(title, "SCU", dicom.MPPS) is None):
+                if entry.mpps_destination and index.syntaxes(title, "SCU", dicom.MPPS) is None:
                     missing.append("ModalityPerformedProcedureStep")
                 if missing:
                     device = index.device_of(title)
@@ -360,5 +380,7 @@ class WorklistConsumerNotSCU(Rule):
                         f"worklist consumer {title} ({device.name}) is not SCU for "
                         f"{' or '.join(missing)}: add the capability (role: SCU) to {title}, "
                         "as its conformance statement lists it, or remove it from the entry",
-                        where, entity=f"ae:{title}",
-                        related=ae_related(index, title, f"{title} is declared here"))
+                        where,
+                        entity=f"ae:{title}",
+                        related=ae_related(index, title, f"{title} is declared here"),
+                    )

@@ -103,10 +103,16 @@ def line_of(text: str, needle: str, nth: int = 1) -> int:
     return hits[nth - 1]
 
 
-def run(write_env, *select, core=CORE, modalities=MODALITIES, routes=ROUTES, wiring=WIRING,
-        rules=None):
-    files = {"sites.yaml": SITES, "devices/core.yaml": core,
-             "devices/modalities.yaml": modalities, "routes.yaml": routes, "wiring.yaml": wiring}
+def run(
+    write_env, *select, core=CORE, modalities=MODALITIES, routes=ROUTES, wiring=WIRING, rules=None
+):
+    files = {
+        "sites.yaml": SITES,
+        "devices/core.yaml": core,
+        "devices/modalities.yaml": modalities,
+        "routes.yaml": routes,
+        "wiring.yaml": wiring,
+    }
     root = write_env(files)
     result = check([str(root)], Config(select=list(select), rules=rules or {}), today=TODAY)
     assert result.load.findings == []
@@ -151,8 +157,11 @@ ai:
 
 # --- AE001 duplicate-ae-title --------------------------------------------------------
 
+
 def test_titles_differing_only_by_case_point_at_both(write_env):
-    modalities = MODALITIES + """\
+    modalities = (
+        MODALITIES
+        + """\
   - name: ct-2
     site: MAIN
     kind: modality
@@ -160,6 +169,7 @@ def test_titles_differing_only_by_case_point_at_both(write_env):
     application_entities:
       - {ae_title: ct_1, acceptor: false}
 """
+    )
     [finding] = run(write_env, "AE001", modalities=modalities)
     assert where(finding) == ("AE001", "modalities.yaml", line_of(modalities, "ae_title: ct_1"))
     assert "'ct_1' (ct-2)" in finding.message and "'CT_1' (ct-1)" in finding.message
@@ -169,9 +179,11 @@ def test_titles_differing_only_by_case_point_at_both(write_env):
 
 # --- AE002 shared-host-port ----------------------------------------------------------
 
+
 def test_two_devices_on_one_host_and_port(write_env):
-    core = CORE.replace("hostname: vna.dr.example.org, port: 11112",
-                        "hostname: PACS.main.example.org., port: 11112")
+    core = CORE.replace(
+        "hostname: vna.dr.example.org, port: 11112", "hostname: PACS.main.example.org., port: 11112"
+    )
     [finding] = run(write_env, "AE002", core=core)
     assert where(finding) == ("AE002", "core.yaml", line_of(core, "PACS.main.example.org."))
     assert "'vna'" in finding.message and "'pacs'" in finding.message
@@ -179,13 +191,16 @@ def test_two_devices_on_one_host_and_port(write_env):
 
 
 def test_same_host_other_port_and_one_device_many_aes_are_fine(write_env):
-    core = CORE.replace("hostname: vna.dr.example.org, port: 11112",
-                        "hostname: pacs.main.example.org, port: 11113")
+    core = CORE.replace(
+        "hostname: vna.dr.example.org, port: 11112", "hostname: pacs.main.example.org, port: 11113"
+    )
     assert run(write_env, "AE002", core=core) == []
 
 
 def test_outbound_connections_without_port_never_clash(write_env):
-    modalities = MODALITIES + """\
+    modalities = (
+        MODALITIES
+        + """\
   - name: ct-2
     site: MAIN
     kind: modality
@@ -195,13 +210,17 @@ def test_outbound_connections_without_port_never_clash(write_env):
     application_entities:
       - {ae_title: CT_2, connections: [dicom], acceptor: false}
 """
+    )
     assert run(write_env, "AE002", modalities=modalities) == []
 
 
 # --- AE003 orphan-ae -----------------------------------------------------------------
 
+
 def test_orphan_ae_and_what_does_not_make_one(write_env):
-    modalities = MODALITIES + """\
+    modalities = (
+        MODALITIES
+        + """\
   - name: old-us
     site: MAIN
     kind: modality
@@ -211,19 +230,25 @@ def test_orphan_ae_and_what_does_not_make_one(write_env):
       - {ae_title: US_DISABLED, acceptor: false}
       - {ae_title: US_AI, acceptor: false}
 """
+    )
     routes = ROUTES + (
         "  - {name: us-disabled, from: US_DISABLED, to: PACS_MAIN, purpose: reading, "
-        "enabled: false}\n")
-    wiring = WIRING + """\
+        "enabled: false}\n"
+    )
+    wiring = (
+        WIRING
+        + """\
 ai:
   - name: triage
     cleared_for: {modalities: [US]}
     runs_on: US_AI
 """
+    )
     found = run(write_env, "AE003", modalities=modalities, routes=routes, wiring=wiring)
     assert [where(f) for f in found] == [
         ("AE003", "modalities.yaml", line_of(modalities, "US_OLD")),
-        ("AE003", "modalities.yaml", line_of(modalities, "US_DISABLED"))]
+        ("AE003", "modalities.yaml", line_of(modalities, "US_DISABLED")),
+    ]
     assert "disabled" in found[1].message and "disabled" not in found[0].message
     # PACS_QR has only a query/retrieve capability, the RIS and dose monitor only
     # worklist/dose roles: none of them is an orphan.
@@ -231,9 +256,12 @@ ai:
 
 # --- AE004 unknown-connection --------------------------------------------------------
 
+
 def test_unknown_connection_suggests_the_near_one(write_env):
-    core = CORE.replace("      - ae_title: PACS_QR\n        connections: [dicom]",
-                        "      - ae_title: PACS_QR\n        connections: [dicom, dicm]")
+    core = CORE.replace(
+        "      - ae_title: PACS_QR\n        connections: [dicom]",
+        "      - ae_title: PACS_QR\n        connections: [dicom, dicm]",
+    )
     [finding] = run(write_env, "AE004", core=core)
     assert where(finding) == ("AE004", "core.yaml", line_of(core, "[dicom, dicm]"))
     assert "did you mean 'dicom'" in finding.message
@@ -241,16 +269,19 @@ def test_unknown_connection_suggests_the_near_one(write_env):
 
 def test_unknown_connection_on_a_device_without_connections(write_env):
     modalities = MODALITIES.replace(
-        "    connections:\n      - {name: dicom, hostname: ct-1.main.example.org}\n", "")
+        "    connections:\n      - {name: dicom, hostname: ct-1.main.example.org}\n", ""
+    )
     [finding] = run(write_env, "AE004", modalities=modalities)
     assert "declares no connections" in finding.message
 
 
 # --- AE005 acceptor-without-port -----------------------------------------------------
 
+
 def test_acceptor_whose_connection_has_no_port(write_env):
-    core = CORE.replace("hostname: ris.main.example.org, port: 104",
-                        "hostname: ris.main.example.org")
+    core = CORE.replace(
+        "hostname: ris.main.example.org, port: 104", "hostname: ris.main.example.org"
+    )
     [finding] = run(write_env, "AE005", core=core)
     assert where(finding) == ("AE005", "core.yaml", line_of(core, "ae_title: RIS_MWL"))
     assert finding.related[0].location.line == line_of(core, "ris.main.example.org")
@@ -258,16 +289,18 @@ def test_acceptor_whose_connection_has_no_port(write_env):
 
 def test_acceptor_on_a_device_without_connections(write_env):
     core = CORE.replace(
-        "    connections:\n      - {name: dicom, hostname: dose.main.example.org, port: 104}\n",
-        "")
+        "    connections:\n      - {name: dicom, hostname: dose.main.example.org, port: 104}\n", ""
+    )
     [finding] = run(write_env, "AE005", core=core)
     assert where(finding) == ("AE005", "core.yaml", line_of(core, "ae_title: DOSE"))
     assert "declares no connections" in finding.message
 
 
 def test_acceptor_listing_only_unknown_connections_is_left_to_ae004(write_env):
-    core = CORE.replace("      - ae_title: VNA\n        connections: [dicom]",
-                        "      - ae_title: VNA\n        connections: [dicom-tls]")
+    core = CORE.replace(
+        "      - ae_title: VNA\n        connections: [dicom]",
+        "      - ae_title: VNA\n        connections: [dicom-tls]",
+    )
     found = run(write_env, "AE004", "AE005", core=core)
     assert [f.code for f in found] == ["AE004"]
 
@@ -276,14 +309,17 @@ def test_acceptor_uses_the_port_of_the_connection_it_names(write_env):
     core = CORE.replace(
         "      - {name: dicom, hostname: pacs.main.example.org, port: 11112}\n",
         "      - {name: dicom, hostname: pacs.main.example.org, port: 11112}\n"
-        "      - {name: out, hostname: pacs.main.example.org}\n").replace(
+        "      - {name: out, hostname: pacs.main.example.org}\n",
+    ).replace(
         "      - ae_title: PACS_QR\n        connections: [dicom]",
-        "      - ae_title: PACS_QR\n        connections: [out]")
+        "      - ae_title: PACS_QR\n        connections: [out]",
+    )
     [finding] = run(write_env, "AE005", core=core)
     assert "PACS_QR" in finding.message
 
 
 # --- AE006 ae-title-characters -------------------------------------------------------
+
 
 def test_title_characters_and_the_extra_characters_option(write_env):
     modalities = MODALITIES.replace("ae_title: CT_1", "ae_title: CT.1")
@@ -291,8 +327,16 @@ def test_title_characters_and_the_extra_characters_option(write_env):
     [finding] = run(write_env, "AE006", modalities=modalities, routes=routes)
     assert where(finding) == ("AE006", "modalities.yaml", line_of(modalities, "CT.1"))
     assert "'.'" in finding.message and "'CT_1'" in finding.message
-    assert run(write_env, "AE006", modalities=modalities, routes=routes,
-               rules={"AE006": {"extra_characters": "."}}) == []
+    assert (
+        run(
+            write_env,
+            "AE006",
+            modalities=modalities,
+            routes=routes,
+            rules={"AE006": {"extra_characters": "."}},
+        )
+        == []
+    )
 
 
 def test_lower_case_and_spaces_are_named(write_env):
@@ -303,12 +347,16 @@ def test_lower_case_and_spaces_are_named(write_env):
 
 # --- AE007 missing-conformance-statement, AE008 unknown-site -------------------------
 
+
 def test_missing_conformance_statement_only_for_dicom_devices(write_env):
-    modalities = MODALITIES.replace("    conformance_statement: conformance/ct.pdf\n", "") + """\
+    modalities = (
+        MODALITIES.replace("    conformance_statement: conformance/ct.pdf\n", "")
+        + """\
   - name: viewer
     site: MAIN
     kind: viewer
 """
+    )
     [finding] = run(write_env, "AE007", modalities=modalities)
     assert where(finding) == ("AE007", "modalities.yaml", line_of(modalities, "name: ct-1"))
 
@@ -322,24 +370,30 @@ def test_unknown_site_with_a_hint(write_env):
 
 # --- AE009..AE011: initiator/acceptor flags against how the AE is used -------------
 
+
 def test_neither_initiator_nor_acceptor(write_env):
-    core = CORE.replace("{ae_title: DOSE, initiator: false}",
-                        "{ae_title: DOSE, initiator: false, acceptor: false}")
+    core = CORE.replace(
+        "{ae_title: DOSE, initiator: false}", "{ae_title: DOSE, initiator: false, acceptor: false}"
+    )
     found = run(write_env, "AE009", "AE010", core=core)
     assert [where(f) for f in found] == [
         ("AE009", "core.yaml", line_of(core, "ae_title: DOSE")),
-        ("AE010", "core.yaml", line_of(core, "ae_title: DOSE"))]
+        ("AE010", "core.yaml", line_of(core, "ae_title: DOSE")),
+    ]
     assert "dose monitor" in found[1].message
 
 
 def test_worklist_provider_that_does_not_accept(write_env):
-    core = CORE.replace("{ae_title: RIS_MWL, initiator: false}",
-                        "{ae_title: RIS_MWL, initiator: true, acceptor: false}")
+    core = CORE.replace(
+        "{ae_title: RIS_MWL, initiator: false}",
+        "{ae_title: RIS_MWL, initiator: true, acceptor: false}",
+    )
     [finding] = run(write_env, "AE010", core=core)
     assert where(finding) == ("AE010", "core.yaml", line_of(core, "RIS_MWL"))
     assert "worklist provider" in finding.message and "MPPS destination" in finding.message
     assert {(r.location.path.rsplit("/", 1)[-1], r.location.line) for r in finding.related} == {
-        ("wiring.yaml", line_of(WIRING, "provider: RIS_MWL"))}
+        ("wiring.yaml", line_of(WIRING, "provider: RIS_MWL"))
+    }
 
 
 def test_route_source_that_does_not_initiate_but_prefetch_is_exempt(write_env):

@@ -107,18 +107,29 @@ ai:
 """
 
 
-NO_AI_ROUTE = ROUTES.replace("  - name: router-to-ai          # forwards \"everything\", PET/CT included\n"
-                             "    from: ROUTER\n    to: AI_CT\n    purpose: ai\n", "")
+NO_AI_ROUTE = ROUTES.replace(
+    '  - name: router-to-ai          # forwards "everything", PET/CT included\n'
+    "    from: ROUTER\n    to: AI_CT\n    purpose: ai\n",
+    "",
+)
 assert NO_AI_ROUTE != ROUTES
 
 
 def run(write_env, *select, routes=ROUTES, ai=AI, devices=DEVICES, config=None):
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": devices, "routes.yaml": routes,
-                      "ai/products.yaml": ai})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": devices,
+            "routes.yaml": routes,
+            "ai/products.yaml": ai,
+        }
+    )
     result = check([str(root)], config or Config(select=list(select)), today=TODAY)
     assert result.load.findings == []
-    return [(f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
-            for f in result.active]
+    return [
+        (f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
+        for f in result.active
+    ]
 
 
 def where(found):
@@ -128,27 +139,33 @@ def where(found):
 # --- AI001 ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fda", [
-    "{pathway: 510k, number: K232817}",
-    "{pathway: de-novo, number: DEN210044}",
-    "{pathway: pma, number: P160048}",
-    "{pathway: pma, number: P160048/S012}",
-])
+@pytest.mark.parametrize(
+    "fda",
+    [
+        "{pathway: 510k, number: K232817}",
+        "{pathway: de-novo, number: DEN210044}",
+        "{pathway: pma, number: P160048}",
+        "{pathway: pma, number: P160048/S012}",
+    ],
+)
 def test_well_formed_clearances_pass(write_env, fda):
     ai = AI.replace("{pathway: 510k, number: K232817, cleared_on: 2023-11-20}", fda)
     assert run(write_env, "AI001", ai=ai) == []
 
 
-@pytest.mark.parametrize("fda, line, fragment", [
-    ("{pathway: none}", 5, "not FDA cleared"),
-    ("{pathway: 510k}", 5, "no clearance number"),
-    ("{pathway: 510k, number: K23281}", 5, "not a 510(k) number"),
-    ("{pathway: 510k, number: DEN210044}", 5, "set pathway: de-novo"),
-    ("{pathway: de-novo, number: K232817}", 5, "set pathway: 510k"),
-    ("{pathway: 510k, number: k232817}", 5, "write it as K232817"),
-    ("{pathway: pma, number: P160048/S12}", 5, "not a PMA number"),
-    ("{pathway: pma, number: P160048S012}", 5, "not a PMA number"),
-])
+@pytest.mark.parametrize(
+    "fda, line, fragment",
+    [
+        ("{pathway: none}", 5, "not FDA cleared"),
+        ("{pathway: 510k}", 5, "no clearance number"),
+        ("{pathway: 510k, number: K23281}", 5, "not a 510(k) number"),
+        ("{pathway: 510k, number: DEN210044}", 5, "set pathway: de-novo"),
+        ("{pathway: de-novo, number: K232817}", 5, "set pathway: 510k"),
+        ("{pathway: 510k, number: k232817}", 5, "write it as K232817"),
+        ("{pathway: pma, number: P160048/S12}", 5, "not a PMA number"),
+        ("{pathway: pma, number: P160048S012}", 5, "not a PMA number"),
+    ],
+)
 def test_bad_clearances_are_located_in_the_fda_mapping(write_env, fda, line, fragment):
     ai = AI.replace("{pathway: 510k, number: K232817, cleared_on: 2023-11-20}", fda)
     found = run(write_env, "AI001", ai=ai)
@@ -164,24 +181,40 @@ def test_missing_fda_points_at_the_product(write_env):
 
 
 def test_clearance_number_is_located_exactly_in_block_style(write_env):
-    ai = AI.replace("    fda: {pathway: 510k, number: K232817, cleared_on: 2023-11-20}\n",
-                    "    fda:\n      pathway: 510k\n      number: K-232817\n")
-    [finding] = [f for f in _findings(write_env, ai, "AI001")]
+    ai = AI.replace(
+        "    fda: {pathway: 510k, number: K232817, cleared_on: 2023-11-20}\n",
+        "    fda:\n      pathway: 510k\n      number: K-232817\n",
+    )
+    [finding] = list(_findings(write_env, ai, "AI001"))
     assert (finding.location.line, finding.location.column) == (7, 15)
 
 
 def test_ai001_cannot_be_suppressed(write_env):
-    ai = AI.replace("    fda: {pathway: 510k, number: K232817, cleared_on: 2023-11-20}\n",
-                    "    fda: {pathway: none}  # imgpolicy: ignore[AI001] reason=\"pilot\"\n")
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES, "routes.yaml": ROUTES,
-                      "ai/products.yaml": ai})
+    ai = AI.replace(
+        "    fda: {pathway: 510k, number: K232817, cleared_on: 2023-11-20}\n",
+        '    fda: {pathway: none}  # imgpolicy: ignore[AI001] reason="pilot"\n',
+    )
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": DEVICES,
+            "routes.yaml": ROUTES,
+            "ai/products.yaml": ai,
+        }
+    )
     result = check([str(root)], Config(select=["AI001"]), today=TODAY)
     assert sorted(f.code for f in result.active) == ["AI001", "SUP003"]
 
 
 def _findings(write_env, ai, *select):
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES, "routes.yaml": ROUTES,
-                      "ai/products.yaml": ai})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": DEVICES,
+            "routes.yaml": ROUTES,
+            "ai/products.yaml": ai,
+        }
+    )
     result = check([str(root)], Config(select=list(select)), today=TODAY)
     assert result.load.findings == []
     return result.active
@@ -201,11 +234,18 @@ def test_router_forwarding_pet_ct_to_a_ct_product_is_caught(write_env):
 
 
 def test_related_points_at_cleared_for(write_env):
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES, "routes.yaml": ROUTES,
-                      "ai/products.yaml": AI})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": DEVICES,
+            "routes.yaml": ROUTES,
+            "ai/products.yaml": AI,
+        }
+    )
     [finding] = check([str(root)], Config(select=["AI002"]), today=TODAY).active
-    assert [(r.location.path.rsplit("/", 1)[-1], r.location.line) for r in finding.related] \
-        == [("products.yaml", 7)]
+    assert [(r.location.path.rsplit("/", 1)[-1], r.location.line) for r in finding.related] == [
+        ("products.yaml", 7)
+    ]
 
 
 def test_match_on_cleared_modality_fixes_it(write_env):
@@ -214,7 +254,9 @@ def test_match_on_cleared_modality_fixes_it(write_env):
 
 
 def test_route_naming_an_uncleared_modality_is_caught_even_without_traffic(write_env):
-    routes = ROUTES.replace("    purpose: ai\n", "    purpose: ai\n    match: {modality: [CT, MR]}\n")
+    routes = ROUTES.replace(
+        "    purpose: ai\n", "    purpose: ai\n    match: {modality: [CT, MR]}\n"
+    )
     found = run(write_env, "AI002", routes=routes)
     assert where(found) == [("AI002", "routes.yaml", 5)]
     assert "sends MR to AI_CT" in found[0][3]
@@ -227,7 +269,9 @@ def test_disabled_route_sends_nothing(write_env):
 
 def test_results_of_unknown_modality_are_ignored(write_env):
     """Another AI's secondary captures ("" modality) do not count against a clearance."""
-    devices = DEVICES + """\
+    devices = (
+        DEVICES
+        + """\
   - name: other-ai
     site: MAIN
     kind: ai
@@ -236,8 +280,11 @@ def test_results_of_unknown_modality_are_ignored(write_env):
         transfer_capabilities:
           - {sop_class: CTImageStorage, role: SCU, transfer_syntaxes: [ExplicitVRLittleEndian]}
 """
-    routes = ROUTES.replace("    purpose: ai\n", "    purpose: ai\n    match: {modality: [CT]}\n") \
+    )
+    routes = (
+        ROUTES.replace("    purpose: ai\n", "    purpose: ai\n    match: {modality: [CT]}\n")
         + "  - {name: other-to-ai, from: AI_OTHER, to: AI_CT, purpose: ai}\n"
+    )
     assert run(write_env, "AI002", routes=routes, devices=devices) == []
 
 
@@ -309,21 +356,32 @@ integrations:
 """
     assert run(write_env, "AI005", routes=routes, ai=AI + pull) == []
     search_only = pull.replace("[QIDO-RS, WADO-RS]", "[QIDO-RS]")
-    assert where(run(write_env, "AI005", routes=routes, ai=AI + search_only)) \
-        == [("AI005", "products.yaml", 9)]
+    assert where(run(write_env, "AI005", routes=routes, ai=AI + search_only)) == [
+        ("AI005", "products.yaml", 9)
+    ]
 
 
 def test_severity_can_be_raised_by_config(write_env):
     routes = NO_AI_ROUTE
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES, "routes.yaml": routes,
-                      "ai/products.yaml": AI})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": DEVICES,
+            "routes.yaml": routes,
+            "ai/products.yaml": AI,
+        }
+    )
     default = check([str(root)], Config(select=["AI005"]), today=TODAY).active
     assert [f.severity for f in default] == [Severity.WARNING]
     config = Config(select=["AI005"], rules={"AI005": {"severity": Severity.ERROR}})
     raised = check([str(root)], config, today=TODAY).active
     assert [f.severity for f in raised] == [Severity.ERROR]
-    assert check([str(root)], Config(select=["AI"], ignore=["AI005", "AI002", "AI003"]),
-                 today=TODAY).active == []
+    assert (
+        check(
+            [str(root)], Config(select=["AI"], ignore=["AI005", "AI002", "AI003"]), today=TODAY
+        ).active
+        == []
+    )
 
 
 # --- edge cases -----------------------------------------------------------------------

@@ -98,8 +98,14 @@ def line_of(text: str, needle: str, nth: int = 1) -> int:
 
 
 def run(write_env, *select, core=CORE, modalities=MODALITIES, routes=ROUTES, rules=None):
-    root = write_env({"sites.yaml": SITES, "devices/core.yaml": core,
-                      "devices/modalities.yaml": modalities, "routes.yaml": routes})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/core.yaml": core,
+            "devices/modalities.yaml": modalities,
+            "routes.yaml": routes,
+        }
+    )
     result = check([str(root)], Config(select=list(select), rules=rules or {}), today=TODAY)
     assert result.load.findings == []
     return result.active
@@ -134,9 +140,12 @@ worklist:
 
 # --- CF001 scp-without-implicit-vr ---------------------------------------------------
 
+
 def test_scp_without_implicit_vr_is_reported_once_at_the_shared_anchor(write_env):
-    core = CORE.replace("&native [ExplicitVRLittleEndian, ImplicitVRLittleEndian]",
-                        "&native [ExplicitVRLittleEndian]")
+    core = CORE.replace(
+        "&native [ExplicitVRLittleEndian, ImplicitVRLittleEndian]",
+        "&native [ExplicitVRLittleEndian]",
+    )
     found = run(write_env, "CF001", core=core)
     # The anchored store SCP (PACS and VNA) and the RIS capability that aliases the list.
     assert [where(f) for f in found] == [("CF001", "core.yaml", line_of(core, "&native"))]
@@ -152,15 +161,20 @@ def test_scu_capabilities_need_no_implicit_vr(write_env):
 
 # --- CF002 retired-uid ---------------------------------------------------------------
 
+
 def test_retired_uids_at_the_exact_list_item(write_env):
-    core = CORE.replace("              - UltrasoundImageStorage\n",
-                        "              - UltrasoundImageStorageRetired\n")
-    routes = ROUTES.replace("transfer_syntax: ExplicitVRLittleEndian",
-                            "transfer_syntax: ExplicitVRBigEndian")
+    core = CORE.replace(
+        "              - UltrasoundImageStorage\n",
+        "              - UltrasoundImageStorageRetired\n",
+    )
+    routes = ROUTES.replace(
+        "transfer_syntax: ExplicitVRLittleEndian", "transfer_syntax: ExplicitVRBigEndian"
+    )
     found = run(write_env, "CF002", core=core, routes=routes)
     assert [where(f) for f in found] == [
         ("CF002", "core.yaml", line_of(core, "UltrasoundImageStorageRetired")),
-        ("CF002", "routes.yaml", line_of(routes, "ExplicitVRBigEndian"))]
+        ("CF002", "routes.yaml", line_of(routes, "ExplicitVRBigEndian")),
+    ]
     # The anchored SCP list is shared by PACS and VNA: one finding names both.
     assert "PACS, VNA" in found[0].message
     assert "ExplicitVRBigEndian (1.2.840.10008.1.2.2)" in found[1].message
@@ -168,25 +182,35 @@ def test_retired_uids_at_the_exact_list_item(write_env):
 
 
 def test_retired_transfer_syntax_in_a_capability(write_env):
-    modalities = MODALITIES.replace("transfer_syntaxes: [JPEGLosslessSV1]",
-                                    "transfer_syntaxes: [JPEGLosslessSV1, "
-                                    "JPEGLosslessNonHierarchical15]")
+    modalities = MODALITIES.replace(
+        "transfer_syntaxes: [JPEGLosslessSV1]",
+        "transfer_syntaxes: [JPEGLosslessSV1, JPEGLosslessNonHierarchical15]",
+    )
     [finding] = run(write_env, "CF002", modalities=modalities)
-    assert where(finding) == ("CF002", "modalities.yaml",
-                              line_of(modalities, "JPEGLosslessNonHierarchical15"))
+    assert where(finding) == (
+        "CF002",
+        "modalities.yaml",
+        line_of(modalities, "JPEGLosslessNonHierarchical15"),
+    )
     assert finding.entity == "ae:CT_1"
 
 
 def test_allow_option_accepts_keywords_and_uids(write_env):
-    routes = ROUTES.replace("transfer_syntax: ExplicitVRLittleEndian",
-                            "transfer_syntax: ExplicitVRBigEndian")
-    assert run(write_env, "CF002", routes=routes,
-               rules={"CF002": {"allow": ["ExplicitVRBigEndian"]}}) == []
-    assert run(write_env, "CF002", routes=routes,
-               rules={"CF002": {"allow": ["1.2.840.10008.1.2.2"]}}) == []
+    routes = ROUTES.replace(
+        "transfer_syntax: ExplicitVRLittleEndian", "transfer_syntax: ExplicitVRBigEndian"
+    )
+    assert (
+        run(write_env, "CF002", routes=routes, rules={"CF002": {"allow": ["ExplicitVRBigEndian"]}})
+        == []
+    )
+    assert (
+        run(write_env, "CF002", routes=routes, rules={"CF002": {"allow": ["1.2.840.10008.1.2.2"]}})
+        == []
+    )
 
 
 # --- CF003 character-set-mismatch ----------------------------------------------------
+
 
 def test_route_to_a_destination_without_the_senders_set(write_env):
     modalities = MODALITIES.replace("character_sets: [ISO_IR 100]", "character_sets: [ISO_IR 144]")
@@ -197,10 +221,13 @@ def test_route_to_a_destination_without_the_senders_set(write_env):
     assert [(where(f), f.entity) for f in found] == [
         (("CF003", "routes.yaml", line_of(ROUTES, "ct-to-pacs")), "route:ct-to-pacs"),
         (("CF003", "routes.yaml", line), "mpps:CT_1"),
-        (("CF003", "routes.yaml", line), "worklist:CT_1")]
+        (("CF003", "routes.yaml", line), "worklist:CT_1"),
+    ]
     assert "CT_1 may send ISO_IR 144" in found[0].message
     assert {r.location.line for r in found[0].related} == {
-        line_of(modalities, "ISO_IR 144"), line_of(CORE, "[ISO_IR 100, ISO_IR 192]")}
+        line_of(modalities, "ISO_IR 144"),
+        line_of(CORE, "[ISO_IR 100, ISO_IR 192]"),
+    }
 
 
 def test_empty_destination_list_means_only_the_default_repertoire(write_env):
@@ -227,8 +254,11 @@ def test_worklist_provider_towards_its_consumers(write_env):
     found = run(write_env, "CF003", core=core)
     line = line_of(ROUTES, "provider: RIS")
     assert [(f.entity, where(f)[2]) for f in found] == [
-        ("mpps:CT_1", line), ("worklist:CT_1", line), ("mpps:US_1", line),
-        ("worklist:US_1", line)]
+        ("mpps:CT_1", line),
+        ("worklist:CT_1", line),
+        ("mpps:US_1", line),
+        ("worklist:US_1", line),
+    ]
     assert found[1].location.column < found[2].location.column  # at each consumer
     assert "RIS may send ISO_IR 192" in found[1].message
     assert "CT_1 may send ISO_IR 100, which RIS does not declare" in found[0].message
@@ -236,11 +266,16 @@ def test_worklist_provider_towards_its_consumers(write_env):
 
 def test_one_finding_per_sender_and_receiver(write_env):
     core = CORE
-    routes = ROUTES.replace("worklist:", "  - {name: ct-to-pacs-again, from: CT_1, to: PACS, "
-                                         "purpose: reading}\nworklist:")
+    routes = ROUTES.replace(
+        "worklist:",
+        "  - {name: ct-to-pacs-again, from: CT_1, to: PACS, purpose: reading}\nworklist:",
+    )
     modalities = MODALITIES.replace("character_sets: [ISO_IR 100]", "character_sets: [GB18030]")
-    found = [f for f in run(write_env, "CF003", core=core, modalities=modalities, routes=routes)
-             if f.entity.startswith("route:")]
+    found = [
+        f
+        for f in run(write_env, "CF003", core=core, modalities=modalities, routes=routes)
+        if f.entity.startswith("route:")
+    ]
     [finding] = found
     assert finding.entity == "route:ct-to-pacs"
     assert any("ct-to-pacs-again" in r.message for r in finding.related)
@@ -248,15 +283,19 @@ def test_one_finding_per_sender_and_receiver(write_env):
 
 # --- CF004 invalid-character-set-combination -----------------------------------------
 
-@pytest.mark.parametrize("sets, bad", [
-    ("[ISO_IR 192, ISO_IR 100]", True),
-    ("[GBK, ISO 2022 IR 6]", True),
-    ("[ISO_IR 100, ISO_IR 144]", True),
-    ("[ISO 2022 IR 6, ISO 2022 IR 87]", False),
-    ("[ISO_IR 100, ISO 2022 IR 87]", False),  # kept to the two rules PS3.3 states plainly
-    ("[ISO_IR 192]", False),
-    ("[ISO_IR 100, ISO_IR 100]", False),
-])
+
+@pytest.mark.parametrize(
+    "sets, bad",
+    [
+        ("[ISO_IR 192, ISO_IR 100]", True),
+        ("[GBK, ISO 2022 IR 6]", True),
+        ("[ISO_IR 100, ISO_IR 144]", True),
+        ("[ISO 2022 IR 6, ISO 2022 IR 87]", False),
+        ("[ISO_IR 100, ISO 2022 IR 87]", False),  # kept to the two rules PS3.3 states plainly
+        ("[ISO_IR 192]", False),
+        ("[ISO_IR 100, ISO_IR 100]", False),
+    ],
+)
 def test_initiator_only_character_set_combinations(write_env, sets, bad):
     modalities = MODALITIES.replace("character_sets: [ISO_IR 100]", f"character_sets: {sets}")
     found = run(write_env, "CF004", modalities=modalities)
@@ -274,20 +313,26 @@ def test_an_acceptor_may_support_several_sets(write_env):
 
 
 def test_shared_character_set_list_is_reported_once(write_env):
-    modalities = MODALITIES.replace("character_sets: [ISO_IR 100]",
-                                    "character_sets: &sets [ISO_IR 192, ISO_IR 100]").replace(
-        '["ISO_IR 100"]', "*sets")
+    modalities = MODALITIES.replace(
+        "character_sets: [ISO_IR 100]", "character_sets: &sets [ISO_IR 192, ISO_IR 100]"
+    ).replace('["ISO_IR 100"]', "*sets")
     [finding] = run(write_env, "CF004", modalities=modalities)
     assert "CT_1 (ct-1), US_1 (us-1)" in finding.message
 
 
 # --- CF005 duplicate-transfer-capability ---------------------------------------------
 
+
 def test_same_class_in_the_same_role_twice(write_env):
-    scu = ("          - {sop_classes: [CTImageStorage, UltrasoundImageStorage], role: SCU, "
-           "transfer_syntaxes: *native}\n")
-    core = CORE.replace(scu, scu + "          - {sop_class: UltrasoundImageStorage, role: SCP, "
-                        "transfer_syntaxes: [JPEGLSLossless, ImplicitVRLittleEndian]}\n")
+    scu = (
+        "          - {sop_classes: [CTImageStorage, UltrasoundImageStorage], role: SCU, "
+        "transfer_syntaxes: *native}\n"
+    )
+    core = CORE.replace(
+        scu,
+        scu + "          - {sop_class: UltrasoundImageStorage, role: SCP, "
+        "transfer_syntaxes: [JPEGLSLossless, ImplicitVRLittleEndian]}\n",
+    )
     [finding] = run(write_env, "CF005", core=core)
     assert where(finding) == ("CF005", "core.yaml", line_of(core, "JPEGLSLossless"))
     assert "UltrasoundImageStorage as SCP twice" in finding.message

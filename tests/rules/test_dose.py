@@ -135,10 +135,13 @@ def line_of(text: str, marker: str, nth: int = 1) -> int:
     return hits[nth - 1]
 
 
-def run(write_env, *select, modalities=MODALITIES, core=CORE, routes=ROUTES, dose=DOSE,
-        rules=None):
-    files = {"sites.yaml": SITES, "devices/modalities.yaml": modalities,
-             "devices/core.yaml": core, "routes.yaml": routes}
+def run(write_env, *select, modalities=MODALITIES, core=CORE, routes=ROUTES, dose=DOSE, rules=None):
+    files = {
+        "sites.yaml": SITES,
+        "devices/modalities.yaml": modalities,
+        "devices/core.yaml": core,
+        "routes.yaml": routes,
+    }
     if dose is not None:
         files["dose.yaml"] = dose
     root = write_env(files)
@@ -158,6 +161,7 @@ def test_empty_environment_has_no_findings(write_env):
 
 # --- DOSE001 -----------------------------------------------------------------------------
 
+
 def test_every_dose_emitting_modality_has_a_level(write_env):
     assert run(write_env, "DOSE001") == []
 
@@ -170,8 +174,9 @@ def test_modality_without_level_points_at_the_device_modality(write_env):
 
 
 def test_a_site_specific_level_covers_that_site_only(write_env):
-    dose = DOSE.replace("modality: CT, ctdivol_mgy: 57", "modality: CT, site: NORTH, "
-                        "ctdivol_mgy: 57")
+    dose = DOSE.replace(
+        "modality: CT, ctdivol_mgy: 57", "modality: CT, site: NORTH, ctdivol_mgy: 57"
+    )
     found = run(write_env, "DOSE001", dose=dose)
     # ct-1 is at MAIN; the PET/CT's CT part is at MAIN too: one finding per site
     assert brief(found) == [("DOSE001", "modalities.yaml", line_of(MODALITIES, "modality: CT"))]
@@ -192,6 +197,7 @@ def line_of_column(text: str, marker: str, word: str) -> int:
 
 # --- DOSE002 -----------------------------------------------------------------------------
 
+
 def test_dose_sr_through_the_router_counts_and_a_modality_without_rdsr_is_caught(write_env):
     found = run(write_env, "DOSE002")
     # CT_1 and PT_1 reach the monitor through the router; CT_1_MWL stores nothing; MR is
@@ -203,11 +209,14 @@ def test_dose_sr_through_the_router_counts_and_a_modality_without_rdsr_is_caught
 
 def test_a_dose_sr_class_the_router_does_not_forward(write_env):
     routes = ROUTES.replace(", RadiopharmaceuticalRadiationDoseSRStorage]}", "]}")
-    found = run(write_env, "DOSE002", routes=routes,
-                rules={"DOSE002": {"modalities": ["CT", "PT"]}})
+    found = run(
+        write_env, "DOSE002", routes=routes, rules={"DOSE002": {"modalities": ["CT", "PT"]}}
+    )
     assert brief(found) == [("DOSE002", "modalities.yaml", line_of(MODALITIES, "ae_title: PT_1"))]
-    assert "sends RadiopharmaceuticalRadiationDoseSRStorage, which no route path brings to " \
-           "the dose monitor DOSE_MON" in found[0].message
+    assert (
+        "sends RadiopharmaceuticalRadiationDoseSRStorage, which no route path brings to "
+        "the dose monitor DOSE_MON" in found[0].message
+    )
 
 
 def test_no_dose_monitor_declared_gives_one_finding_per_ae(write_env):
@@ -225,7 +234,7 @@ def test_modalities_option_leaves_cassette_readers_alone(write_env):
 
 
 def test_unknown_modality_in_option_is_a_config_error(write_env):
-    with pytest.raises(ConfigError, match="DOSE002.modalities"):
+    with pytest.raises(ConfigError, match=r"DOSE002.modalities"):
         run(write_env, "DOSE002", rules={"DOSE002": {"modalities": ["CAT"]}})
 
 
@@ -237,7 +246,8 @@ def test_a_separate_dose_ae_on_the_device_is_enough(write_env):
         "        transfer_capabilities:\n"
         "          - {sop_class: XRayRadiationDoseSRStorage, role: SCU, "
         "transfer_syntaxes: [ImplicitVRLittleEndian]}\n"
-        "      - ae_title: DX_1\n")
+        "      - ae_title: DX_1\n",
+    )
     routes = ROUTES + "  - {name: dx-1-dose, from: DX_1_DOSE, to: DOSE_MON, purpose: dose}\n"
     assert run(write_env, "DOSE002", modalities=modalities, routes=routes) == []
     # without the route, the dose AE is the one reported
@@ -254,10 +264,12 @@ def test_unknown_monitor_is_dose003_only(write_env):
 
 # --- DOSE003 -----------------------------------------------------------------------------
 
+
 def test_monitor_without_radiopharmaceutical_dose_sr_when_pet_is_in_use(write_env):
-    core = CORE.replace("sop_classes: [XRayRadiationDoseSRStorage, "
-                        "RadiopharmaceuticalRadiationDoseSRStorage]",
-                        "sop_classes: [XRayRadiationDoseSRStorage]")
+    core = CORE.replace(
+        "sop_classes: [XRayRadiationDoseSRStorage, RadiopharmaceuticalRadiationDoseSRStorage]",
+        "sop_classes: [XRayRadiationDoseSRStorage]",
+    )
     found = run(write_env, "DOSE003", core=core)
     assert brief(found) == [("DOSE003", "dose.yaml", line_of(DOSE, "monitor:"))]
     assert "does not accept RadiopharmaceuticalRadiationDoseSRStorage" in found[0].message
@@ -269,12 +281,15 @@ def test_monitor_without_radiopharmaceutical_dose_sr_when_pet_is_in_use(write_en
 
 def test_monitor_that_is_a_router_without_dose_sr(write_env):
     dose = DOSE.replace("monitor: DOSE_MON", "monitor: ROUTER")
-    core = CORE.replace("XRayRadiationDoseSRStorage, RadiopharmaceuticalRadiationDoseSRStorage]",
-                        "]", 1)
+    core = CORE.replace(
+        "XRayRadiationDoseSRStorage, RadiopharmaceuticalRadiationDoseSRStorage]", "]", 1
+    )
     found = run(write_env, "DOSE003", dose=dose, core=core)
     assert len(found) == 1
-    assert ("XRayRadiationDoseSRStorage or RadiopharmaceuticalRadiationDoseSRStorage"
-            in found[0].message)
+    assert (
+        "XRayRadiationDoseSRStorage or RadiopharmaceuticalRadiationDoseSRStorage"
+        in found[0].message
+    )
 
 
 def test_no_monitor_is_not_dose003(write_env):
@@ -283,15 +298,23 @@ def test_no_monitor_is_not_dose003(write_env):
 
 # --- DOSE004 -----------------------------------------------------------------------------
 
+
 def test_level_without_edition_or_source(write_env):
-    dose = DOSE.replace('source: MAIN radiation safety committee, edition: "2026-03"}',
-                        'source: MAIN radiation safety committee}', 1)
-    dose = dose.replace('air_kerma_mgy: 0.15, dap_gy_cm2: 0.1,\n       source: MAIN radiation '
-                        'safety committee, edition: "2026-03"}',
-                        'air_kerma_mgy: 0.15, dap_gy_cm2: 0.1}')
+    dose = DOSE.replace(
+        'source: MAIN radiation safety committee, edition: "2026-03"}',
+        "source: MAIN radiation safety committee}",
+        1,
+    )
+    dose = dose.replace(
+        "air_kerma_mgy: 0.15, dap_gy_cm2: 0.1,\n       source: MAIN radiation "
+        'safety committee, edition: "2026-03"}',
+        "air_kerma_mgy: 0.15, dap_gy_cm2: 0.1}",
+    )
     found = run(write_env, "DOSE004", dose=dose)
-    assert brief(found) == [("DOSE004", "dose.yaml", line_of(DOSE, "CT head")),
-                            ("DOSE004", "dose.yaml", line_of(DOSE, "Chest PA"))]
+    assert brief(found) == [
+        ("DOSE004", "dose.yaml", line_of(DOSE, "CT head")),
+        ("DOSE004", "dose.yaml", line_of(DOSE, "Chest PA")),
+    ]
     assert "has no edition:" in found[0].message
     assert "has no source and no edition" in found[1].message
     assert all(f.severity.label == "warning" for f in found)
@@ -299,26 +322,32 @@ def test_level_without_edition_or_source(write_env):
 
 # --- DOSE005 -----------------------------------------------------------------------------
 
+
 def test_plausible_levels_and_hybrid_pet_ct(write_env):
     assert run(write_env, "DOSE005") == []
 
 
 def test_unit_mistake_foreign_metric_and_incomplete_ct_level(write_env):
     dose = DOSE.replace("ctdivol_mgy: 57, dlp_mgy_cm: 1000", "ctdivol_mgy: 57000")
-    dose = dose.replace("air_kerma_mgy: 0.15, dap_gy_cm2: 0.1", "air_kerma_mgy: 0.15, "
-                        "agd_mgy: 1.2")
+    dose = dose.replace("air_kerma_mgy: 0.15, dap_gy_cm2: 0.1", "air_kerma_mgy: 0.15, agd_mgy: 1.2")
     found = run(write_env, "DOSE005", dose=dose)
-    assert brief(found) == [("DOSE005", "dose.yaml", line_of(DOSE, "CT head")),
-                            ("DOSE005", "dose.yaml", line_of(DOSE, "CT head")),
-                            ("DOSE005", "dose.yaml", line_of(DOSE, "Chest PA"))]
+    assert brief(found) == [
+        ("DOSE005", "dose.yaml", line_of(DOSE, "CT head")),
+        ("DOSE005", "dose.yaml", line_of(DOSE, "CT head")),
+        ("DOSE005", "dose.yaml", line_of(DOSE, "Chest PA")),
+    ]
     messages = sorted(f.message for f in found)
     assert any("has no dlp_mgy_cm" in m for m in messages)
-    assert any("ctdivol_mgy 57000 mGy is outside the plausible range 0.1-200" in m
-               for m in messages)
+    assert any(
+        "ctdivol_mgy 57000 mGy is outside the plausible range 0.1-200" in m for m in messages
+    )
     assert any("gives agd_mgy, which does not describe DX (it is for MG)" in m for m in messages)
     # the finding is at the metric, not at the start of the entry
-    columns = {f.message.split(":")[1].strip().split()[0]: f.location.column for f in found
-               if "plausible" in f.message}
+    columns = {
+        f.message.split(":")[1].strip().split()[0]: f.location.column
+        for f in found
+        if "plausible" in f.message
+    }
     assert columns == {"ctdivol_mgy": line_of_column(dose, "57000", "57000")}
 
 
@@ -331,12 +360,15 @@ def test_plausible_ranges_option_replaces_one_metric_only(write_env):
     assert len(run(write_env, "DOSE005", rules=rules, dose=dose)) == 2  # default kept for CT
 
 
-@pytest.mark.parametrize("ranges, match", [
-    ({"agd": [0.1, 1]}, "unknown metric 'agd'"),
-    ({"agd_mgy": [1]}, "agd_mgy: expected"),
-    ({"agd_mgy": [5, 1]}, "agd_mgy: expected"),
-    ([1, 2], "expected a mapping"),
-])
+@pytest.mark.parametrize(
+    "ranges, match",
+    [
+        ({"agd": [0.1, 1]}, "unknown metric 'agd'"),
+        ({"agd_mgy": [1]}, "agd_mgy: expected"),
+        ({"agd_mgy": [5, 1]}, "agd_mgy: expected"),
+        ([1, 2], "expected a mapping"),
+    ],
+)
 def test_bad_plausible_ranges_are_config_errors(write_env, ranges, match):
     with pytest.raises(ConfigError, match=match):
         run(write_env, "DOSE005", rules={"DOSE005": {"plausible_ranges": ranges}})

@@ -89,10 +89,12 @@ def line_of(text: str, marker: str, nth: int = 1) -> int:
     return hits[nth - 1]
 
 
-def run(write_env, *select, continuity=CONTINUITY, devices=DEVICES, sites=SITES,
-        rules=None, today=TODAY):
-    root = write_env({"sites.yaml": sites, "devices/core.yaml": devices,
-                      "continuity.yaml": continuity})
+def run(
+    write_env, *select, continuity=CONTINUITY, devices=DEVICES, sites=SITES, rules=None, today=TODAY
+):
+    root = write_env(
+        {"sites.yaml": sites, "devices/core.yaml": devices, "continuity.yaml": continuity}
+    )
     result = check([str(root)], Config(select=list(select), rules=rules or {}), today=today)
     assert result.load.findings == []
     return result.active
@@ -113,9 +115,13 @@ def test_empty_environment_has_no_findings(write_env):
 
 # --- DR001 -------------------------------------------------------------------------------
 
+
 def test_critical_system_without_plan_points_at_the_device(write_env):
-    continuity = CONTINUITY.split("  - system: ris-main")[0] + \
-        "  - system: router-main\n" + CONTINUITY.split("  - system: router-main\n")[1]
+    continuity = (
+        CONTINUITY.split("  - system: ris-main")[0]
+        + "  - system: router-main\n"
+        + CONTINUITY.split("  - system: router-main\n")[1]
+    )
     found = run(write_env, "DR001", continuity=continuity)
     assert brief(found) == [("DR001", "core.yaml", line_of(DEVICES, "name: ris-main"))]
     assert "'ris-main' (ris)" in found[0].message and "rpo and rto" in found[0].message
@@ -125,36 +131,48 @@ def test_critical_system_without_plan_points_at_the_device(write_env):
 def test_plan_without_rto_points_at_the_plan(write_env):
     continuity = CONTINUITY.replace("    rto: 30m\n", "")
     found = run(write_env, "DR001", continuity=continuity)
-    assert brief(found) == [("DR001", "continuity.yaml",
-                             line_of(CONTINUITY, "system: router-main"))]
+    assert brief(found) == [
+        ("DR001", "continuity.yaml", line_of(CONTINUITY, "system: router-main"))
+    ]
     assert "no rto" in found[0].message
     assert [r.location.line for r in found[0].related] == [line_of(DEVICES, "name: router-main")]
 
 
 def test_critical_kinds_option(write_env):
     continuity = "imgpolicy: 1\ncontinuity: []\n"
-    found = run(write_env, "DR001", continuity=continuity,
-                rules={"DR001": {"critical_kinds": ["pacs", "vna"]}})
+    found = run(
+        write_env,
+        "DR001",
+        continuity=continuity,
+        rules={"DR001": {"critical_kinds": ["pacs", "vna"]}},
+    )
     assert {f.entity for f in found} == {"device:pacs-main", "device:vna-main"}
-    found = run(write_env, "DR001", continuity=continuity,
-                rules={"DR001": {"critical_kinds": ["pacs", "vna", "ai"]}})
+    found = run(
+        write_env,
+        "DR001",
+        continuity=continuity,
+        rules={"DR001": {"critical_kinds": ["pacs", "vna", "ai"]}},
+    )
     assert len(found) == 2  # no ai device in this environment
     default = run(write_env, "DR001", continuity=continuity)
     assert len(default) == 5
 
 
 def test_unknown_critical_kind_is_a_config_error(write_env):
-    with pytest.raises(ConfigError, match="critical_kinds.*'pac'"):
+    with pytest.raises(ConfigError, match=r"critical_kinds.*'pac'"):
         run(write_env, "DR001", rules={"DR001": {"critical_kinds": ["pac"]}})
 
 
 # --- DR002 -------------------------------------------------------------------------------
 
+
 def test_replication_in_the_same_region_and_to_the_same_site(write_env):
-    continuity = CONTINUITY.replace("{target_site: DR-PHX, window: 90d}",
-                                    "{target_site: NORTH, window: 90d}", 1)
-    continuity = continuity.replace("{target_site: DR-PHX, window: 30d}",
-                                    "{target_site: MAIN, window: 30d}", 1)
+    continuity = CONTINUITY.replace(
+        "{target_site: DR-PHX, window: 90d}", "{target_site: NORTH, window: 90d}", 1
+    )
+    continuity = continuity.replace(
+        "{target_site: DR-PHX, window: 30d}", "{target_site: MAIN, window: 30d}", 1
+    )
     found = run(write_env, "DR002", continuity=continuity)
     assert brief(found) == [
         ("DR002", "continuity.yaml", line_of(CONTINUITY, "replication:", 1)),
@@ -167,14 +185,16 @@ def test_replication_in_the_same_region_and_to_the_same_site(write_env):
 
 
 def test_replication_to_an_unknown_site_is_dr006_not_dr002(write_env):
-    continuity = CONTINUITY.replace("target_site: DR-PHX, window: 90d", "target_site: DR-PHZ, "
-                                    "window: 90d", 1)
+    continuity = CONTINUITY.replace(
+        "target_site: DR-PHX, window: 90d", "target_site: DR-PHZ, window: 90d", 1
+    )
     found = run(write_env, "DR002", "DR006", continuity=continuity)
     assert brief(found) == [("DR006", "continuity.yaml", line_of(CONTINUITY, "replication:"))]
     assert "did you mean 'DR-PHX'" in found[0].message
 
 
 # --- DR003 -------------------------------------------------------------------------------
+
 
 def test_short_window_and_its_option(write_env, tmp_path):
     continuity = CONTINUITY.replace("window: 30d}", "window: 7d}", 1)
@@ -188,20 +208,28 @@ def test_short_window_and_its_option(write_env, tmp_path):
 
 
 def test_options_from_a_config_file(write_env):
-    root = write_env({"sites.yaml": SITES, "devices/core.yaml": DEVICES,
-                      "continuity.yaml": CONTINUITY.replace("window: 30d}", "window: 14d}"),
-                      ".imgpolicy.yaml": "rules:\n  DR003: {minimum_window: 14d}\n"
-                                         "  DR004: {max_age: 6mo}\n"})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/core.yaml": DEVICES,
+            "continuity.yaml": CONTINUITY.replace("window: 30d}", "window: 14d}"),
+            ".imgpolicy.yaml": "rules:\n  DR003: {minimum_window: 14d}\n  DR004: {max_age: 6mo}\n",
+        }
+    )
     config = resolve_config(None, (str(root),))
     config.select = ["DR003", "DR004"]
     found = check([str(root)], config, today=TODAY).active
     # no DR003 with a 14-day minimum; every plan tested before 2026-05-28 is now stale
     assert {(f.code, f.entity) for f in found} == {
-        ("DR004", "continuity:pacs-main"), ("DR004", "continuity:vna-main"),
-        ("DR004", "continuity:ris-main"), ("DR004", "continuity:dose-main")}
+        ("DR004", "continuity:pacs-main"),
+        ("DR004", "continuity:vna-main"),
+        ("DR004", "continuity:ris-main"),
+        ("DR004", "continuity:dose-main"),
+    }
 
 
 # --- DR004 -------------------------------------------------------------------------------
+
 
 def test_exactly_twelve_months_is_still_fresh_one_day_more_is_stale(write_env):
     assert run(write_env, "DR004") == []  # dose-main was tested on 2025-11-28
@@ -213,8 +241,12 @@ def test_exactly_twelve_months_is_still_fresh_one_day_more_is_stale(write_env):
 
 def test_the_date_comes_from_the_check_not_the_clock(write_env):
     found = run(write_env, "DR004", today=date(2027, 5, 1))
-    assert {f.entity for f in found} == {"continuity:pacs-main", "continuity:vna-main",
-                                         "continuity:ris-main", "continuity:dose-main"}
+    assert {f.entity for f in found} == {
+        "continuity:pacs-main",
+        "continuity:vna-main",
+        "continuity:ris-main",
+        "continuity:dose-main",
+    }
     assert run(write_env, "DR004", today=date(2026, 9, 19)) == []
 
 
@@ -233,18 +265,25 @@ def test_never_tested_and_tested_in_the_future(write_env):
 def test_max_age_option(write_env):
     rules = {"DR004": {"max_age": parse_duration("3mo")}}
     found = run(write_env, "DR004", rules=rules)
-    assert {f.entity for f in found} == {"continuity:pacs-main", "continuity:vna-main",
-                                         "continuity:ris-main", "continuity:dose-main"}
+    assert {f.entity for f in found} == {
+        "continuity:pacs-main",
+        "continuity:vna-main",
+        "continuity:ris-main",
+        "continuity:dose-main",
+    }
 
 
 # --- DR005 -------------------------------------------------------------------------------
 
+
 def test_pacs_without_fallback_and_fallbacks_that_are_no_viewer(write_env):
     continuity = CONTINUITY.replace("    read_only_fallback: viewer-dr\n", "", 1)
-    continuity = continuity.replace("read_only_fallback: viewer-dr", "read_only_fallback: "
-                                    "Viewer-DR")
-    continuity = continuity.replace("read_only_fallback: ws-main", "read_only_fallback: "
-                                    "router-main")
+    continuity = continuity.replace(
+        "read_only_fallback: viewer-dr", "read_only_fallback: Viewer-DR"
+    )
+    continuity = continuity.replace(
+        "read_only_fallback: ws-main", "read_only_fallback: router-main"
+    )
     found = run(write_env, "DR005", continuity=continuity)
     assert brief(found) == [
         ("DR005", "continuity.yaml", line_of(continuity, "system: pacs-main")),
@@ -265,18 +304,22 @@ def test_a_ris_plan_needs_no_fallback(write_env):
 
 # --- DR006 -------------------------------------------------------------------------------
 
+
 def test_plan_for_an_unknown_system(write_env):
     continuity = CONTINUITY.replace("system: vna-main", "system: VNA-MAIN").replace(
-        "system: router-main", "system: old-router")
+        "system: router-main", "system: old-router"
+    )
     found = run(write_env, "DR", continuity=continuity)
     # the plans for unknown systems do not crash the other rules; vna-main and router-main
     # now have no plan (DR001)
-    assert sorted(brief(found)) == sorted([
-        ("DR001", "core.yaml", line_of(DEVICES, "name: vna-main")),
-        ("DR001", "core.yaml", line_of(DEVICES, "name: router-main")),
-        ("DR006", "continuity.yaml", line_of(continuity, "system: VNA-MAIN")),
-        ("DR006", "continuity.yaml", line_of(continuity, "system: old-router")),
-    ])
+    assert sorted(brief(found)) == sorted(
+        [
+            ("DR001", "core.yaml", line_of(DEVICES, "name: vna-main")),
+            ("DR001", "core.yaml", line_of(DEVICES, "name: router-main")),
+            ("DR006", "continuity.yaml", line_of(continuity, "system: VNA-MAIN")),
+            ("DR006", "continuity.yaml", line_of(continuity, "system: old-router")),
+        ]
+    )
     unknown = [f for f in found if f.code == "DR006"]
     assert "did you mean 'vna-main'" in unknown[0].message
     assert "name an existing device" in unknown[1].message

@@ -93,8 +93,10 @@ def run(write_env, *select, routes=ROUTES):
     root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES, "routes.yaml": routes})
     result = check([str(root)], Config(select=list(select)), today=TODAY)
     assert result.load.findings == []
-    return [(f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
-            for f in result.active]
+    return [
+        (f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
+        for f in result.active
+    ]
 
 
 def test_router_forwarding_mammography_lossy_to_teleradiology_is_caught(write_env):
@@ -120,16 +122,20 @@ def test_modality_whose_studies_never_reach_the_archive(write_env):
 
 
 def test_declared_route_syntax_must_be_supported_by_both_ends(write_env):
-    routes = ROUTES.replace("transfer_syntax: JPEG2000Lossless}", "transfer_syntax: JPEGLSLossless}")
+    routes = ROUTES.replace(
+        "transfer_syntax: JPEG2000Lossless}", "transfer_syntax: JPEGLSLossless}"
+    )
     found = run(write_env, "RT004", routes=routes)
     assert [(c, f, line) for c, f, line, _ in found] == [("RT004", "routes.yaml", 3)]
     assert "MG_1 and ROUTER" in found[0][3]
 
 
 def test_match_narrows_what_the_router_forwards(write_env):
-    routes = ROUTES.replace("    purpose: teleradiology\n",
-                            "    purpose: teleradiology\n    match: {modality: [CT]}\n"
-                            "    transfer_syntax: ExplicitVRLittleEndian\n")
+    routes = ROUTES.replace(
+        "    purpose: teleradiology\n",
+        "    purpose: teleradiology\n    match: {modality: [CT]}\n"
+        "    transfer_syntax: ExplicitVRLittleEndian\n",
+    )
     assert run(write_env, "RT006", routes=routes) == []
 
 
@@ -143,12 +149,14 @@ def test_unknown_ae_suggests_a_case_variant(write_env):
 def test_loops_are_found_once_and_prefetch_is_not_a_loop(write_env):
     routes = ROUTES + (
         "  - {name: vna-back, from: VNA, to: ROUTER, purpose: forward}\n"
-        "  - {name: vna-priors, from: VNA, to: NH_PACS, purpose: prefetch}\n")
+        "  - {name: vna-priors, from: VNA, to: NH_PACS, purpose: prefetch}\n"
+    )
     devices = DEVICES.replace(
         "          - sop_classes: [CTImageStorage]\n            role: SCP\n",
         "          - sop_classes: [CTImageStorage]\n            role: SCU\n"
         "            transfer_syntaxes: [ImplicitVRLittleEndian]\n"
-        "          - sop_classes: [CTImageStorage]\n            role: SCP\n")
+        "          - sop_classes: [CTImageStorage]\n            role: SCP\n",
+    )
     root = write_env({"sites.yaml": SITES, "devices/all.yaml": devices, "routes.yaml": routes})
     result = check([str(root)], Config(select=["RT008"]), today=TODAY)
     [loop] = result.active
@@ -157,8 +165,8 @@ def test_loops_are_found_once_and_prefetch_is_not_a_loop(write_env):
 
 
 def test_flow_is_computed_over_the_whole_graph(write_env):
+    from imgpolicy.analysis.index import Index
     from imgpolicy.load import load_environment
-    from imgpolicy.rules.index import Index
 
     root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES, "routes.yaml": ROUTES})
     index = Index(load_environment([str(root)]), TODAY)

@@ -103,12 +103,20 @@ integrations:
 
 
 def run(write_env, *select, integrations=INTEGRATIONS, routes=ROUTES, devices=DEVICES):
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": devices, "routes.yaml": routes,
-                      "interfaces/integrations.yaml": integrations})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": devices,
+            "routes.yaml": routes,
+            "interfaces/integrations.yaml": integrations,
+        }
+    )
     result = check([str(root)], Config(select=list(select)), today=TODAY)
     assert result.load.findings == []
-    return [(f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
-            for f in result.active]
+    return [
+        (f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
+        for f in result.active
+    ]
 
 
 def where(found):
@@ -147,12 +155,15 @@ def test_unknown_device_with_case_hint(write_env):
     assert "did you mean 'ris'" in found[0][3]
 
 
-@pytest.mark.parametrize("endpoint, fragment", [
-    ("https://ris.main.example.org/hl7", "uses https://, which is not a hl7 transport"),
-    ("ris.main.example.org:6661", "is not a URL"),
-    ("mllps://ris.main.example.org:99999", "is not a valid URL"),
-    ("mllps://:6661", "names no host"),
-])
+@pytest.mark.parametrize(
+    "endpoint, fragment",
+    [
+        ("https://ris.main.example.org/hl7", "uses https://, which is not a hl7 transport"),
+        ("ris.main.example.org:6661", "is not a URL"),
+        ("mllps://ris.main.example.org:99999", "is not a valid URL"),
+        ("mllps://:6661", "names no host"),
+    ],
+)
 def test_endpoint_must_fit_the_kind(write_env, endpoint, fragment):
     integrations = INTEGRATIONS.replace("mllp://ris.main.example.org:6661", endpoint)
     found = run(write_env, "INT002", integrations=integrations)
@@ -160,8 +171,10 @@ def test_endpoint_must_fit_the_kind(write_env, endpoint, fragment):
     assert fragment in found[0][3]
 
 
-@pytest.mark.parametrize("endpoint", ["MLLPS://ris.main.example.org:6661",
-                                      "mllps://10.1.2.3:6661", "mllps://[fd00::1]:6661"])
+@pytest.mark.parametrize(
+    "endpoint",
+    ["MLLPS://ris.main.example.org:6661", "mllps://10.1.2.3:6661", "mllps://[fd00::1]:6661"],
+)
 def test_good_endpoints(write_env, endpoint):
     integrations = INTEGRATIONS.replace("mllp://ris.main.example.org:6661", endpoint)
     assert run(write_env, "INT002", integrations=integrations) == []
@@ -179,15 +192,21 @@ def test_dicomweb_without_services(write_env):
 
 def test_int003_severity_and_ignore_via_config(write_env):
     integrations = INTEGRATIONS.replace("    services: [QIDO-RS, WADO-RS]\n", "")
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES,
-                      "interfaces/integrations.yaml": integrations})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": DEVICES,
+            "interfaces/integrations.yaml": integrations,
+        }
+    )
     default = check([str(root)], Config(select=["INT003"]), today=TODAY).active
     assert [f.severity for f in default] == [Severity.WARNING]
     config = Config(select=["INT003"], rules={"INT003": {"severity": Severity.ERROR}})
-    assert [f.severity for f in check([str(root)], config, today=TODAY).active] \
-        == [Severity.ERROR]
-    assert check([str(root)], Config(select=["INT"], ignore=["INT001", "INT003"]),
-                 today=TODAY).active == []
+    assert [f.severity for f in check([str(root)], config, today=TODAY).active] == [Severity.ERROR]
+    assert (
+        check([str(root)], Config(select=["INT"], ignore=["INT001", "INT003"]), today=TODAY).active
+        == []
+    )
 
 
 # --- SEC001 ---------------------------------------------------------------------------
@@ -209,21 +228,26 @@ def test_same_site_and_tls_routes_pass(write_env):
 
 
 def test_source_without_tls_and_related_locations(write_env):
-    devices = DEVICES.replace("{name: dicom, hostname: us.clinic.example.org, tls: true}",
-                              "{name: dicom, hostname: us.clinic.example.org}")
+    devices = DEVICES.replace(
+        "{name: dicom, hostname: us.clinic.example.org, tls: true}",
+        "{name: dicom, hostname: us.clinic.example.org}",
+    )
     root = write_env({"sites.yaml": SITES, "devices/all.yaml": devices, "routes.yaml": ROUTES})
     found = check([str(root)], Config(select=["SEC001"]), today=TODAY).active
     first = next(f for f in found if "us-clinic-to-pacs" in f.message)
     assert first.location.line == 3
     assert "US_CLINIC (us-clinic) has no TLS connection" in first.message
     assert "add a connection with tls: true to US_CLINIC" in first.message
-    assert [(r.location.path.rsplit("/", 1)[-1], r.location.line) for r in first.related] \
-        == [("all.yaml", 10)]
+    assert [(r.location.path.rsplit("/", 1)[-1], r.location.line) for r in first.related] == [
+        ("all.yaml", 10)
+    ]
 
 
 def test_destination_without_any_listener(write_env):
-    devices = DEVICES.replace("      - {name: dicom, hostname: ingest.tele.example.org, port: 104}\n",
-                              "      - {name: dicom, hostname: ingest.tele.example.org}\n")
+    devices = DEVICES.replace(
+        "      - {name: dicom, hostname: ingest.tele.example.org, port: 104}\n",
+        "      - {name: dicom, hostname: ingest.tele.example.org}\n",
+    )
     found = run(write_env, "SEC001", devices=devices)
     tele = next(m for *_, m in found if "pacs-to-tele" in m)
     assert "TELE_PACS declares no accepting connection with TLS" in tele
@@ -238,17 +262,25 @@ def test_ae_uses_only_the_connections_it_lists(write_env):
 # --- SEC002 ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ['"${VNA_FHIR_TOKEN}"', '"${env:VNA_FHIR_TOKEN}"',
-                                   '"${_X9}"'])
+@pytest.mark.parametrize("value", ['"${VNA_FHIR_TOKEN}"', '"${env:VNA_FHIR_TOKEN}"', '"${_X9}"'])
 def test_environment_references_pass(write_env, value):
     integrations = INTEGRATIONS.replace('"${VNA_FHIR_TOKEN}"', value)
     assert run(write_env, "SEC002", integrations=integrations) == []
 
 
-@pytest.mark.parametrize("value", ['"s3cr3t-Passw0rd"', '"$VNA_FHIR_TOKEN"',
-                                   '"${vna_fhir_token}"', '"${VNA_FHIR_TOKEN} "',
-                                   '"${9TOKEN}"', '"{{ vault.token }}"',
-                                   '"${env:VNA_FHIR_TOKEN}x"', '"${file:/run/secret}"'])
+@pytest.mark.parametrize(
+    "value",
+    [
+        '"s3cr3t-Passw0rd"',
+        '"$VNA_FHIR_TOKEN"',
+        '"${vna_fhir_token}"',
+        '"${VNA_FHIR_TOKEN} "',
+        '"${9TOKEN}"',
+        '"{{ vault.token }}"',
+        '"${env:VNA_FHIR_TOKEN}x"',
+        '"${file:/run/secret}"',
+    ],
+)
 def test_anything_else_is_a_plaintext_secret_and_is_never_repeated(write_env, value):
     integrations = INTEGRATIONS.replace('"${VNA_FHIR_TOKEN}"', value)
     found = run(write_env, "SEC002", integrations=integrations)
@@ -260,10 +292,16 @@ def test_anything_else_is_a_plaintext_secret_and_is_never_repeated(write_env, va
 
 def test_secret_located_at_the_exact_field_in_flow_style(write_env):
     integrations = INTEGRATIONS.replace(
-        "    credentials:\n      username: ehr\n      token: \"${VNA_FHIR_TOKEN}\"\n",
-        "    credentials: {username: ehr, password: \"${PW}\", api_key: hunter2}\n")
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES,
-                      "interfaces/integrations.yaml": integrations})
+        '    credentials:\n      username: ehr\n      token: "${VNA_FHIR_TOKEN}"\n',
+        '    credentials: {username: ehr, password: "${PW}", api_key: hunter2}\n',
+    )
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": DEVICES,
+            "interfaces/integrations.yaml": integrations,
+        }
+    )
     [finding] = check([str(root)], Config(select=["SEC002"]), today=TODAY).active
     assert (finding.location.line, finding.location.column) == (20, 62)  # the value of api_key
     assert finding.entity == "integration:ehr-imagingstudy:api_key"
@@ -273,14 +311,21 @@ def test_secret_located_at_the_exact_field_in_flow_style(write_env):
 def test_sec002_cannot_be_suppressed_inline_or_by_baseline(write_env, tmp_path):
     integrations = INTEGRATIONS.replace(
         '      token: "${VNA_FHIR_TOKEN}"\n',
-        '      token: "abc123"  # imgpolicy: ignore[SEC002] reason="rotated weekly"\n')
-    root = write_env({"sites.yaml": SITES, "devices/all.yaml": DEVICES,
-                      "interfaces/integrations.yaml": integrations})
+        '      token: "abc123"  # imgpolicy: ignore[SEC002] reason="rotated weekly"\n',
+    )
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/all.yaml": DEVICES,
+            "interfaces/integrations.yaml": integrations,
+        }
+    )
     result = check([str(root)], Config(select=["SEC002"]), today=TODAY)
     assert sorted(f.code for f in result.active) == ["SEC002", "SUP003"]
     assert all("abc123" not in f.message for f in result.findings)
 
     from imgpolicy import baseline
+
     accepted = tmp_path / "baseline.json"
     baseline.write(str(accepted), result.active)
     again = check([str(root)], Config(select=["SEC002"]), baseline=str(accepted), today=TODAY)
@@ -293,7 +338,8 @@ def test_sec002_cannot_be_suppressed_inline_or_by_baseline(write_env, tmp_path):
 def test_credentials_over_plain_transport_even_within_a_site(write_env):
     integrations = INTEGRATIONS.replace(
         "    messages: [ORM]\n",
-        "    messages: [ORM]\n    credentials: {username: ehr, password: \"${RIS_PW}\"}\n")
+        '    messages: [ORM]\n    credentials: {username: ehr, password: "${RIS_PW}"}\n',
+    )
     found = run(write_env, "SEC003", integrations=integrations)
     assert where(found) == [("SEC003", "integrations.yaml", 7)]
     assert "orders" in found[0][3] and "use mllps://" in found[0][3]
@@ -313,13 +359,20 @@ def test_regional_example_is_clean_and_its_faults_are_found(tmp_path):
     assert check([str(env)], config, today=TODAY).active == []
 
     tmch = env / "devices" / "tmch-modalities.yaml"
-    tmch.write_text(tmch.read_text().replace(
-        "{name: dicom, hostname: ct-ed.tmch.imaging.example.org, tls: true}",
-        "{name: dicom, hostname: ct-ed.tmch.imaging.example.org}"), encoding="utf-8")
+    tmch.write_text(
+        tmch.read_text().replace(
+            "{name: dicom, hostname: ct-ed.tmch.imaging.example.org, tls: true}",
+            "{name: dicom, hostname: ct-ed.tmch.imaging.example.org}",
+        ),
+        encoding="utf-8",
+    )
     integrations = env / "integrations.yaml"
-    integrations.write_text(integrations.read_text().replace(
-        "mllps://hl7.nwr.imaging.example.org:7100", "mllp://hl7.nwr.imaging.example.org:7100"),
-        encoding="utf-8")
+    integrations.write_text(
+        integrations.read_text().replace(
+            "mllps://hl7.nwr.imaging.example.org:7100", "mllp://hl7.nwr.imaging.example.org:7100"
+        ),
+        encoding="utf-8",
+    )
     found = check([str(env)], config, today=TODAY).active
     assert sorted((f.code, f.entity) for f in found) == [
         ("INT001", "integration:ris-orders-to-teleradiology"),

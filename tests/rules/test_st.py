@@ -59,8 +59,10 @@ def run(write_env, *select, storage=STORAGE, rules=None):
     root = write_env({"sites.yaml": SITES, "devices.yaml": DEVICES, "storage/plan.yaml": storage})
     result = check([str(root)], Config(select=list(select), rules=rules or {}), today=TODAY)
     assert result.load.findings == []
-    return [(f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
-            for f in result.active]
+    return [
+        (f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
+        for f in result.active
+    ]
 
 
 def where(found):
@@ -84,13 +86,16 @@ def test_a_tier_that_fills_is_reported_at_its_capacity(write_env):
 
 def test_the_horizon_option(write_env):
     storage = STORAGE.replace("capacity: 70TB", "capacity: 60TB")
-    assert run(write_env, "ST001", storage=storage,
-               rules={"ST001": {"horizon": parse_duration("2y")}}) == []
+    assert (
+        run(write_env, "ST001", storage=storage, rules={"ST001": {"horizon": parse_duration("2y")}})
+        == []
+    )
     # vna-warm: MG from age 2y, CT from age 3y: 30 TB at t = 4, 50 TB at t = 5
     storage = STORAGE.replace("capacity: 500TB", "capacity: 40TB")
     assert run(write_env, "ST001", storage=storage) == []
-    found = run(write_env, "ST001", storage=storage,
-                rules={"ST001": {"horizon": parse_duration("5y")}})
+    found = run(
+        write_env, "ST001", storage=storage, rules={"ST001": {"horizon": parse_duration("5y")}}
+    )
     assert where(found) == [("ST001", "plan.yaml", 10)]
     assert "fills in year 5 (4.5 years from now)" in found[0][3]
     assert "project 50TB by the end of year 5" in found[0][3] and "5y horizon" in found[0][3]
@@ -110,34 +115,47 @@ def test_steps_out_of_order_after_a_purge_and_to_the_same_tier(write_env):
         "        - {after: 3y, action: move, to: vna-hot}\n"
         "        - {after: 3y, action: move, to: vna-warm}\n"
         "        - {after: 20y, action: purge}\n"
-        "        - {after: 25y, action: move, to: vna-warm}\n")
+        "        - {after: 25y, action: move, to: vna-warm}\n",
+    )
     found = run(write_env, "ST002", storage=storage)
-    assert where(found) == [("ST002", "plan.yaml", 15), ("ST002", "plan.yaml", 16),
-                            ("ST002", "plan.yaml", 18)]
+    assert where(found) == [
+        ("ST002", "plan.yaml", 15),
+        ("ST002", "plan.yaml", 16),
+        ("ST002", "plan.yaml", 18),
+    ]
     assert "'vna-hot', the tier they are already on" in found[0][3]
     assert "step 2 (move after 3y) is not later than the step before it" in found[1][3]
     assert "comes after the purge at 20y" in found[2][3]
 
 
 def test_a_second_move_to_the_tier_of_the_first_is_no_move(write_env):
-    storage = STORAGE.replace("        - {after: 2y, action: move, to: vna-warm}\n",
-                              "        - {after: 2y, action: move, to: vna-warm}\n"
-                              "        - {after: 5y, action: move, to: vna-warm}\n")
+    storage = STORAGE.replace(
+        "        - {after: 2y, action: move, to: vna-warm}\n",
+        "        - {after: 2y, action: move, to: vna-warm}\n"
+        "        - {after: 5y, action: move, to: vna-warm}\n",
+    )
     found = run(write_env, "ST002", storage=storage)
     assert where(found) == [("ST002", "plan.yaml", 22)]
 
 
 def test_unknown_references_are_reported_and_crash_nothing(write_env):
-    storage = (STORAGE.replace("device: pacs,", "device: pcas,")
-               .replace("to: vna-warm}\n        - {after: 20y",
-                        "to: vna-wram}\n        - {after: 20y")
-               .replace("      modality: MG\n", "      modality: MG\n      site: SOUTH\n")
-               .replace("{site: NORTH, modality: MG, tier: vna-hot",
-                        "{site: NROTH, modality: MG, tier: vna-cool"))
+    storage = (
+        STORAGE.replace("device: pacs,", "device: pcas,")
+        .replace("to: vna-warm}\n        - {after: 20y", "to: vna-wram}\n        - {after: 20y")
+        .replace("      modality: MG\n", "      modality: MG\n      site: SOUTH\n")
+        .replace(
+            "{site: NORTH, modality: MG, tier: vna-hot",
+            "{site: NROTH, modality: MG, tier: vna-cool",
+        )
+    )
     found = run(write_env, "ST", "RET", storage=storage)
-    assert where(found) == [("ST003", "plan.yaml", 4), ("ST003", "plan.yaml", 15),
-                            ("ST003", "plan.yaml", 20), ("ST003", "plan.yaml", 25),
-                            ("ST003", "plan.yaml", 25)]
+    assert where(found) == [
+        ("ST003", "plan.yaml", 4),
+        ("ST003", "plan.yaml", 15),
+        ("ST003", "plan.yaml", 20),
+        ("ST003", "plan.yaml", 25),
+        ("ST003", "plan.yaml", 25),
+    ]
     messages = [m for *_, m in found]
     assert "device 'pcas', which is not declared (did you mean 'pacs'?)" in messages[0]
     assert "moves studies to tier 'vna-wram'" in messages[1] and "'vna-warm'?" in messages[1]

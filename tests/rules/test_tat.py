@@ -74,46 +74,54 @@ def test_empty_environment_has_no_findings(write_env):
 
 # --- TAT001 ------------------------------------------------------------------------------
 
+
 def test_stat_slower_than_urgent_is_one_finding_for_a_shared_entry(write_env):
-    reading = READING.replace("modality: [CT, MR, US], target: 30m", "modality: [CT, MR, US], "
-                              "target: 4h")
+    reading = READING.replace(
+        "modality: [CT, MR, US], target: 30m", "modality: [CT, MR, US], target: 4h"
+    )
     found = run(write_env, "TAT001", reading=reading)
     assert brief(found) == [("TAT001", "reading.yaml", line_of(READING, "target: 30m"))]
     message = found[0].message
-    assert message.startswith("CT/MR/US: the stat turnaround target 4h is longer than the "
-                              "urgent target 2h")
+    assert message.startswith(
+        "CT/MR/US: the stat turnaround target 4h is longer than the urgent target 2h"
+    )
     assert [r.location.line for r in found[0].related] == [line_of(READING, "target: 2h")]
 
 
 def test_equal_targets_are_out_of_order_except_routine_and_screening(write_env):
-    reading = READING.replace("modality: [NM, PT], target: 4h", "modality: [NM, PT], "
-                              "target: 48h")
+    reading = READING.replace("modality: [NM, PT], target: 4h", "modality: [NM, PT], target: 48h")
     found = run(write_env, "TAT001", reading=reading)
     assert brief(found) == [("TAT001", "reading.yaml", line_of(READING, "target: 4h"))]
-    assert "NM/PT: the urgent turnaround target 48h is equal to the routine target 48h" \
+    assert (
+        "NM/PT: the urgent turnaround target 48h is equal to the routine target 48h"
         in found[0].message
+    )
 
 
 def test_screening_faster_than_routine(write_env):
     reading = READING.replace("modality: CT, target: 72h", "modality: CT, target: 12h")
     found = run(write_env, "TAT001", reading=reading)
     assert brief(found) == [("TAT001", "reading.yaml", line_of(READING, "target: 24h"))]
-    assert found[0].message.startswith("CT: the routine turnaround target 24h is longer than "
-                                       "the screening target 12h")
+    assert found[0].message.startswith(
+        "CT: the routine turnaround target 24h is longer than the screening target 12h"
+    )
 
 
 def test_missing_priorities_compare_the_ones_present(write_env):
     reading = READING.replace("    - {priority: urgent, modality: MG, target: 4h}\n", "")
-    reading = reading.replace("{priority: stat, modality: MG, target: 60m}",
-                              "{priority: stat, modality: MG, target: 1d}")
+    reading = reading.replace(
+        "{priority: stat, modality: MG, target: 60m}", "{priority: stat, modality: MG, target: 1d}"
+    )
     found = run(write_env, "TAT001", reading=reading)
     assert [f.message.split(":")[0] for f in found] == ["MG"]
     assert "stat turnaround target 1d is equal to the routine target 24h" in found[0].message
 
 
 def test_a_site_target_overrides_the_general_one_for_that_site(write_env):
-    reading = READING + "    - {priority: stat, modality: MG, site: RIC, target: 12h}\n" \
-                        "    - {priority: routine, modality: CT, site: RIC, target: 1h}\n"
+    reading = (
+        READING + "    - {priority: stat, modality: MG, site: RIC, target: 12h}\n"
+        "    - {priority: routine, modality: CT, site: RIC, target: 1h}\n"
+    )
     found = run(write_env, "TAT001", reading=reading)
     assert brief(found) == [
         ("TAT001", "reading.yaml", line_of(READING, "modality: [CT, MR, US], target: 2h")),
@@ -121,8 +129,9 @@ def test_a_site_target_overrides_the_general_one_for_that_site(write_env):
     ]
     assert found[0].message.startswith("CT at RIC: the urgent turnaround target 2h")
     assert "the routine target 1h" in found[0].message
-    assert found[1].message.startswith("MG at RIC: the stat turnaround target 12h is longer "
-                                       "than the urgent target 4h")
+    assert found[1].message.startswith(
+        "MG at RIC: the stat turnaround target 12h is longer than the urgent target 4h"
+    )
 
 
 def test_two_different_targets_for_one_priority(write_env):
@@ -134,16 +143,18 @@ def test_two_different_targets_for_one_priority(write_env):
 
 
 def test_iso_durations_compare_by_length(write_env):
-    reading = READING.replace("target: 30m", "target: PT30M").replace("target: 2h",
-                                                                      "target: PT2H")
+    reading = READING.replace("target: 30m", "target: PT30M").replace("target: 2h", "target: PT2H")
     assert run(write_env, "TAT001", reading=reading) == []
 
 
 # --- TAT002 ------------------------------------------------------------------------------
 
+
 def test_modality_without_targets_is_reported_once_at_the_first_device(write_env):
-    devices = DEVICES + "  - {name: dx-main-1, site: MAIN, kind: modality, modality: DX}\n" \
-                        "  - {name: dx-main-2, site: MAIN, kind: modality, modality: DX}\n"
+    devices = (
+        DEVICES + "  - {name: dx-main-1, site: MAIN, kind: modality, modality: DX}\n"
+        "  - {name: dx-main-2, site: MAIN, kind: modality, modality: DX}\n"
+    )
     found = run(write_env, "TAT002", devices=devices)
     assert brief(found) == [("TAT002", "devices.yaml", line_of(devices, "dx-main-1"))]
     assert found[0].message.startswith("DX, used by 'dx-main-1', has no report turnaround target")
@@ -154,8 +165,9 @@ def test_modality_without_stat_target(write_env):
     reading = READING.replace("    - {priority: stat, modality: [NM, PT], target: 60m}\n", "")
     found = run(write_env, "TAT002", reading=reading)
     assert brief(found) == [("TAT002", "devices.yaml", line_of(DEVICES, "pt-ric-1"))]
-    assert found[0].message.startswith("PT, used by 'pt-ric-1', has turnaround targets but "
-                                       "none for stat")
+    assert found[0].message.startswith(
+        "PT, used by 'pt-ric-1', has turnaround targets but none for stat"
+    )
     # located at PT inside [PT, CT]
     line = DEVICES.splitlines()[line_of(DEVICES, "pt-ric-1") - 1]
     assert found[0].location.column == line.index("PT,") + 1
@@ -165,8 +177,7 @@ def test_no_reading_section_at_all(write_env):
     root = write_env({"sites.yaml": SITES, "devices.yaml": DEVICES})
     found = check([str(root)], Config(select=["TAT"]), today=TODAY).active
     # CT, PT, MG, US: the pacs and the workstation are no acquisition devices
-    assert [f.entity for f in found] == ["modality:CT", "modality:PT", "modality:MG",
-                                         "modality:US"]
+    assert [f.entity for f in found] == ["modality:CT", "modality:PT", "modality:MG", "modality:US"]
 
 
 def test_targets_without_devices_do_not_crash(write_env):

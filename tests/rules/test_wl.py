@@ -96,12 +96,20 @@ worklist:
 
 
 def run(write_env, *select, worklist=WORKLIST, modalities=MODALITIES, core=CORE, rules=None):
-    root = write_env({"sites.yaml": SITES, "devices/core.yaml": core,
-                      "devices/modalities.yaml": modalities, "worklist.yaml": worklist})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/core.yaml": core,
+            "devices/modalities.yaml": modalities,
+            "worklist.yaml": worklist,
+        }
+    )
     result = check([str(root)], Config(select=list(select), rules=rules or {}), today=TODAY)
     assert result.load.findings == []
-    return [(f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
-            for f in result.active]
+    return [
+        (f.code, f.location.path.rsplit("/", 1)[-1], f.location.line, f.message)
+        for f in result.active
+    ]
 
 
 def where(found):
@@ -128,22 +136,25 @@ def test_missing_mpps_is_reported_at_the_consumer_in_the_worklist(write_env):
 
 
 def test_mpps_on_any_entry_of_the_device_is_enough(write_env):
-    worklist = WORKLIST + ("  - {provider: RIS_MWL, consumers: [US_CLINIC], "
-                           "mpps_destination: RIS_MWL}\n")
+    worklist = WORKLIST + (
+        "  - {provider: RIS_MWL, consumers: [US_CLINIC], mpps_destination: RIS_MWL}\n"
+    )
     assert run(write_env, "WL002", worklist=worklist) == []
 
 
 def test_unknown_provider_gets_a_case_hint(write_env):
-    worklist = WORKLIST.replace("  - provider: RIS_MWL\n    consumers",
-                                "  - provider: ris_mwl\n    consumers")
+    worklist = WORKLIST.replace(
+        "  - provider: RIS_MWL\n    consumers", "  - provider: ris_mwl\n    consumers"
+    )
     found = run(write_env, "WL003", worklist=worklist)
     assert where(found) == [("WL003", "worklist.yaml", 6)]
     assert "did you mean 'RIS_MWL'" in found[0][3]
 
 
 def test_provider_and_mpps_destination_must_be_scp(write_env):
-    worklist = WORKLIST.replace("mpps_destination: RIS_MWL", "mpps_destination: PACS_MAIN") \
-        .replace("  - provider: RIS_MWL\n    consumers", "  - provider: PACS_MAIN\n    consumers")
+    worklist = WORKLIST.replace("mpps_destination: RIS_MWL", "mpps_destination: PACS_MAIN").replace(
+        "  - provider: RIS_MWL\n    consumers", "  - provider: PACS_MAIN\n    consumers"
+    )
     found = run(write_env, "WL003", worklist=worklist)
     assert where(found) == [("WL003", "worklist.yaml", 4), ("WL003", "worklist.yaml", 6)]
     assert "PACS_MAIN is not SCP for ModalityPerformedProcedureStep" in found[0][3]
@@ -164,8 +175,10 @@ def test_consumers_must_be_scu_for_what_the_entry_asks(write_env):
     assert where(found) == [("WL004", "worklist.yaml", 5), ("WL004", "worklist.yaml", 5)]
     messages = sorted(m for *_, m in found)
     assert "'GHOST' is not an AE title" in messages[0]
-    assert ("MR_1_STORE (mr-1) is not SCU for ModalityWorklistInformationModelFind or "
-            "ModalityPerformedProcedureStep") in messages[1]
+    assert (
+        "MR_1_STORE (mr-1) is not SCU for ModalityWorklistInformationModelFind or "
+        "ModalityPerformedProcedureStep"
+    ) in messages[1]
 
 
 def test_mpps_scu_is_only_needed_with_an_mpps_destination(write_env):
@@ -174,19 +187,26 @@ def test_mpps_scu_is_only_needed_with_an_mpps_destination(write_env):
         "          - *services\n",
         "      - ae_title: US_CLINIC\n        acceptor: false\n        transfer_capabilities:\n"
         "          - {sop_class: ModalityWorklistInformationModelFind, role: SCU, "
-        "transfer_syntaxes: [ImplicitVRLittleEndian]}\n")
+        "transfer_syntaxes: [ImplicitVRLittleEndian]}\n",
+    )
     assert run(write_env, "WL004", modalities=modalities) == []
-    worklist = WORKLIST.replace("consumers: [US_CLINIC]",
-                                "consumers: [US_CLINIC]\n    mpps_destination: RIS_MWL")
+    worklist = WORKLIST.replace(
+        "consumers: [US_CLINIC]", "consumers: [US_CLINIC]\n    mpps_destination: RIS_MWL"
+    )
     found = run(write_env, "WL004", modalities=modalities, worklist=worklist)
     assert where(found) == [("WL004", "worklist.yaml", 7)]
     assert "not SCU for ModalityPerformedProcedureStep" in found[0][3]
 
 
 def test_severities_are_the_documented_ones(write_env):
-    root = write_env({"sites.yaml": SITES, "devices/core.yaml": CORE,
-                      "devices/modalities.yaml": MODALITIES,
-                      "worklist.yaml": "imgpolicy: 1\nworklist: []\n"})
+    root = write_env(
+        {
+            "sites.yaml": SITES,
+            "devices/core.yaml": CORE,
+            "devices/modalities.yaml": MODALITIES,
+            "worklist.yaml": "imgpolicy: 1\nworklist: []\n",
+        }
+    )
     config = Config(select=["WL001"], rules={"WL001": {"severity": Severity.WARNING}})
     result = check([str(root)], config, today=TODAY)
     assert result.active and {f.severity.label for f in result.active} == {"warning"}
@@ -198,8 +218,7 @@ def test_an_environment_without_worklist_or_devices(write_env):
     assert result.active == []
     found = run(write_env, "WL", worklist="imgpolicy: 1\n", core="imgpolicy: 1\n")
     # every initiating AE of every modality; MR_1_QR only accepts
-    assert sorted(m.split(" ")[0] for *_, m in found) == ["CT_1", "MR_1", "MR_1_STORE",
-                                                         "US_CLINIC"]
+    assert sorted(m.split(" ")[0] for *_, m in found) == ["CT_1", "MR_1", "MR_1_STORE", "US_CLINIC"]
 
 
 def test_the_regional_example_is_clean():

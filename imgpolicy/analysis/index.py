@@ -115,8 +115,9 @@ class Index:
     @cached_property
     def archive_titles(self) -> frozenset[str]:
         """AEs of the archive of record (a `vna`, or a device flagged archive_of_record)."""
-        return frozenset(ae.ae_title for d, ae in self.env.application_entities()
-                         if d.is_archive_of_record)
+        return frozenset(
+            ae.ae_title for d, ae in self.env.application_entities() if d.is_archive_of_record
+        )
 
     @cached_property
     def flow(self) -> Flow:

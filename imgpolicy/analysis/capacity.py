@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .model.storage import Lifecycle, Tier, Volume
+from ..model.storage import Lifecycle, Tier, Volume
 
 MAX_HANDOVERS = 64
 """A bound on lifecycles followed one after another (real chains have two or three)."""
@@ -125,8 +125,11 @@ class Planner:
         age = 0.0
         while True:
             lifecycle = self.governing(tier, site, modalities)
-            if (lifecycle is None or any(lc is lifecycle for lc in followed)
-                    or len(followed) >= MAX_HANDOVERS):
+            if (
+                lifecycle is None
+                or any(lc is lifecycle for lc in followed)
+                or len(followed) >= MAX_HANDOVERS
+            ):
                 stays.append(Stay(tier, age, None))
                 return Path(_merge(stays), None, tuple(followed))
             followed.append(lifecycle)
@@ -156,8 +159,9 @@ def annual_bytes(volume: Volume, year: int) -> float:
     return volume.annual_studies * volume.mean_study_size * factor
 
 
-def project(tiers: Iterable[Tier], lifecycles: Iterable[Lifecycle], volumes: Iterable[Volume],
-            years: int) -> dict[str, TierProjection]:
+def project(
+    tiers: Iterable[Tier], lifecycles: Iterable[Lifecycle], volumes: Iterable[Volume], years: int
+) -> dict[str, TierProjection]:
     """Every declared tier (in declaration order; the first of a duplicated name) projected
     over `years` years."""
     years = max(1, int(years))
@@ -167,7 +171,8 @@ def project(tiers: Iterable[Tier], lifecycles: Iterable[Lifecycle], volumes: Ite
     planner = Planner(lifecycles)
     # stays on each tier -> bytes ingested per year by the studies that make them
     flows: dict[str, dict[tuple[float, float | None], list[float]]] = {
-        name: defaultdict(lambda: [0.0] * years) for name in declared}
+        name: defaultdict(lambda: [0.0] * years) for name in declared
+    }
     for volume in volumes:
         rates = [annual_bytes(volume, k) for k in range(1, years + 1)]
         if not any(rates):
@@ -184,12 +189,15 @@ def project(tiers: Iterable[Tier], lifecycles: Iterable[Lifecycle], volumes: Ite
         used = float(tier.used or 0)
 
         def held(t: float, stays=stays, used=used) -> float:
-            return used + sum(_on_tier(rates, start, end, t)
-                              for (start, end), rates in stays.items())
+            return used + sum(
+                _on_tier(rates, start, end, t) for (start, end), rates in stays.items()
+            )
 
         out[name] = TierProjection(
-            tier, tuple(held(float(k)) for k in range(1, years + 1)),
-            _first_exceeding(held, tier.capacity, _breakpoints(stays, years), used))
+            tier,
+            tuple(held(float(k)) for k in range(1, years + 1)),
+            _first_exceeding(held, tier.capacity, _breakpoints(stays, years), used),
+        )
     return out
 
 
@@ -246,5 +254,4 @@ def format_years(years: float) -> str:
     """`full_at` for a message: 'year 3 (2.4 years from now)' or 'today'."""
     if years <= 0:
         return "today"
-    return f"year {math.floor(years) + 1 if years % 1 else int(years)} " \
-           f"({years:.1f} years from now)"
+    return f"year {math.floor(years) + 1 if years % 1 else int(years)} ({years:.1f} years from now)"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from ..codes import CODES
-from ..findings import Severity
-from .registry import all_rules
+from .codes import CODES
+from .findings import Severity
+from .rules.registry import all_rules
 
 
 @dataclass(frozen=True)
