@@ -63,8 +63,13 @@ class Finding:
     location: Location | None
     related: tuple[Related, ...] = field(default=())
     entity: str = ""
-    """What the finding is about, independent of lines: `route:ct-to-pacs`, `ae:CT_1`."""
+    """What the finding is about, independent of lines: `route:ct-to-pacs`, `ae:CT_1`
+    (built by `imgpolicy.identity`)."""
     suppressed: Suppression | None = None
+    detail: str = ""
+    """What tells this finding apart from others of the same code and entity, in words that
+    do not change with dates, counts or wording (a SOP class, a transfer syntax); part of
+    its fingerprint (`imgpolicy.identity`), never shown on its own."""
 
     def sort_key(self) -> tuple:
         loc = self.location

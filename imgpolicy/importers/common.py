@@ -30,14 +30,12 @@ MAX_SOURCE_BYTES = 16 * 1024 * 1024
 
 def read_bounded(path: str) -> bytes:
     """A configuration file's bytes; `ImportFailed` when unreadable or too large."""
+    from ..fsutil import read_bounded as read
+
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_SOURCE_BYTES + 1)
+        return read(path, MAX_SOURCE_BYTES)
     except OSError as err:
         raise ImportFailed(f"{path}: cannot read: {err.strerror}") from None
-    if len(raw) > MAX_SOURCE_BYTES:
-        raise ImportFailed(f"{path}: larger than {MAX_SOURCE_BYTES // 2**20} MiB")
-    return raw
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,9 @@ class Report:
     files: list[str]
     fail_on: Severity = Severity.ERROR
     notes: tuple[str, ...] = ()
+    roots: tuple[str, ...] = ()
+    """The environment roots given on the command line: fingerprints use paths relative
+    to them, so they do not depend on the folder imgpolicy was run from."""
 
     @property
     def active(self) -> list[Finding]:
