@@ -8,16 +8,21 @@ emitter below (not by a YAML library whose formatting could change between versi
 
 What it writes (every file starts with `imgpolicy: 1`):
 
-    sites.yaml                one entry per site (S01, S02, ...), US states in three regions
+    sites.yaml                one entry per site (S01, S02, ...), US states in three regions,
+                              each with its own Issuer of Patient ID (its MRN domain)
     devices/site-XX.yaml      the site's devices: PACS, router, RIS, web viewer and its
                               modalities (CT, MR, US, DX, CR, MG, NM, PT, XA); site 1 also
                               holds the enterprise VNA and the dose monitor
     routes/site-XX.yaml       the routes whose traffic belongs to that site
-    worklist.yaml             one RIS per site: Modality Worklist provider + MPPS destination
+    worklist.yaml             one RIS per site: Modality Worklist provider + MPPS destination,
+                              and its HL7 feeds: orders and ADT to the site's PACS, ADT to
+                              the VNA (patient updates and merges reach every image store)
     storage.yaml              PACS hot tiers, VNA tiers, lifecycle and per-modality volumes
     retention.yaml            adult, pediatric and mammography policies per jurisdiction
-    continuity.yaml           RPO/RTO, cross-region replication and fallback per critical system
-    dose.yaml                 the dose monitor and diagnostic reference levels
+    continuity.yaml           RPO/RTO, cross-region replication and fallback per critical system,
+                              and the viewers' DICOMweb access to the VNA (their data path)
+    dose.yaml                 the dose monitor, diagnostic reference levels and the CT Dose
+                              Check notification and alert values (NEMA XR 25)
     reading.yaml              report turnaround targets per priority and modality
     .imgpolicy.yaml           check configuration: `today: 2026-11-01`, the day the dates
                               in the files are relative to (no wall clock, so they stay clean)
@@ -723,7 +728,7 @@ class _Env:
         archive = [_capability(s, "SCP", SERVICE_TS) for s in QUERY_RETRIEVE] + [
             _capability("StorageCommitmentPushModel", "SCP", SERVICE_TS)
         ]
-        pacs_vendor = [
+        pacs_vendor, pacs_model, pacs_version = [
             ("Sectra", "Sectra PACS", "27.1"),
             ("Philips", "Vue PACS", "12.2.8"),
             ("GE HealthCare", "Centricity Universal Viewer", "7.0 SP1"),
@@ -735,7 +740,9 @@ class _Env:
                 site,
                 "pacs",
                 self.pacs(site),
-                *pacs_vendor,
+                pacs_vendor,
+                pacs_model,
+                pacs_version,
                 self._store_caps() + archive + service,
                 f"Diagnostic PACS of {site['city']}: short-term cache, reading worklists",
             ),
@@ -1013,6 +1020,8 @@ class _Env:
                 "jurisdiction": s["jurisdiction"],
                 "region": s["region"],
                 "timezone": s["timezone"],
+                # each medical center kept its own MRN when it joined the enterprise
+                "patient_id_issuer": f"{s['name']}_MRN",
             }
             for s in self.sites
         ]
@@ -1029,6 +1038,36 @@ class _Env:
                         "description": f"Scheduled procedures for {site['city']}",
                     }
                 )
+        return out
+
+    def ris_integrations(self) -> list[dict]:
+        """Each site's RIS sends orders and patient updates (ADT) to its PACS, and ADT to
+        the VNA, so a merge in the ED (IHE PIR) reaches every store that keeps studies."""
+        out = []
+        for site in self.sites:
+            lower = site["lower"]
+            out.append(
+                {
+                    "name": f"ris-{lower}-to-pacs",
+                    "kind": "hl7",
+                    "source": f"ris-{lower}",
+                    "target": f"pacs-{lower}",
+                    "endpoint": f"mllps://pacs-{lower}.example.org:2575",
+                    "messages": ["ORM", "ADT"],
+                    "events": ["ORM^O01", "ADT^A08", "ADT^A40"],
+                }
+            )
+            out.append(
+                {
+                    "name": f"ris-{lower}-adt-to-vna",
+                    "kind": "hl7",
+                    "source": f"ris-{lower}",
+                    "target": "vna-ent",
+                    "endpoint": "mllps://vna-ent.example.org:2575",
+                    "messages": ["ADT"],
+                    "events": ["ADT^A08", "ADT^A40"],
+                }
+            )
         return out
 
     def storage_section(self) -> dict:
@@ -1140,18 +1179,25 @@ class _Env:
         rng = self.rng
         out = []
 
-        def plan(system, rpo, rto, site_index, window):
+        def plan(system, rpo, rto, site_index, window, fallback="viewer"):
             target = self.replication_target(site_index)
+            replication = (
+                Flow(target_site=target["name"], scope="full")
+                if window == "full"
+                else Flow(target_site=target["name"], window=window)
+            )
             return {
                 "system": system,
                 "rpo": rpo,
                 "rto": rto,
-                "replication": Flow(target_site=target["name"], window=window),
-                "read_only_fallback": f"viewer-{target['lower']}",
+                "replication": replication,
+                "read_only_fallback": f"{fallback}-{target['lower']}",
                 "last_tested": REFERENCE_DATE - timedelta(days=rng.randint(14, 300)),
             }
 
-        out.append(plan("vna-ent", "15m", "8h", 0, "90d"))
+        # the archive of record: a full copy; while it is down, the PACS of another
+        # region (with its own cache) shows what it holds
+        out.append(plan("vna-ent", "15m", "8h", 0, "full", fallback="pacs"))
         out.append(plan("dose-monitor", "24h", "72h", 0, "30d"))
         for site in self.sites:
             i = site["index"]
@@ -1160,9 +1206,24 @@ class _Env:
             out.append(plan(f"ris-{site['lower']}", "15m", "2h", i, "60d"))
         return out
 
+    def viewer_integrations(self) -> list[dict]:
+        """Each site's web viewer reads the VNA over DICOMweb: its data path as the PACS's
+        read-only fallback."""
+        return [
+            {
+                "name": f"viewer-{site['lower']}-wado",
+                "kind": "dicomweb",
+                "source": f"viewer-{site['lower']}",
+                "target": "vna-ent",
+                "endpoint": "https://vna-ent.example.org/dicom-web",
+                "services": ["QIDO-RS", "WADO-RS"],
+            }
+            for site in self.sites
+        ]
+
     def dose_section(self) -> dict:
         source = "Enterprise radiation safety committee (illustrative, after ACR-AAPM DRLs)"
-        levels = [
+        levels: list[tuple[str, str, str, dict[str, float]]] = [
             ("CT head without contrast", "CT", "adult", dict(ctdivol_mgy=57, dlp_mgy_cm=1011)),
             ("CT head without contrast", "CT", "pediatric", dict(ctdivol_mgy=35, dlp_mgy_cm=570)),
             ("CT chest", "CT", "adult", dict(ctdivol_mgy=12, dlp_mgy_cm=443)),
@@ -1214,7 +1275,23 @@ class _Env:
                     "edition": "2026-03",
                 }
             )
-        return {"monitor": self.DOSE, "reference_levels": out}
+        # CT Dose Check values configured on every scanner (AAPM Dose Check Guidelines)
+        notification = [
+            ("Adult head", 80),
+            ("Adult torso", 50),
+            ("Adult brain perfusion", 600),
+            ("Pediatric head (under 2 years)", 50),
+            ("Pediatric torso (under 10 years)", 25),
+        ]
+        return {
+            "monitor": self.DOSE,
+            "reference_levels": out,
+            "notification_values": [
+                Flow(exam=exam, ctdivol_mgy=value, source="AAPM Dose Check Guidelines")
+                for exam, value in notification
+            ],
+            "alert_values": Flow(ctdivol_mgy=1000),
+        }
 
     def reading_section(self) -> dict:
         targets = {  # priority -> hours, per modality
@@ -1285,10 +1362,15 @@ def generate(
             {"routes": env.routes[site["index"]]},
             header + f"Routes of {site['name']} ({site['city']}).\n",
         )
-    files["worklist.yaml"] = dump({"worklist": env.worklist_section()}, header)
+    files["worklist.yaml"] = dump(
+        {"worklist": env.worklist_section(), "integrations": env.ris_integrations()}, header
+    )
     files["storage.yaml"] = dump({"storage": env.storage_section()}, header)
     files["retention.yaml"] = dump({"retention": env.retention_section()}, header)
-    files["continuity.yaml"] = dump({"continuity": env.continuity_section()}, header)
+    files["continuity.yaml"] = dump(
+        {"continuity": env.continuity_section(), "integrations": env.viewer_integrations()},
+        header,
+    )
     files["dose.yaml"] = dump({"dose": env.dose_section()}, header)
     files["reading.yaml"] = dump({"reading": env.reading_section()}, header)
 

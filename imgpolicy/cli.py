@@ -80,52 +80,103 @@ def check(
 ) -> None:
     """Validate and cross-check the environment under PATHS (directories or files).
 
-    Every *.yaml / *.yml whose top level has `imgpolicy: 1` is part of it; other YAML is
-    left alone. Exit status: 0 clean, 1 findings at or above --fail-on, 2 input that
-    cannot be used (unreadable YAML, bad option or configuration).
+    Every *.yaml / *.yml under a folder in PATHS is part of the environment and must have
+    `imgpolicy: 1` at its top level (YAML010 otherwise), unless the configuration's
+    `exclude:` globs leave it out; hidden files and folders are skipped, and files named
+    in PATHS are always checked. --output FORMAT=- (or /dev/stdout) writes FORMAT to
+    standard output instead of --format. Exit status: 0 clean, 1 findings at or above
+    --fail-on, 2 input that cannot be used (unreadable YAML, a file that is not an
+    environment file, bad option, configuration or baseline, an output that cannot be
+    written).
     """
     from .baseline import BaselineError
     from .config import ConfigError, resolve_config
     from .engine import RuleCrashed, exit_code
     from .engine import check as run_check
-    from .report import Report, render
+    from .fsutil import names_stdout
+    from .report import Report
 
     targets = [_output(spec) for spec in outputs]
-    if fmt is None:
-        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    fmt = _stdout_format(fmt, targets)
+    targets = [(target_fmt, path) for target_fmt, path in targets if not names_stdout(path)]
     try:
         config = resolve_config(config_path, paths)
         if select:
             config.select = _codes(select, "--select")
         if ignore:
             config.ignore = [*config.ignore, *_codes(ignore, "--ignore")]
+        _no_rule_left(config)
         when = _date(today) if today else None
         result = run_check(paths, config, baseline=baseline, today=when)
     except (ConfigError, BaselineError, RuleCrashed) as err:
         _fail(str(err))
     if not result.load.files:
-        _fail(
-            f"no environment files under {', '.join(paths)} (a file belongs to the "
-            "environment when its top level has 'imgpolicy: 1'; `imgpolicy init DIR` "
-            "writes a starter)"
-        )
+        _fail(result.load.nothing_found(paths))
     threshold = Severity.parse(fail_on) if fail_on else config.fail_on
+    inputs = [*result.load.files, *([config.source] if config.source else [])]
     if write_baseline:
         from . import baseline as baseline_file
 
-        count = baseline_file.write(write_baseline, result.findings)
-        click.echo(f"wrote {write_baseline} with {count} finding{'s' if count != 1 else ''}")
-        sys.exit(2 if result.load.unusable else 0)
-    report = Report(result.findings, result.load.files, threshold, tuple(result.notes))
-    for target_fmt, target_path in targets:
-        from .fsutil import write_atomic
-
         try:
+            _refuse_inputs(write_baseline, inputs)
+            written = baseline_file.write(write_baseline, result.findings, paths)
+        except BaselineError as err:
+            _fail(str(err))
+        except OSError as err:
+            _fail(f"cannot write {write_baseline}: {err.strerror or err}")
+        click.echo(written.summary(write_baseline))
+        sys.exit(2 if result.load.unusable else 0)
+    report = Report.of_check(result, threshold, paths)
+    _emit(report, fmt, targets, [*inputs, *([baseline] if baseline else [])])
+    sys.exit(exit_code(result, threshold))
+
+
+def _emit(report, fmt: str, targets: list[tuple[str, str]], inputs: list[str]) -> None:
+    """Write each --output target (never over an input of the run), then standard output."""
+    from .fsutil import write_atomic
+    from .report import render
+
+    for target_fmt, target_path in targets:
+        try:
+            _refuse_inputs(target_path, inputs)
             write_atomic(target_path, render(target_fmt, report))
         except OSError as err:
-            _fail(f"cannot write {target_path}: {err.strerror}")
+            _fail(f"cannot write {target_path}: {err.strerror or err}")
     click.echo(render(fmt, report, color=fmt == "text" and _color()), nl=False)
-    sys.exit(exit_code(result, threshold))
+
+
+def _stdout_format(fmt: str | None, targets: list[tuple[str, str]]) -> str:
+    """The one format standard output gets: `--output FMT=-` (or `=/dev/stdout`), else
+    --format, else the default; two formats there would interleave, so that is a usage
+    error."""
+    from .fsutil import names_stdout
+
+    to_stdout = [(target_fmt, path) for target_fmt, path in targets if names_stdout(path)]
+    if len(to_stdout) > 1:
+        raise click.UsageError(
+            f"--output {to_stdout[0][0]}={to_stdout[0][1]} and --output "
+            f"{to_stdout[1][0]}={to_stdout[1][1]} both write to standard output: "
+            "send one of them to a file"
+        )
+    if to_stdout:
+        target_fmt, path = to_stdout[0]
+        if fmt is not None and fmt != target_fmt:
+            raise click.UsageError(
+                f"--format {fmt} and --output {target_fmt}={path} both write to standard "
+                "output: drop --format or send the other to a file"
+            )
+        return target_fmt
+    if fmt is None:
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    return fmt
+
+
+def _refuse_inputs(path: str, inputs: list[str]) -> None:
+    """Refuse to write an output over a file the run reads (an environment file, the
+    configuration, the baseline): `OutputRefused`, an OSError."""
+    from .fsutil import refuse_inputs
+
+    refuse_inputs(path, inputs, "an input of this check")
 
 
 def _output(spec: str) -> tuple[str, str]:
@@ -139,19 +190,28 @@ def _output(spec: str) -> tuple[str, str]:
 
 
 def _codes(values: tuple[str, ...], option: str) -> list[str]:
-    """`--select RT --select DR004` or `--select RT,DR004`; unknown codes are an error."""
-    from .codes import CODES
-    from .rules.registry import FAMILIES, all_rules
+    """`--select RT --select DR004` or `--select RT,DR004`; a code or family that is
+    unknown or cannot be selected (the catalogue says why) is an error."""
+    from .catalogue import selector_problem
 
     codes = [c.strip().upper() for value in values for c in value.split(",") if c.strip()]
-    known = set(all_rules()) | set(CODES) | set(FAMILIES)
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise click.BadParameter(
-            f"{', '.join(unknown)}: no such rule code or family (see `imgpolicy rules`)",
-            param_hint=option,
-        )
+    problems = [p for p in map(selector_problem, codes) if p]
+    if problems:
+        raise click.BadParameter("; ".join(problems), param_hint=option)
     return codes
+
+
+def _no_rule_left(config) -> None:
+    """`--select X --ignore X`, or options that empty the configuration's selection: a
+    usage error, not a clean check of nothing."""
+    from .catalogue import no_rule_left
+
+    if no_rule_left(config.select, config.ignore):
+        raise click.UsageError(
+            f"--select/--ignore leave no rule to run (select: {', '.join(config.select)}; "
+            f"ignore: {', '.join(config.ignore)}, with the configuration's): select a rule "
+            "that is not ignored"
+        )
 
 
 def _fail(message: str) -> None:
@@ -257,7 +317,7 @@ def docs_command(
             "its top level has 'imgpolicy: 1')"
         )
     if result.load.unusable or not result.rules_ran:
-        report = Report(result.findings, result.load.files, config.fail_on, tuple(result.notes))
+        report = Report.of_check(result, config.fail_on, (env_dir,))
         click.echo(render("text", report, color=_color()), nl=False)
         _fail("architecture documents not generated: the environment must pass the schema")
     try:
@@ -276,7 +336,7 @@ def docs_command(
         click.echo(f"architecture documents in {out_dir} are up to date (as of {when})")
         return
     try:
-        for path, written in architecture.write(out_dir, files):
+        for path, written in architecture.write(out_dir, files, result.load.files):
             click.echo(f"{'wrote' if written else 'unchanged'} {path}")
     except architecture.WriteFailed as err:
         _fail(str(err))
@@ -284,48 +344,49 @@ def docs_command(
 
 @main.command("rules")
 def list_rules() -> None:
-    """List every rule and problem code: code, name, severity, what it finds."""
-    from .codes import CODES
-    from .rules.registry import all_rules
+    """List every rule and problem code (code, name, severity, what it finds), then the
+    families that --select, --ignore and suppressions accept."""
+    from .catalogue import catalogue, families
 
-    for code, rule in all_rules().items():
-        click.echo(f"{code:<9} {rule.name:<40} {rule.severity.label:<8} {rule.summary()}")
-    for code, info in CODES.items():
-        click.echo(f"{code:<9} {info.name:<40} {info.severity.label:<8} {info.summary}")
+    for code, entry in catalogue().items():
+        click.echo(f"{code:<9} {entry.name:<40} {entry.severity.label:<8} {entry.summary}")
+    click.echo("\nFamilies (for --select, --ignore, config select/ignore and suppressions):")
+    for prefix, family in families().items():
+        click.echo(f"{prefix:<9} {family.kind:<12} {family.description}")
 
 
 @main.command("rule")
 @click.argument("code")
 def show_rule(code: str) -> None:
-    """Explain one rule: what it finds, why it matters, bad and good examples, options."""
-    from .codes import CODES
-    from .rules.registry import all_rules
+    """Explain one rule or problem code: what it finds, why it matters, a bad and a good
+    example (or the message and the fix), options. A family lists its codes."""
+    from .catalogue import catalogue, codes_of, families
 
-    rules = all_rules()
+    entries = catalogue()
     code = code.upper()
-    if code in CODES:
-        info = CODES[code]
-        click.echo(f"{code} {info.name}\n\n{info.summary}")
+    if code in families():
+        family = families()[code]
+        click.echo(f"{code}: {family.description}\n")
+        for member in codes_of(code):
+            click.echo(f"{member:<9} {entries[member].name:<40} {entries[member].summary}")
         return
-    if code not in rules:
-        _fail(f"no rule {code}; `imgpolicy rules` lists them")
-    rule = rules[code]
-    sections = rule.sections()
+    if code not in entries:
+        _fail(f"no rule or code {code}; `imgpolicy rules` lists them")
+    entry = entries[code]
+    sections = entry.sections
     lines = [
-        f"{rule.code} {rule.name} ({rule.severity.label}"
-        + ("" if rule.suppressible else ", cannot be suppressed")
+        f"{entry.code} {entry.name} ({entry.severity.label}"
+        + ("" if entry.suppressible else ", cannot be suppressed")
         + ")",
         "",
         sections["Summary"],
     ]
-    for title in ("What", "Why", "Bad", "Good", "Options"):
-        if title in sections:
+    for title in ("What", "Why", "Bad", "Good", "Example", "Options"):
+        if sections.get(title):
             body = sections[title]
-            if title in ("Bad", "Good"):
+            if title in ("Bad", "Good", "Example", "Options"):
                 body = "\n".join("    " + line for line in body.splitlines())
             lines += ["", f"{title}:", body]
-    if rule.options and "Options" not in sections:
-        lines += ["", "Options:"] + [f"    {k}: {v}" for k, v in rule.options.items()]
     click.echo("\n".join(lines))
 
 
@@ -380,7 +441,9 @@ def init(directory: str) -> None:
     type=click.FloatRange(min=0.1),
     default=5.0,
     show_default=True,
-    help="Seconds for each step: connect, association answer, C-ECHO, release.",
+    help="Seconds for each step: connect, association answer, C-ECHO, release. Each "
+    "probed connection gets at most 4 x this in all (a peer that stalls part-way is "
+    "PROBE001), so a run takes at most ceil(connections / --jobs) x 4 x this.",
 )
 @click.option(
     "--jobs",
@@ -449,12 +512,15 @@ def probe(
     `imgpolicy check`: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
     """
     from . import probe as probing
+    from .config import ConfigError, resolve_config
+    from .fsutil import names_stdout
     from .load import load_environment
-    from .report import Report, render
+    from .redact import Redactor
+    from .report import Report
 
     targets_out = [_output(spec) for spec in outputs]
-    if fmt is None:
-        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    fmt = _stdout_format(fmt, targets_out)
+    targets_out = [(f, path) for f, path in targets_out if not names_stdout(path)]
     if why := probing.check_calling_ae(calling_ae):
         raise click.BadParameter(f"{calling_ae!r}: {why}", param_hint="--calling-ae")
     if tls_key and not tls_cert:
@@ -463,12 +529,13 @@ def probe(
         probing.require_pynetdicom()
     except probing.ProbeUnavailable as err:
         _fail(str(err))
-    load = load_environment(paths)
+    try:
+        config = resolve_config(None, paths)
+    except ConfigError as err:
+        _fail(str(err))
+    load = load_environment(paths, config.exclusions())
     if not load.files:
-        _fail(
-            f"no environment files under {', '.join(paths)} (a file belongs to the "
-            "environment when its top level has 'imgpolicy: 1')"
-        )
+        _fail(load.nothing_found(paths))
     findings, notes = list(load.findings), []
     if load.schema_valid and not load.unusable:
         selection = probing.targets(load, sites, aes)
@@ -495,15 +562,17 @@ def probe(
         notes.append("The network was not probed: fix the errors above first.")
     findings.sort(key=lambda finding: finding.sort_key())
     threshold = Severity.parse(fail_on)
-    report = Report(findings, load.files, threshold, tuple(notes))
-    for target_fmt, target_path in targets_out:
-        from .fsutil import write_atomic
-
-        try:
-            write_atomic(target_path, render(target_fmt, report))
-        except OSError as err:
-            _fail(f"cannot write {target_path}: {err.strerror}")
-    click.echo(render(fmt, report, color=fmt == "text" and _color()), nl=False)
+    report = Report(
+        findings,
+        load.files,
+        threshold,
+        tuple(notes),
+        tuple(paths),
+        Redactor.from_load(load),
+        tuple(load.excluded),
+        load.exclusions.source,
+    )
+    _emit(report, fmt, targets_out, [*load.files, *([config.source] if config.source else [])])
     failed = any(f.severity >= threshold for f in report.active)
     sys.exit(2 if load.unusable else 1 if failed else 0)
 
@@ -576,7 +645,9 @@ def _import_checks(
         )
 
 
-def _import_finish(run, output: str | None, fail_on: str | None) -> None:
+def _import_finish(run, output: str | None, fail_on: str | None, source: str | None = None) -> None:
+    """Run the import, print its findings, write the file (never over the imported
+    `source`: a configuration file, or a file of a configuration folder)."""
     from .importers import ImportFailed, format_finding, render, self_check
 
     try:
@@ -589,12 +660,16 @@ def _import_finish(run, output: str | None, fail_on: str | None) -> None:
     for finding in findings:
         click.echo(format_finding(finding), err=True)
     if output:
-        from .fsutil import write_atomic
+        from .fsutil import refuse_inputs, write_atomic
 
+        sources = [source] if source and not os.path.isdir(source) else []
+        if source and os.path.isdir(source):
+            sources = [os.path.join(source, name) for name in sorted(os.listdir(source))]
         try:
+            refuse_inputs(output, sources, "the imported configuration")
             write_atomic(output, text)
         except OSError as err:
-            _fail(f"cannot write {output}: {err.strerror}")
+            _fail(f"cannot write {output}: {err.strerror or err}")
         aes = sum(len(d.application_entities) for d in result.devices)
         click.echo(
             f"wrote {output}: {len(result.devices)} device"
@@ -611,7 +686,19 @@ def _import_finish(run, output: str | None, fail_on: str | None) -> None:
 
 @import_.command("orthanc")
 @click.argument("config", required=False, type=click.Path(exists=True, readable=True))
-@click.option("--url", help="Read a running Orthanc's REST API instead, e.g. http://pacs:8042.")
+@click.option(
+    "--url",
+    help="Read a running Orthanc's REST API instead, e.g. http://pacs:8042 "
+    "(user info in it, http://user:password@host:8042, is used when --user/--password "
+    "are not given, and never shown).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds the whole import over --url may take (each request at most 15 s).",
+)
 @click.option(
     "--user",
     envvar="IMGPOLICY_ORTHANC_USER",
@@ -632,6 +719,7 @@ def _import_finish(run, output: str | None, fail_on: str | None) -> None:
 def import_orthanc(
     config: str | None,
     url: str | None,
+    timeout: float,
     user: str | None,
     password: str | None,
     kind: str,
@@ -663,9 +751,11 @@ def import_orthanc(
             site=site,
             kind=kind,
             hostname=hostname,
+            timeout=timeout,
         ),
         output,
         fail_on,
+        config,
     )
 
 
@@ -731,6 +821,7 @@ def import_dcmtk(
         ),
         output,
         fail_on,
+        config,
     )
 
 
@@ -743,7 +834,12 @@ def run() -> None:
     """
     import gc
 
+    from .fsutil import guarded_stdout
+
     gc.disable()
+    sink = None
+    if sys.stdout is not None and _has_fd(sys.stdout):
+        sys.stdout, sink = guarded_stdout(sys.stdout)
     try:
         main()
         code = 0
@@ -751,14 +847,43 @@ def run() -> None:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         if isinstance(done.code, str):
             print(done.code, file=sys.stderr)
-    except BrokenPipeError:  # `imgpolicy check ... | head`
+    except BrokenPipeError:  # a reader gone before the sink was in place
         code = 1
+    except OSError as err:
+        if sink is None or sink.failed is not err:
+            raise
+        code = _stdout_failed(err)
+        sink.reader_gone = True  # said once; the rest of the output is dropped
     try:
         sys.stdout.flush()
-        sys.stderr.flush()
     except BrokenPipeError:
-        code = code or 1
+        pass
+    except OSError as err:
+        code = _stdout_failed(err)
+    try:
+        sys.stderr.flush()
+    except OSError:
+        pass
     os._exit(code)
+
+
+def _has_fd(stream) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _stdout_failed(err: OSError) -> int:
+    """Standard output cannot take the report (a full disk): say so; exit 2, since the
+    report the caller relies on is incomplete."""
+    try:
+        sys.stderr.write(f"imgpolicy: cannot write to standard output: {err.strerror or err}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

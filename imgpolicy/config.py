@@ -1,7 +1,11 @@
 """Configuration: `.imgpolicy.yaml` or `[tool.imgpolicy]` in pyproject.toml.
 
 The nearest one above the environment wins (in one folder, `.imgpolicy.yaml` before
-pyproject.toml); `--config FILE` overrides the search.
+pyproject.toml), searching up to the repository root (the first folder holding `.git`)
+or the filesystem root; `--config FILE` overrides the search. A configuration in a folder
+other users may write to (such as /tmp) is ignored with a note: whoever can plant it
+could otherwise turn rules off. Both files are read bounded (1 MiB), so a FIFO or a huge
+file is a clear error, not a hang.
 
     select: [AE, RT, DR004]      # codes or family prefixes; default: every rule
     ignore: [AE006]
@@ -9,18 +13,28 @@ pyproject.toml); `--config FILE` overrides the search.
     today: 2026-11-28            # the date time-based rules use (default: today)
     rules:
       DR003: {severity: warning, minimum_window: 14d}
+    exclude: [charts/, "*.helm.yaml"]   # YAML under the environment that is not part of it
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import fsutil
 from .findings import Severity
-from .model.types import Duration, parse_date, parse_duration
+from .load.files import Exclusions, glob_regex
+from .model.types import parse_date
+
+if TYPE_CHECKING:
+    from .rules.base import Rule
+
+MAX_CONFIG_BYTES = 1 * fsutil.MiB
 
 
 class ConfigError(Exception):
@@ -36,39 +50,96 @@ class Config:
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Rule code -> {"severity": Severity, option: value}."""
     source: str | None = None
+    exclude: list[str] = field(default_factory=list)
+    """Globs of YAML files under the environment that are not part of it, relative to the
+    configuration file's folder."""
+    notes: list[str] = field(default_factory=list)
+    """What the report says about the configuration: which file was used, or ignored."""
+
+    def exclusions(self) -> Exclusions:
+        """The `exclude:` globs, for the loader."""
+        base = os.path.dirname(os.path.abspath(self.source)) if self.source else None
+        return Exclusions(tuple(self.exclude), base, _shown(self.source) if self.source else None)
 
     def selects(self, code: str) -> bool:
-        def hit(patterns: list[str]) -> bool:
-            return any(
-                code == p or (code.startswith(p) and code[len(p) :].isdigit()) for p in patterns
-            )
+        """Whether findings of `code` are reported (the catalogue says what each family's
+        selection means)."""
+        from .catalogue import selected
 
-        return (not self.select or hit(self.select)) and not hit(self.ignore)
+        return selected(code, self.select, self.ignore)
 
 
-def find_config(start: str) -> str | None:
+def find_config(start: str, ignored: list[str] | None = None) -> str | None:
+    """The nearest configuration above `start`, up to the repository root or `/`. One in a
+    folder others can write to is skipped; a sentence saying so goes to `ignored`."""
     folder = Path(start).resolve()
     if not folder.is_dir():
         folder = folder.parent
     for candidate in (folder, *folder.parents):
         yaml_file = candidate / ".imgpolicy.yaml"
-        if yaml_file.is_file():
-            return str(yaml_file)
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_table(str(pyproject)) is not None:
-            return str(pyproject)
+        if os.path.lexists(yaml_file) and not yaml_file.is_dir():
+            found: Path | None = yaml_file
+        elif pyproject.is_file() and _pyproject_table(str(pyproject)) is not None:
+            found = pyproject
+        else:
+            found = None
+        if found is not None:
+            why = _planted(found)
+            if why is None:
+                return str(found)
+            if ignored is not None:
+                ignored.append(f"Ignored configuration {found}: {why}.")
+        if (candidate / ".git").exists():
+            break
     return None
+
+
+def _planted(path: Path) -> str | None:
+    """Why a configuration file may have been planted by another user, or None: it, or its
+    folder, is writable by others (a sticky folder such as /tmp protects only a file we
+    own)."""
+    try:
+        folder = os.stat(path.parent)
+        info = os.stat(path)
+    except OSError:
+        return None
+    if info.st_mode & 0o002:
+        return "the file is writable by every user"
+    if folder.st_mode & 0o002:
+        sticky = folder.st_mode & stat.S_ISVTX
+        if not (sticky and info.st_uid == os.geteuid()):
+            return "its folder is writable by every user; pass it with --config to use it"
+    return None
+
+
+def _shown(path: str) -> str:
+    """A configuration path as the report names it: relative to the working folder when
+    under it."""
+    rel = os.path.relpath(os.path.abspath(path))
+    return path if rel.startswith("..") else rel
+
+
+def _read_text(path: str) -> str:
+    """The configuration file's text: bounded, regular files only, UTF-8."""
+    try:
+        return fsutil.read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: cannot read: not UTF-8 ({err.reason})") from None
 
 
 def _pyproject_table(path: str) -> dict | None:
     import tomllib
 
+    text = _read_text(path)
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as err:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: cannot read TOML: {err}") from None
-    return data.get("tool", {}).get("imgpolicy")
+    table = data.get("tool", {}).get("imgpolicy")
+    return table
 
 
 def load_config(path: str | None) -> Config:
@@ -81,10 +152,7 @@ def load_config(path: str | None) -> Config:
         from .load.yaml12 import YAMLLoadError, load_documents
 
         try:
-            with open(path, encoding="utf-8") as handle:
-                documents = load_documents(handle.read())
-        except (OSError, UnicodeDecodeError) as err:
-            raise ConfigError(f"{path}: cannot read: {err}") from None
+            documents = load_documents(_read_text(path))
         except YAMLLoadError as err:
             raise ConfigError(f"{path}:{err.line}:{err.column}: {err.message}") from None
         raw = documents[0].data if documents else {}
@@ -97,10 +165,10 @@ def load_config(path: str | None) -> Config:
 
 
 def _parse(raw: dict, where: str, path: str) -> Config:
-    from .codes import CODES
-    from .rules.registry import FAMILIES, all_rules
+    from .catalogue import no_rule_left, selector_problem, severity_problem
+    from .rules.registry import all_rules
 
-    known = {"select", "ignore", "fail_on", "today", "rules"}
+    known = {"select", "ignore", "fail_on", "today", "rules", "exclude"}
     for key in raw:
         if key not in known:
             raise ConfigError(
@@ -113,12 +181,16 @@ def _parse(raw: dict, where: str, path: str) -> Config:
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise ConfigError(f"{where}: '{key}' must be a list of rule codes or families")
         for value in values:
-            if value not in rules and value not in FAMILIES and value not in CODES:
-                raise ConfigError(
-                    f"{where}: '{key}' names '{value}', which is no rule code "
-                    "or family (see `imgpolicy rules`)"
-                )
+            problem = selector_problem(value)
+            if problem:
+                raise ConfigError(f"{where}: {key}: {problem}")
         setattr(config, key, values)
+    if no_rule_left(config.select, config.ignore):
+        raise ConfigError(
+            f"{where}: select {config.select} with ignore {config.ignore} leaves no rule to "
+            "run: remove the ignored codes from select, or select more"
+        )
+    config.exclude = _globs(raw.get("exclude", []), f"{where}: exclude")
     if "fail_on" in raw:
         config.fail_on = _severity(raw["fail_on"], f"{where}: fail_on")
     if "today" in raw:
@@ -133,11 +205,26 @@ def _parse(raw: dict, where: str, path: str) -> Config:
         raise ConfigError(f"{where}: 'rules' must map rule codes to settings")
     for code, settings in per_rule.items():
         if code not in rules:
-            raise ConfigError(f"{where}: rules.{code}: no such rule (see `imgpolicy rules`)")
+            raise ConfigError(f"{where}: rules.{code}: {severity_problem(code)}")
         if not isinstance(settings, dict):
             raise ConfigError(f"{where}: rules.{code} must be a mapping")
         config.rules[code] = _rule_settings(rules[code], settings, f"{where}: rules.{code}")
     return config
+
+
+def _globs(values: Any, where: str) -> list[str]:
+    """`exclude:` as a list of globs; each is checked so a typo is an error, not a file
+    silently kept or dropped."""
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise ConfigError(f"{where} must be a list of globs like charts/ or '*.helm.yaml'")
+    for value in values:
+        if ".." in value.split("/"):
+            raise ConfigError(f"{where}: '{value}' leaves the folder: globs cannot use '..'")
+        try:
+            glob_regex(value)
+        except re.error as err:
+            raise ConfigError(f"{where}: '{value}' is not a glob ({err})") from None
+    return values
 
 
 def _severity(value: Any, where: str) -> Severity:
@@ -147,7 +234,7 @@ def _severity(value: Any, where: str) -> Severity:
         raise ConfigError(f"{where} must be error, warning or info, not {value!r}") from None
 
 
-def _rule_settings(rule: type, settings: dict, where: str) -> dict[str, Any]:
+def _rule_settings(rule: type[Rule], settings: dict, where: str) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for key, value in settings.items():
         if key == "severity":
@@ -156,40 +243,23 @@ def _rule_settings(rule: type, settings: dict, where: str) -> dict[str, Any]:
         if key not in rule.options:
             allowed = ", ".join(["severity", *rule.options]) or "severity"
             raise ConfigError(f"{where}: unknown option '{key}' (allowed: {allowed})")
-        default = rule.options[key]
-        try:
-            parsed[key] = _coerce(default, value)
-        except (TypeError, ValueError) as err:
+        try:  # each option says how it is read and bounded (rules/base.py, Option)
+            parsed[key] = rule.read_option(key, value)
+        except ValueError as err:
             raise ConfigError(f"{where}.{key}: {err}") from None
     return parsed
 
 
-def _coerce(default: Any, value: Any) -> Any:
-    if isinstance(default, Duration):
-        try:
-            return parse_duration(value)
-        except Exception:
-            raise ValueError(f"{value!r} is not a duration like 30d or 7y") from None
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise TypeError("expected true or false")
-        return value
-    if isinstance(default, (int, float)) and not isinstance(value, bool):
-        if isinstance(value, (int, float)):
-            return type(default)(value) if isinstance(default, float) else value
-        raise TypeError(f"expected a number, not {value!r}")
-    if isinstance(default, list):
-        if not isinstance(value, list):
-            raise TypeError("expected a list")
-        return value
-    if isinstance(default, str) and not isinstance(value, str):
-        raise TypeError("expected a string")
-    return value
-
-
 def resolve_config(explicit: str | None, paths: tuple[str, ...]) -> Config:
+    """The configuration for a run on `paths`: `--config`, else the nearest one found;
+    its `notes` say which file it came from (or which was ignored)."""
+    ignored: list[str] = []
     if explicit:
-        if not os.path.isfile(explicit):
+        if not os.path.lexists(explicit):
             raise ConfigError(f"{explicit}: no such config file")
-        return load_config(explicit)
-    return load_config(find_config(paths[0]) if paths else None)
+        source: str | None = explicit
+    else:
+        source = find_config(paths[0], ignored) if paths else None
+    config = load_config(source)
+    config.notes = [*ignored, *([f"Configuration: {_shown(source)}."] if source else [])]
+    return config

@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import os
+from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
@@ -22,6 +24,8 @@ class UidInfo:
     kind: str  # pydicom's type: "SOP Class", "Transfer Syntax", ...
     keyword: str
     retired: bool
+    private: bool = False
+    """Declared by the environment (`private_uids`), not in the standard."""
 
     @property
     def is_transfer_syntax(self) -> bool:
@@ -50,8 +54,12 @@ def _pydicom_uid_dictionary() -> dict[str, tuple[str, str, str, str, str]]:
     spec = importlib.util.find_spec("pydicom")
     folders = spec.submodule_search_locations if spec else None
     path = os.path.join(folders[0], "_uid_dict.py") if folders else ""
-    if os.path.isfile(path):
-        file_spec = importlib.util.spec_from_file_location("_imgpolicy_pydicom_uids", path)
+    file_spec = (
+        importlib.util.spec_from_file_location("_imgpolicy_pydicom_uids", path)
+        if os.path.isfile(path)
+        else None
+    )
+    if file_spec is not None and file_spec.loader is not None:
         module = importlib.util.module_from_spec(file_spec)
         file_spec.loader.exec_module(module)
         return module.UID_dictionary
@@ -75,8 +83,48 @@ def registry() -> dict[str, UidInfo]:
     return table
 
 
+# --- private UIDs: what the environment declares beside the standard -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateUids:
+    """The vendor UIDs an environment declares (`private_uids`): by UID and by name, and
+    which of its transfer syntaxes are lossy."""
+
+    by_text: dict[str, UidInfo]
+    lossy: frozenset[str]
+
+
+_NO_PRIVATE_UIDS = PrivateUids({}, frozenset())
+_private: ContextVar[PrivateUids] = ContextVar("imgpolicy_private_uids", default=_NO_PRIVATE_UIDS)
+
+
+def declare_private(declared: Iterable[tuple[UidInfo, bool]]) -> None:
+    """Make `declared` ((info, lossy) pairs) the private UIDs that `lookup` knows.
+
+    Loading an environment calls this before validating any of its files, so a private
+    UID declared in one file may be used in every other; the declaration then holds for
+    the rules and documents of that environment, until the next environment is loaded.
+    """
+    by_text: dict[str, UidInfo] = {}
+    lossy: set[str] = set()
+    for info, is_lossy_syntax in declared:
+        by_text.setdefault(info.uid, info)
+        by_text.setdefault(info.keyword, info)
+        if is_lossy_syntax:
+            lossy.add(info.uid)
+    _private.set(PrivateUids(by_text, frozenset(lossy)))
+
+
+def declared_private() -> list[UidInfo]:
+    """The private UIDs in effect, each once, in UID order."""
+    return sorted({i.uid: i for i in _private.get().by_text.values()}.values(), key=lambda i: i.uid)
+
+
 def lookup(text: str) -> UidInfo | None:
-    return registry().get(text.strip())
+    """A UID or keyword: the standard's (pydicom's registry), else a declared private one."""
+    text = text.strip()
+    return registry().get(text) or _private.get().by_text.get(text)
 
 
 def suggest(text: str, want_transfer_syntax: bool) -> list[str]:
@@ -84,7 +132,7 @@ def suggest(text: str, want_transfer_syntax: bool) -> list[str]:
     candidates = sorted(
         {
             i.keyword
-            for i in registry().values()
+            for i in [*registry().values(), *_private.get().by_text.values()]
             if i.keyword
             and i.is_transfer_syntax == want_transfer_syntax
             and (want_transfer_syntax or i.is_sop_class)
@@ -129,7 +177,14 @@ lossless-only, HTJ2K, MPEG, HEVC, JPIP references) is lossy or may be."""
 
 
 def is_lossy(transfer_syntax_uid: str) -> bool:
-    return transfer_syntax_uid not in LOSSLESS_TRANSFER_SYNTAXES
+    """Whether images in this syntax may have lost information; a declared private syntax
+    is lossy only when its declaration says so."""
+    if transfer_syntax_uid in LOSSLESS_TRANSFER_SYNTAXES:
+        return False
+    private = _private.get()
+    if transfer_syntax_uid in private.by_text:
+        return transfer_syntax_uid in private.lossy
+    return True
 
 
 # --- Modality (0008,0060) defined terms, PS3.3 C.7.3.1.1.1 --------------------------
@@ -302,4 +357,15 @@ RESULT_SOP_CLASSES = {
     "KO": _uids("KeyObjectSelectionDocumentStorage"),
 }
 """What an AI result object may be stored as; a destination must accept one of them."""
+VIDEO_SOP_CLASSES = _uids(
+    "VideoEndoscopicImageStorage",
+    "VideoMicroscopicImageStorage",
+    "VideoPhotographicImageStorage",
+)
+"""Video IODs (PS3.3 A.32.5-A.32.7): acquired and stored as MPEG-2, MPEG-4 or HEVC streams,
+which are lossy; the encapsulated video is the original (PS3.5 8.2.5-8.2.8)."""
+NATIVE_IMPRACTICAL_SOP_CLASSES = VIDEO_SOP_CLASSES | _uids("VLWholeSlideMicroscopyImageStorage")
+"""Classes whose objects are not sent in the native default transfer syntax in practice:
+video streams, and whole slide images (gigapixel tiles, often beyond the 4 GB a native
+Pixel Data element can hold), which scanners encode as JPEG, JPEG 2000 or JPEG-LS."""
 DOSE_EMITTING_MODALITIES = frozenset({"CT", "XA", "RF", "MG", "NM", "PT", "DX", "CR"})

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from . import baseline as baseline_file
 from . import suppressions
-from .codes import CODES
-from .config import Config
+from .catalogue import catalogue
+from .config import Config, ConfigError
 from .findings import Finding, Severity
 from .load import LoadResult, load_environment
-from .rules.base import Rule
+from .rules.base import OptionError, Rule
 from .rules.registry import all_rules
 
 
@@ -35,14 +36,26 @@ class CheckResult:
 
 
 def configured_rules(config: Config) -> list[Rule]:
-    rules = []
-    for code, cls in all_rules().items():
-        if not config.selects(code):
-            continue
-        settings = dict(config.rules.get(code, {}))
-        severity = settings.pop("severity", None)
-        rules.append(cls(severity, **settings))
-    return rules
+    """The selected rules, each with its configured severity and options."""
+    return [
+        configured_rule(config, cls) for code, cls in all_rules().items() if config.selects(code)
+    ]
+
+
+R = TypeVar("R", bound=Rule)
+
+
+def configured_rule(config: Config, rule: type[R]) -> R:
+    """`rule` as the configuration sets it up, selected or not (the documents ask the
+    configured DR001 which systems it counts as critical). An option the rule cannot use
+    is a ConfigError naming the configuration file, the rule and the option."""
+    settings = dict(config.rules.get(rule.code, {}))
+    severity = settings.pop("severity", None)
+    try:
+        return rule(severity, **settings)
+    except OptionError as err:
+        where = config.source or "the configuration"
+        raise ConfigError(f"{where}: rules.{rule.code}.{err.option}: {err}") from None
 
 
 def run_rules(load: LoadResult, rules: Iterable[Rule], today: date) -> list[Finding]:
@@ -67,13 +80,14 @@ def _run(index, rules: Iterable[Rule]) -> list[Finding]:
 def check(
     paths: Iterable[str], config: Config, *, baseline: str | None = None, today: date | None = None
 ) -> CheckResult:
-    load = load_environment(paths)
+    paths = tuple(paths)
+    load = load_environment(paths, config.exclusions())
     findings = list(load.findings)
-    notes: list[str] = []
+    notes: list[str] = [*config.notes, *load.notes]
     rules = configured_rules(config)
     rules_ran = load.schema_valid and not load.unusable
-    known = set(all_rules()) | set(CODES)
-    unsuppressible = {r.code for r in rules if not r.suppressible}
+    known = set(catalogue())
+    unsuppressible = {code for code, entry in catalogue().items() if not entry.suppressible}
     index = None
     if rules_ran:
         from .analysis.index import Index
@@ -96,8 +110,14 @@ def check(
             selected=lambda code: rules_ran and config.selects(code),
         )
     if baseline:
-        accepted = baseline_file.read(baseline)
-        findings = baseline_file.apply(findings, accepted, baseline, unsuppressible)
+        applied = baseline_file.apply(
+            findings, baseline_file.read(baseline), unsuppressible, roots=paths
+        )
+        findings = applied.findings
+        notes.extend(applied.notes)
+    # the selection applies to every code the same way (catalogue.selected): an ignored
+    # SUP code is dropped like an ignored rule; YAML and SCHEMA problems always stay
+    findings = [f for f in findings if config.selects(f.code)]
     findings.sort(key=Finding.sort_key)
     return CheckResult(load, findings, rules_ran, notes, index)
 

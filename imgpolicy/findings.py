@@ -70,6 +70,9 @@ class Finding:
     """What tells this finding apart from others of the same code and entity, in words that
     do not change with dates, counts or wording (a SOP class, a transfer syntax); part of
     its fingerprint (`imgpolicy.identity`), never shown on its own."""
+    suppressible: bool = True
+    """False for a safety finding that no inline comment or baseline may hide, whether its
+    whole rule is a safety rule or only this finding is (lossy mammography in the US)."""
 
     def sort_key(self) -> tuple:
         loc = self.location

@@ -13,6 +13,12 @@ What this module may do on the network, and nothing more:
   release. No C-STORE, C-FIND, C-MOVE, C-GET or N-* request is ever sent, so no patient
   data is ever asked for or sent.
 
+How long: every step (resolve, connect, association answer, C-ECHO, release) within
+--timeout, and every target within `target_budget` (4 x --timeout) in all, through
+`net.run_concurrently`: pynetdicom's per-step timeouts do not cover a PDU that stops
+half-way, so when a target's deadline passes its socket is shut down from outside and the
+target is PROBE001. A run takes at most `run_bound` (ceil(targets / jobs) x the budget).
+
 pynetdicom is imported lazily (only when a probe runs), so `imgpolicy check` never pays for
 it and imgpolicy works without it; it comes with the `probe` extra.
 """
@@ -20,14 +26,13 @@ it and imgpolicy works without it; it comes with the `probe` extra.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from . import dicom
+from . import dicom, net
 from .codes import CODES
 from .findings import Finding, Location
 from .load import LoadResult
@@ -42,6 +47,8 @@ context the peer accepts; the rest of the 128 carry declared capabilities."""
 DEFAULT_CALLING_AE = "IMGPOLICY"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_JOBS = 16
+STEPS_PER_TARGET = 4
+"""A target gets at most this many --timeout in all (`target_budget`)."""
 
 _RESULT = {
     1: "rejected by the user (the peer's configuration)",
@@ -156,7 +163,11 @@ def targets(load: LoadResult, sites: Iterable[str] = (), aes: Iterable[str] = ()
         if (sites and device.site not in sites) or (aes and ae.ae_title not in aes):
             continue
         named = ae.connections or [c.name for c in device.connections]
-        listening = [c for c in device.connections if c.name in named and c.port is not None]
+        listening = [
+            (c, port)
+            for c in device.connections
+            if c.name in named and (port := c.port) is not None
+        ]
         if not ae.acceptor or not listening:
             if aes:  # only worth a word when the user asked for this AE by name
                 why = "is not an acceptor" if not ae.acceptor else "has no connection with a port"
@@ -176,7 +187,7 @@ def targets(load: LoadResult, sites: Iterable[str] = (), aes: Iterable[str] = ()
                     )
                 )
         where = load.location(ae, "ae_title")
-        for conn in listening:
+        for conn, port in listening:
             selection.targets.append(
                 Target(
                     ae.ae_title,
@@ -184,8 +195,8 @@ def targets(load: LoadResult, sites: Iterable[str] = (), aes: Iterable[str] = ()
                     device.site,
                     conn.name,
                     conn.hostname,
-                    conn.port,
-                    conn.tls,
+                    port,
+                    conn.uses_tls,
                     where,
                     tuple(declared),
                 )
@@ -201,7 +212,7 @@ class Settings:
     calling_ae: str = DEFAULT_CALLING_AE
     timeout: float = DEFAULT_TIMEOUT
     """Seconds for each step: TCP connect (and TLS handshake), association answer, C-ECHO
-    response, release."""
+    response, release; a target gets `target_budget(timeout)` for all of them."""
     tls_ca: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -222,6 +233,19 @@ def tls_context(settings: Settings):
     return context
 
 
+def target_budget(timeout: float) -> float:
+    """The most time one target may take, all its steps together (resolve, connect,
+    associate, C-ECHO, release, for each of its associations): STEPS_PER_TARGET x
+    --timeout. A peer that answers part of a PDU and stalls is given up at this point."""
+    return STEPS_PER_TARGET * timeout
+
+
+def run_bound(targets: int, jobs: int, timeout: float) -> float:
+    """The most time a whole probe may take (before start-up): ceil(targets / jobs)
+    rounds of `target_budget`."""
+    return -(-targets // max(1, jobs)) * target_budget(timeout)
+
+
 def probe(
     load: LoadResult,
     selected: Sequence[Target],
@@ -230,41 +254,55 @@ def probe(
     jobs: int = DEFAULT_JOBS,
     progress: ProgressCallback | None = None,
 ) -> list[Finding]:
-    """Probe every target concurrently; the findings come back sorted like `check`'s."""
+    """Probe every target, `jobs` at a time, each within `target_budget(settings.timeout)`
+    (`net.run_concurrently` gives up a target whose peer stalls and cuts its sockets), so
+    the run takes at most `run_bound(...)`; the findings come back sorted like `check`'s."""
     require_pynetdicom()
     context = tls_context(settings) if any(t.tls for t in selected) else None
     findings: list[Finding] = []
     capture = _LogCapture()
     logger = logging.getLogger("pynetdicom")
     logger.addHandler(capture)
+
+    def work(target: Target, deadline: net.Deadline) -> list[Finding]:
+        return _probe_target(target, settings, context, capture, deadline)
+
+    def gave_up(target: Target, deadline: net.Deadline) -> list[Finding]:
+        return [_gave_up(target, settings, deadline)]
+
     try:
-        with ThreadPoolExecutor(
-            max_workers=max(1, jobs), thread_name_prefix="imgpolicy-probe"
-        ) as pool:
-            futures = {
-                pool.submit(_probe_target, t, settings, context, capture): t for t in selected
-            }
-            done = 0
-            if progress:
-                progress(done, len(futures))
-            for future in as_completed(futures):
-                target = futures[future]
-                try:
-                    findings.extend(future.result())
-                except Exception as err:  # a bug of ours: say which target, no traceback
-                    for other in futures:
-                        other.cancel()
-                    raise ProbeCrashed(
-                        f"probing {target.label} failed ({type(err).__name__}: "
-                        f"{err}); please report this"
-                    ) from err
-                done += 1
-                if progress:
-                    progress(done, len(futures))
+        outcomes = net.run_concurrently(
+            list(selected),
+            work,
+            jobs=jobs,
+            budget=target_budget(settings.timeout),
+            on_timeout=gave_up,
+            progress=progress,
+            name="imgpolicy-probe",
+        )
+    except net.TaskCrashed as crash:  # a bug of ours: say which target, no traceback
+        target = cast(Target, crash.item)
+        raise ProbeCrashed(
+            f"probing {target.label} failed ({crash}); please report this"
+        ) from crash.error
     finally:
         logger.removeHandler(capture)
+    for outcome in outcomes:
+        findings.extend(outcome.result)
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _gave_up(target: Target, settings: Settings, deadline: net.Deadline) -> Finding:
+    """PROBE001 for a target whose peer did not finish within its budget."""
+    doing = f" while {deadline.doing}" if deadline.doing else ""
+    return _finding(
+        "PROBE001",
+        target,
+        f"no complete answer within {_seconds(deadline.budget)} ({STEPS_PER_TARGET} x "
+        f"--timeout){doing}: the peer stalled part-way (a hung or overloaded DICOM "
+        "service, or not a DICOM port?)",
+    )
 
 
 def _host_port(host: str, port: int) -> str:
@@ -309,10 +347,10 @@ class _LogCapture(logging.Handler):
 class _Attempt:
     """One association request and what we saw of it."""
 
-    assoc: object
+    assoc: Any
     seconds: float
     connected: bool
-    pdus: list[object]
+    pdus: list[Any]
     log: list[str]
 
 
@@ -328,12 +366,19 @@ def _finding(code: str, target: Target, message: str, location: Location | None 
 
 
 def _probe_target(
-    target: Target, settings: Settings, context, capture: _LogCapture
+    target: Target,
+    settings: Settings,
+    context: Any,
+    capture: _LogCapture,
+    deadline: net.Deadline,
 ) -> list[Finding]:
+    """Every association one target needs, each step within --timeout and all of them
+    within `deadline` (whose expiry cuts their sockets)."""
     from pynetdicom import AE, build_context
 
     timeout = settings.timeout
-    addresses = _resolve(target.hostname, target.port, timeout)
+    deadline.doing = "resolving the hostname"
+    addresses = net.resolve(target.hostname, target.port, deadline, timeout)
     if isinstance(addresses, str):
         return [
             _finding(
@@ -345,10 +390,6 @@ def _probe_target(
         ]
 
     ae = AE(settings.calling_ae)
-    ae.connection_timeout = timeout
-    ae.acse_timeout = timeout
-    ae.dimse_timeout = timeout
-    ae.network_timeout = timeout
     tls_args = (context, target.hostname) if target.tls else None
 
     proposals = target.proposals
@@ -361,20 +402,19 @@ def _probe_target(
     for number, batch in enumerate(batches):
         contexts = [build_context(VERIFICATION, [IMPLICIT_VR_LITTLE_ENDIAN])]
         contexts += [build_context(sop_class, [ts]) for sop_class, ts in batch]
-        attempt = None
-        started = time.monotonic()
-        for address in addresses if number == 0 else addresses[:1]:
-            attempt = _associate(ae, address, target, contexts, tls_args, capture)
-            if attempt.connected or time.monotonic() - started >= timeout:
-                break
+        attempt, address = _first_connection(
+            ae, addresses, target, contexts, tls_args, capture, deadline, timeout
+        )
         addresses = [address]  # later batches go where the first one got through
         failure = _association_failure(target, attempt, settings, number, len(batches))
         if failure is not None:
             findings.append(failure)
-            _close(attempt, capture)
+            _close(attempt, capture, deadline, timeout)
             break
         assoc = attempt.assoc
         if number == 0:
+            deadline.doing = "waiting for the C-ECHO response"
+            assoc.dimse_timeout = deadline.step(timeout)
             findings.extend(_echo(target, assoc, settings))
         by_id = {1 + 2 * i: pair for i, pair in enumerate(batch, start=1)}
         for cx in [*assoc.accepted_contexts, *assoc.rejected_contexts]:
@@ -382,44 +422,62 @@ def _probe_target(
                 results[by_id[cx.context_id]] = cx.result
         for pair in batch:
             results.setdefault(pair, _NO_ANSWER)
-        _close(attempt, capture)
+        _close(attempt, capture, deadline, timeout)
     findings.extend(_capability_findings(target, results))
     return findings
 
 
-def _resolve(hostname: str, port: int, timeout: float) -> list[str] | str:
-    """The addresses of `hostname`, or why there are none. getaddrinfo() has no timeout of
-    its own, so it runs in a thread of its own that we stop waiting for after `timeout`."""
-    outcome: list = []
-
-    def lookup() -> None:
-        try:
-            infos = socket.getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
-            outcome.append(list(dict.fromkeys(info[4][0] for info in infos)))
-        except socket.gaierror as err:
-            outcome.append(err.strerror or str(err))
-        except (OSError, UnicodeError) as err:
-            outcome.append(str(err))
-
-    thread = threading.Thread(target=lookup, name="imgpolicy-resolve", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if not outcome:
-        return f"no answer from DNS within {_seconds(timeout)}"
-    return outcome[0] or "no addresses"
+def _first_connection(
+    ae: Any,
+    addresses: list[str],
+    target: Target,
+    contexts: list[Any],
+    tls_args: Any,
+    capture: _LogCapture,
+    deadline: net.Deadline,
+    timeout: float,
+) -> tuple[_Attempt, str]:
+    """Associate with the first address that takes a TCP connection (a hostname may
+    resolve to several), trying the next only while --timeout has not passed."""
+    started = time.monotonic()
+    for address in addresses:
+        step = deadline.step(timeout)  # raises DeadlineExceeded when the target's time is up
+        ae.connection_timeout = ae.acse_timeout = step
+        ae.dimse_timeout = ae.network_timeout = step
+        attempt = _associate(ae, address, target, contexts, tls_args, capture, deadline)
+        if attempt.connected or time.monotonic() - started >= timeout:
+            break
+    return attempt, address
 
 
 def _associate(
-    ae, address: str, target: Target, contexts, tls_args, capture: _LogCapture
+    ae: Any,
+    address: str,
+    target: Target,
+    contexts: list[Any],
+    tls_args: Any,
+    capture: _LogCapture,
+    deadline: net.Deadline,
 ) -> _Attempt:
+    """One association request. Once connected, its socket is cut when the target's
+    deadline passes: pynetdicom's own timeouts do not cover a PDU that stops half-way
+    (its reader blocks in recv() for the rest of the PDU, and its abort waits for it)."""
     from pynetdicom import evt
 
-    pdus: list[object] = []
+    pdus: list[Any] = []
     connected: list[bool] = []
+
+    def opened(event: Any) -> None:
+        connected.append(True)
+        deadline.doing = "waiting for the answer to the association request"
+        transport = event.assoc.dul.socket  # read at cut time: TLS replaces its socket
+        deadline.cut_on_expiry(lambda: net.shutdown(getattr(transport, "socket", None)))
+
     handlers = [
-        (evt.EVT_CONN_OPEN, lambda event: connected.append(True)),
+        (evt.EVT_CONN_OPEN, opened),
         (evt.EVT_PDU_RECV, lambda event: pdus.append(event.pdu)),
     ]
+    deadline.doing = "connecting"
     started = time.monotonic()
     assoc = ae.associate(
         address,
@@ -435,9 +493,12 @@ def _associate(
     )
 
 
-def _close(attempt: _Attempt, capture: _LogCapture) -> None:
+def _close(attempt: _Attempt, capture: _LogCapture, deadline: net.Deadline, timeout: float) -> None:
+    """Release (abort when the peer does not answer the release in time)."""
     assoc = attempt.assoc
     if assoc.is_established:
+        deadline.doing = "releasing the association"
+        assoc.acse_timeout = max(0.001, min(timeout, deadline.remaining()))
         assoc.release()
         if assoc.is_established:  # pragma: no cover - no A-RELEASE-RP in time
             assoc.abort()

@@ -22,7 +22,7 @@ def write_starter(directory: str, today: date | None = None) -> list[str]:
     )
     targets = [os.path.join(directory, name) for name, _ in files]
     for target in targets:
-        if os.path.exists(target):
+        if os.path.lexists(target):  # a dangling link too: init never writes through one
             raise FileExistsError(0, "exists", target)
     for target, (_, text) in zip(targets, files, strict=False):
         write_atomic(target, text)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from .findings import Finding, Location, Severity, Suppression
+from . import identity
+from .codes import CODES
+from .findings import Finding, Location, Suppression
 
 _COMMENT = re.compile(
     r"#\s*imgpolicy:\s*ignore\[(?P<codes>[^\]]*)\](?:\s+reason=(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'))?"
@@ -22,6 +24,8 @@ class Comment:
     codes: list[str]
     reason: str
     used: set[str] = field(default_factory=set)
+    blocked: set[str] = field(default_factory=set)
+    """Codes of safety findings it covers, which it cannot hide (SUP003)."""
 
     def covers(self, finding: Finding) -> str | None:
         loc = finding.location
@@ -73,7 +77,8 @@ def apply(
             if code is None:
                 continue
             comment.used.add(code)
-            if finding.code in unsuppressible:
+            if finding.code in unsuppressible or not finding.suppressible:
+                comment.blocked.add(code)
                 continue
             if comment.reason:
                 hit = comment
@@ -86,38 +91,65 @@ def apply(
     return out
 
 
+def _finding(code: str, message: str, comment: Comment, named: str) -> Finding:
+    """A finding about `comment`, with the severity the catalogue gives `code`; its
+    identity is the comment's codes and reason, and `named` (the code it is about)."""
+    return Finding(
+        code,
+        CODES[code].severity,
+        message,
+        comment.location,
+        entity=identity.entity("suppression", ",".join(comment.codes)),
+        detail=f"{named} {comment.reason}".strip(),
+    )
+
+
 def _about(comment: Comment, unsuppressible: set[str], known: set[str], selected):
-    loc = comment.location
     if not comment.reason:
-        yield Finding(
+        yield _finding(
             "SUP001",
-            Severity.ERROR,
             "suppression without a reason: add "
             'reason="..." saying why this is accepted (it is an audit record)',
-            loc,
+            comment,
+            "",
         )
     for code in comment.codes:
-        is_family = any(k.startswith(code) and k[len(code) :].isdigit() for k in known)
+        is_family = code.isalpha() and any(
+            k.startswith(code) and k[len(code) :].isdigit() for k in known
+        )
         if code not in known and not is_family:
-            yield Finding(
+            yield _finding(
                 "SUP004",
-                Severity.WARNING,
                 f"suppression names '{code}', which is no "
                 "rule code or family (see `imgpolicy rules`)",
-                loc,
+                comment,
+                code,
             )
         elif code in unsuppressible:
-            yield Finding(
+            why = (
+                "a problem of the file itself (the rules wait until it is fixed)"
+                if code.startswith(("YAML", "SCHEMA"))
+                else "a safety rule"
+            )
+            yield _finding(
                 "SUP003",
-                Severity.ERROR,
-                f"{code} is a safety rule and cannot be suppressed: fix the environment instead",
-                loc,
+                f"{code} is {why} and cannot be suppressed: fix the environment instead",
+                comment,
+                code,
+            )
+        elif code in comment.blocked:
+            yield _finding(
+                "SUP003",
+                f"the {code} finding here is a safety finding and cannot be suppressed: fix "
+                "the environment instead",
+                comment,
+                code,
             )
         elif code not in comment.used and (code not in known or selected(code)):
-            yield Finding(
+            yield _finding(
                 "SUP002",
-                Severity.WARNING,
                 f"unused suppression: no {code} finding "
                 "on this line or the next; remove the comment",
-                loc,
+                comment,
+                code,
             )

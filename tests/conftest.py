@@ -5,8 +5,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from imgpolicy.cli import main
+
+# Hypothesis profiles. "ci" (chosen when CI is set) is derandomized: the same examples every
+# run, so a red CI is reproducible and a green one is not luck. "dev" (the default) draws new
+# examples each run and more of them, to find what CI would not. HYPOTHESIS_PROFILE picks
+# one explicitly.
+settings.register_profile("ci", derandomize=True, max_examples=150, database=None, print_blob=True)
+settings.register_profile("dev", max_examples=250, print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

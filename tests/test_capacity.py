@@ -215,3 +215,20 @@ def test_sizes_read_like_the_files():
     assert format_size(999) == "999B"
     assert format_years(2.4) == "year 3 (2.4 years from now)"
     assert format_years(3.0) == "year 3 (3.0 years from now)"
+
+
+def test_absurd_growth_saturates_instead_of_overflowing():
+    """D9: 10**16-fold growth a year for 30 years overflows a float; the projection says
+    the tier is full in year 1 instead of raising OverflowError."""
+    from imgpolicy.analysis.capacity import MAX_BYTES
+
+    absurd = volume(growth="999999999999999999%")
+    assert annual_bytes(absurd, 30) == MAX_BYTES
+    projected = project([tier("hot")], [], [absurd], 30)["hot"]
+    assert projected.full_at is not None and projected.full_at < 1
+    assert format_size(projected.held[-1]) == "over 1000EB"
+
+
+def test_ordinary_growth_is_not_saturated():
+    assert annual_bytes(volume(growth="6%"), 30) == pytest.approx(10 * TB * 1.06**30)
+    assert format_size(999e18) == "999000PB"

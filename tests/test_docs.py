@@ -168,8 +168,10 @@ def test_docs_are_written_when_rules_find_problems(tmp_path, write_env):
     assert "n_ae_GHOST" in flow and "class n_ae_AI_NOWHERE,n_ae_GHOST unknown" in flow
     assert "**never reaches the archive**" in flow
     findings = section(text, "Open findings")
-    for code in ("RT001", "RT007", "AE008", "AI004", "WL001"):
+    # RT007 (never archived) follows from RT001 (the route to GHOST) and is not repeated
+    for code in ("RT001", "AE008", "AI004", "WL001"):
         assert f"`{code}`" in findings
+    assert "`RT007`" not in findings
     html = (tmp_path / "out" / "architecture.html").read_text()
     assert "NOT DECLARED" in html  # the unknown AE's box in the topology SVG
 
@@ -211,21 +213,21 @@ def test_summary_counts(md_text, html_text, env):
     ) in summary
     assert (len(env.sites), len(env.devices), len(aes), acquisition, len(env.routes)) == (
         5,
+        74,
+        66,
         52,
-        46,
-        36,
-        73,
+        101,
     )
     assert "Archive of record: `VNA_SPMC`." in summary
     table = summary[summary.index("| Device kind |") :]
     table = table[: table.index("\n\n")]
     kinds = {cells(r)[0]: cells(r)[1:] for r in table.splitlines()[2:]}
-    assert kinds["Acquisition modality"] == ["36", "36"]
+    assert kinds["Acquisition modality"] == ["52", "52"]
     assert kinds["VNA"] == ["2", "2"] and kinds["AI server"] == ["1", "2"]
     ct = cells(rows(summary, "CT")[0])
     assert ct == ["CT", "8", "SPMC 4, TMCH 2, RIC 2"]
     assert sum(1 for d in env.devices if d.kind == "modality" and "CT" in d.modality) == 8
-    assert '<div class="card"><b>46</b>application entities</div>' in html_text
+    assert '<div class="card"><b>66</b>application entities</div>' in html_text
 
 
 def test_inventory_per_site(md_text, env):
@@ -251,11 +253,12 @@ def test_ae_table(md_text, env):
     router = cells(rows(table, "`ROUTER_SPMC`")[0])
     assert router[1:3] == ["`router-spmc`", "SPMC"]
     assert router[3] == (
-        "`router.spmc.imaging.example.org:11112`<br>`router.spmc.imaging.example.org:2762` (TLS)"
+        "`router.spmc.imaging.example.org:11112`<br>"
+        "`router.spmc.imaging.example.org` (outbound only) (TLS)"
     )
     assert router[4:7] == ["initiator / acceptor", "partly", "`ISO_IR 100`"]
     ct = cells(rows(table, "`CT_RIC_1`")[0])
-    assert ct[3] == "`ct1.ric.imaging.example.org` (outbound only) (TLS)" and ct[4] == "initiator"
+    assert ct[3] == "`ct1.ric.imaging.example.org` (outbound only)" and ct[4] == "initiator"
 
 
 def test_conformance_matrix(md_text):
@@ -309,17 +312,21 @@ def test_topology_diagrams(md_text, html_text):
     assert "class n_ae_TELE_NWR teleradiology" in mermaid
     assert "class n_ae_AI_CT_SPMC,n_ae_AI_CXR_SPMC ai" in mermaid
     assert 'n_ae_ROUTER_SPMC -->|"teleradiology"| n_ae_TELE_NWR' in mermaid
-    assert 'n_acq_SPMC -->|"reading ×18"| n_ae_ROUTER_SPMC' in mermaid
+    assert 'n_acq_SPMC -->|"reading ×27"| n_ae_ROUTER_SPMC' in mermaid
+    assert 'n_acq_TMCH -->|"reading ×14"| n_ae_EDGE_TMCH' in mermaid
     assert "`" not in mermaid
     svg = re.search(r'<svg class="diagram topology".*?</svg>', html_text, re.S).group(0)
-    for text in ("ARCHIVE OF RECORD", "TELE_NWR", "AI_CT_SPMC", "Teleradiology", ">×18<"):
+    for text in ("ARCHIVE OF RECORD", "TELE_NWR", "AI_CT_SPMC", "Teleradiology", ">×27<"):
         assert text in svg
 
 
 def test_worklist_and_integrations(md_text, env):
     worklist = section(md_text, "Worklist and MPPS")
     listed = re.findall(r"\| (\d+): ", worklist)
-    assert sum(map(int, listed)) == sum(len(w.consumers) for w in env.worklist) == 36
+    assert sum(map(int, listed)) == sum(len(w.consumers) for w in env.worklist) == 52
+    # the ED point-of-care ultrasound is encounter-based: like WL001, the documents do not
+    # count it as an acquisition AE the worklist fails to serve
+    assert "US_SPMC_POCUS" not in worklist
     assert "Every acquisition AE has a worklist provider." in worklist
     integrations = section(md_text, "Integrations")
     for item in env.integrations:
@@ -339,7 +346,7 @@ def test_no_secret_is_shown(md_text, html_text, env):
 def test_storage_and_capacity_fill_year(md_text, html_text, env):
     storage = section(md_text, "Storage tiers and lifecycle")
     [hot] = rows(storage, "`vna-spmc-hot`")
-    assert cells(hot)[1:5] == ["`vna-spmc`", "hot", "1.2PB", "460TB (38.3%)"]
+    assert cells(hot)[1:6] == ["`vna-spmc`", "hot", "primary", "1.2PB", "460TB (38.3%)"]
     [mammo] = rows(storage, "`mammography`")
     assert "never purged" in mammo
     capacity = section(md_text, "Capacity projection")
@@ -409,7 +416,7 @@ def test_dr_dose_ai_turnaround(md_text):
         "15m",
         "8h",
         "DR-PHX (us-southwest)",
-        "90d",
+        "full copy",
         "`viewer-dr`",
         "2026-04-18 (7 months before 2026-11-28)",
     ]
@@ -424,8 +431,11 @@ def test_dr_dose_ai_turnaround(md_text):
     assert cells(head)[-2:] == ["SPRH Radiation Safety Committee DRL table", "2026-03"]
     ai = section(md_text, "Imaging AI")
     [ich] = rows(ai, "`neuro-ich-triage`")
-    assert cells(ich)[2:4] == ["510(k) `K232817` (2023-11-20)", "CT: HEAD"]
-    assert "De Novo `DEN210044`" in ai
+    assert cells(ich)[2:4] == [
+        "510(k) `K232817` cleared (2023-11-20), versions 4.2.0, 4.2.1",
+        "CT: HEAD (age 18+)",
+    ]
+    assert "510(k) `K213381`" in ai
     tat = section(md_text, "Report turnaround")
     assert cells(rows(tat, "CT")[0]) == ["CT", "all", "30m", "2h", "24h", "72h"]
     assert cells(rows(tat, "NM")[0]) == ["NM", "all", "60m", "4h", "48h", ""]
@@ -433,15 +443,25 @@ def test_dr_dose_ai_turnaround(md_text):
 
 def test_checklist_of_the_clean_example(md_text, html_text):
     checklist = section(md_text, "Compliance checklist")
-    items = [r for r in checklist.splitlines() if r.startswith(("| ✅", "| ❌", "| ⬜", "| ➖"))]
+    items = [
+        r for r in checklist.splitlines() if r.startswith(("| ✅", "| ❌", "| ⬜", "| ➖", "| ◐"))
+    ]
     assert len(items) == sum(len(entries) for _, entries in LISTS) == 24
     assert not any(r.startswith("| ❌") for r in items)
-    [covered] = [r for r in items if "DICOM metadata quality" in r]
-    assert "not covered by any rule" in covered
+    [covered] = [r for r in items if "DICOM transfer performance" in r]
+    assert cells(covered)[0] == "⬜" and cells(covered)[2] == "not checked here"
     [dr] = [r for r in items if "tested within the last 12 months" in r]
-    assert cells(dr)[2:4] == ["met", "`DR004`"]
+    assert cells(dr)[0] == "✅" and cells(dr)[2].startswith("met: every continuity plan")
+    assert cells(dr)[3] == "`DR004`"
+    [mwl] = [r for r in items if "Modality Worklist delivery" in r]
+    assert cells(mwl)[0] == "◐" and cells(mwl)[2].startswith("partly: every order-based")
+    assert "a worklist query from each modality" in cells(mwl)[4]
     assert "No finding is suppressed." in section(md_text, "Suppressions")
-    assert html_text.count('<span class="status not-covered">not covered by any rule</span>') == 9
+    html = html_text[html_text.index('<section id="compliance-checklist">') :]
+    tables = html[html.index("<table>") : html.index("Rule results by family")]
+    assert tables.count('<span class="status not-checked-here">not checked here</span>') == 6
+    assert tables.count('<span class="status partly">partly</span>') == 15
+    assert tables.count('<span class="status met">met') == 2 + 1
 
 
 def test_checklist_items_are_the_practice_guides():
@@ -502,7 +522,7 @@ def test_checklist_shows_findings_and_suppressions(tmp_path):
         for r in checklist.splitlines()
         if r.startswith("| ") and "tested within the last 12 months" in r
     ]
-    assert cells(tested)[2] == "met (1 suppressed)"
+    assert cells(tested)[2].startswith("met: ") and cells(tested)[2].endswith(" (1 suppressed)")
     assert "reason: failover test moved to 2027-01; CAB-4411" in checklist
     suppressions = section(md_out, "Suppressions")
     [row] = rows(suppressions, "`DR004`")
@@ -515,9 +535,9 @@ def test_checklist_shows_findings_and_suppressions(tmp_path):
     assert '<span class="status not-met">not met</span>' in html
 
 
-def test_deselected_rules_are_not_checked(tmp_path):
+def test_deselected_rules_are_not_run(tmp_path):
     shutil.copytree(EXAMPLE, tmp_path / "env")
-    (tmp_path / "env" / ".imgpolicy.yaml").write_text("ignore: [DR]\n")
+    (tmp_path / "env" / ".imgpolicy.yaml").write_text("ignore: [DR, ST002]\n")
     result = run("docs", str(tmp_path / "env"), "-o", str(tmp_path / "out"), "--today", TODAY)
     assert result.exit_code == 0
     checklist = section((tmp_path / "out" / "architecture.md").read_text(), "Compliance checklist")
@@ -526,8 +546,14 @@ def test_deselected_rules_are_not_checked(tmp_path):
         for r in checklist.splitlines()
         if r.startswith("| ") and "tested within the last 12 months" in r
     ]
-    assert cells(row)[0] == "➖" and cells(row)[2].startswith("not checked")
-    assert "| DR | 0 of 6 |" in checklist
+    assert cells(row)[0] == "➖" and cells(row)[2] == "not run (rules not selected)"
+    dr_rules = sum(1 for code in all_rules() if code.startswith("DR"))
+    assert f"| DR | 0 of {dr_rules} |" in checklist
+    # a fully covered item with one of its rules deselected is only partly established
+    [storage] = [r for r in checklist.splitlines() if "Storage capacity projections" in r]
+    assert cells(storage)[0] == "◐"
+    assert cells(storage)[2].startswith("partly: no tier fills")
+    assert cells(storage)[2].endswith("growth rates (not selected: `ST002`)")
 
 
 # --- --check -------------------------------------------------------------------------------
@@ -589,7 +615,8 @@ def test_a_site_template_overrides_one_file(tmp_path):
         (out / "architecture.md")
         .read_text()
         .startswith(
-            "# Imaging architecture of SPMC, TMCH, RIC, DR-PHX, NWR\n\n46 AEs; Active/passive pair"
+            "# Sierra Pacific Regional Health: imaging architecture of Sierra Pacific Regional "
+            "Health\n\n66 AEs; Active/passive pair"
         )
     )
     html = (out / "architecture.html").read_text()
@@ -841,3 +868,161 @@ def test_every_markdown_table_is_rectangular(source, md_text, tmp_path, write_en
         assert re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", table[1].replace(" ", "")), table[:2]
         for row in table:
             assert len(cells(row)) == width, (table[0], row)
+
+
+# --- the model fields of issue 11 in the documents ------------------------------------------
+
+COMMUNITY = ROOT / "tests" / "corpus" / "normal-practice" / "community-hospital"
+
+ISSUE11_EXTRAS = """\
+imgpolicy: 1
+site_links:
+  - name: vch-colo-ipsec
+    sites: [VCH, COLO]
+    encryption: ipsec
+    description: Site-to-site IPsec over the county fibre
+  - name: vch-nite-mpls
+    sites: [VCH, NITE]
+    encryption: mpls
+private_uids:
+  - uid: 1.3.12.2.1107.5.9.1
+    name: SiemensCSANonImageStorage
+    kind: sop-class
+    description: Siemens CSA Non-Image (syngo)
+sites:
+  - name: NITE
+    jurisdiction: US-AZ
+    region: us-southwest
+    teleradiology:
+      licensed_in: [US-CA, US-NV]
+      credentialing_until: 2027-06-30
+      coverage: {from: "22:00", to: "07:00"}
+ai:
+  - name: ich-triage
+    vendor: Example AI
+    version: "2.1"
+    fda: {pathway: de-novo, number: DEN210044, decision_date: 2021-05-03,
+          cleared_versions: ["2.0", "2.1"]}
+    cleared_for:
+      modalities: [CT]
+      body_parts: [HEAD]
+      population: {min_age: 18}
+    runs_on: PACS_VCH
+    deployment: shadow
+    monitoring: {last_review: 2026-09-01, every: 6mo}
+"""
+
+
+@pytest.fixture(scope="module")
+def issue11_md(tmp_path_factory):
+    env = tmp_path_factory.mktemp("issue11") / "env"
+    shutil.copytree(COMMUNITY, env)
+    (env / "extras.yaml").write_text(ISSUE11_EXTRAS, encoding="utf-8")
+    main = env / "environment.yaml"
+    text = main.read_text(encoding="utf-8")
+    for old, new in (
+        (
+            "    - {name: vna-vch-disk, device: vna-vch, tier: hot, capacity: 400TB}\n",
+            "    - {name: vna-vch-disk, device: vna-vch, tier: hot, capacity: 400TB}\n"
+            "    - {name: pacs-vch-cache, device: pacs-vch, tier: hot, capacity: 60TB,"
+            " role: cache, high_water: 80%}\n",
+        ),
+        (
+            "    purpose: archive\n    transfer_syntax: JPEG2000Lossless\n",
+            "    purpose: archive\n    commitment: true\n"
+            "    transfer_syntaxes: {CTImageStorage: JPEG2000Lossless}\n",
+        ),
+        (
+            "    purpose: prefetch\n    transfer_syntax: JPEG2000Lossless\n",
+            "    purpose: prefetch\n    method: c-move\n    transfer_syntax: JPEG2000Lossless\n",
+        ),
+        (
+            "    read_only_fallback: viewer-colo\n    last_tested: 2026-06-10\n  - system: ris-vch",
+            "    read_only_fallback: viewer-colo\n"
+            "    last_test: {date: 2026-06-10, outcome: partial, scope: tabletop}\n"
+            "  - system: ris-vch",
+        ),
+        (
+            "  notification_values:\n",
+            "  notification_values:\n"
+            "    - {exam: Adult brain perfusion, ctdivol_mgy: 600, source: AAPM Dose Check}\n",
+        ),
+    ):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    main.write_text(text, encoding="utf-8")
+    out = env.parent / "out"
+    result = run("docs", str(env), "-o", str(out), "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    first = (out / "architecture.md").read_text(encoding="utf-8")
+    html = (out / "architecture.html").read_text(encoding="utf-8")
+    again = run("docs", str(env), "-o", str(env.parent / "again"), "--today", TODAY)
+    assert again.exit_code == 0
+    assert (env.parent / "again" / "architecture.md").read_text(encoding="utf-8") == first
+    return first, html
+
+
+def test_the_organisation_names_the_document(issue11_md):
+    md_out, html = issue11_md
+    assert md_out.splitlines()[1] == "# Valley Community Hospital: imaging architecture"
+    assert "<title>Valley Community Hospital: imaging architecture — as of" in html
+    assert '<p class="lead">Valley Community Hospital · Sites VCH, COLO, NITE · as of' in html
+
+
+def test_sites_show_links_emergency_and_teleradiology_contract(issue11_md):
+    summary = section(issue11_md[0], "Environment summary")
+    assert cells(rows(summary, "`VCH`")[0])[0] == "`VCH` (24/7 ED)"
+    assert cells(rows(summary, "`NITE`")[0])[0] == (
+        "`NITE` (teleradiology: licensed in US-CA, US-NV; credentialed until 2027-06-30; "
+        "reads 22:00-07:00; BAA)"
+    )
+    assert cells(rows(summary, "`vch-colo-ipsec`")[0])[1:3] == ["VCH ↔ COLO", "ipsec"]
+    assert cells(rows(summary, "`vch-nite-mpls`")[0])[2] == "**mpls** (not encrypted)"
+
+
+def test_conformance_lists_private_uids(issue11_md):
+    conformance = section(issue11_md[0], "Conformance matrix")
+    [row] = rows(conformance, "SiemensCSANonImageStorage")
+    assert cells(row)[1:3] == ["`1.3.12.2.1107.5.9.1`", "sop-class"]
+
+
+def test_routes_show_per_class_syntax_method_and_commitment(issue11_md):
+    flow = section(issue11_md[0], "Study flow")
+    archive = cells(rows(flow, "`pacs-to-vna`")[0])[4]
+    assert archive.startswith("CTImageStorage: JPEG2000Lossless<br>")
+    assert archive.endswith("<br>storage commitment")
+    assert cells(rows(flow, "`vna-priors-to-pacs`")[0])[4].endswith("<br>c-move")
+
+
+def test_storage_continuity_dose_and_ai_fields(issue11_md):
+    md_out = issue11_md[0]
+    storage = section(md_out, "Storage tiers and lifecycle")
+    assert cells(rows(storage, "`pacs-vch-cache`")[0])[3] == "cache, full at 80%"
+    assert cells(rows(storage, "`vna-vch-disk`")[0])[3] == "primary"
+    dr = section(md_out, "Disaster recovery")
+    vna = cells(rows(dr, "`vna-vch` (vna)")[0])
+    assert vna[5] == "full copy"
+    pacs = cells(rows(dr, "`pacs-vch` (pacs)")[0])
+    assert pacs[5] == "90d" and pacs[7].endswith(": **partial**, tabletop")
+    dose = cells(rows(section(md_out, "Dose reference levels"), "Adult brain perfusion")[0])
+    assert dose == ["Adult brain perfusion", "CT", "600", "", "AAPM Dose Check"]
+    assert "alert values (accumulated per examination): CTDIvol 1000 mGy." in md_out
+    [ai] = rows(section(md_out, "Imaging AI"), "`ich-triage`")
+    assert cells(ai)[2] == "De Novo `DEN210044` granted (2021-05-03), versions 2.0, 2.1"
+    assert cells(ai)[3] == "CT: HEAD (age 18+)"
+    assert cells(ai)[5] == "shadow; reviewed 2026-09-01, every 6mo"
+
+
+def test_new_device_kinds_are_counted(tmp_path):
+    shutil.copytree(COMMUNITY, tmp_path / "env")
+    (tmp_path / "env" / "more.yaml").write_text(
+        "imgpolicy: 1\ndevices:\n"
+        "  - {name: ie-vch, site: VCH, kind: interface-engine}\n"
+        "  - {name: ntp-vch, site: VCH, kind: time-server}\n",
+        encoding="utf-8",
+    )
+    result = run("docs", str(tmp_path / "env"), "-o", str(tmp_path / "out"), "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    summary = section((tmp_path / "out" / "architecture.md").read_text(), "Environment summary")
+    assert cells(rows(summary, "Interface engine")[0]) == ["Interface engine", "1", "0"]
+    assert cells(rows(summary, "Time server")[0]) == ["Time server", "1", "0"]

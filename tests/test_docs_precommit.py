@@ -12,8 +12,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
 from .test_precommit import _author, git, hook_rev  # noqa: F401 - hook_rev is a fixture
+
+pytestmark = pytest.mark.peers  # real peers: pytest -m 'not peers' skips them
 
 CONFIG = """repos:
   - repo: {root}

@@ -142,9 +142,9 @@ def test_unused_and_unknown_suppressions_are_reported(write_env):
 
 
 def test_unsuppressible_rules_stay(write_env):
-    routes = ROUTES + '  # imgpolicy: ignore[RT006] reason="we accept lossy"\n'
-    result = run("check", ".", "--select", "RT006", cwd=env(write_env, routes=routes))
-    assert "SUP003 RT006 is a safety rule and cannot be suppressed" in result.output
+    routes = ROUTES + '  # imgpolicy: ignore[SEC002] reason="we accept secrets"\n'
+    result = run("check", ".", "--select", "SEC002", cwd=env(write_env, routes=routes))
+    assert "SUP003 SEC002 is a safety rule and cannot be suppressed" in result.output
 
 
 def test_baseline_survives_line_shifts_but_not_new_findings(write_env, tmp_path):
@@ -184,3 +184,61 @@ def test_rule_catalogue_commands():
     assert shown.output.startswith("RT003 route-no-common-transfer-syntax (error)")
     assert "Bad:\n    devices:" in shown.output and "Why:" in shown.output
     assert run("rule", "RT999").exit_code == 2
+
+
+# --- D16: rule options are read by their declaration, when the configuration is read ---
+
+
+@pytest.mark.parametrize(
+    "option,message",
+    [
+        ("DOSE002: {modalities: [[CT]]}", "rules.DOSE002.modalities: expected a list of modality"),
+        ("DR001: {critical_kinds: [{a: 1}]}", "rules.DR001.critical_kinds: expected a list of"),
+        ("ST001: {horizon: 8000y}", "rules.ST001.horizon: 8000y is out of range"),
+        ("ST001: {horizon: 99999999y}", "rules.ST001.horizon: 99999999y is out of range"),
+        ("ST001: {horizon: 0d}", "rules.ST001.horizon: 0d is out of range"),
+        ("DR004: {max_age: [12mo]}", "rules.DR004.max_age: expected a duration"),
+        ("DOSE005: {plausible_ranges: {agd_mgy: [.nan, 1]}}", "agd_mgy: expected [lowest"),
+        ("CF002: {allow: [NotAUid]}", "rules.CF002.allow: 'NotAUid': no SOP class"),
+        ("AE006: {extra_characters: 5}", "rules.AE006.extra_characters: expected a string"),
+    ],
+)
+def test_bad_rule_options_exit_2_naming_file_rule_and_option(write_env, option, message):
+    root = env(write_env, **{".imgpolicy.yaml": f"rules:\n  {option}\n"})
+    result = run("check", ".", cwd=root)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and ".imgpolicy.yaml" in result.output
+    assert "please report" not in result.output
+    assert_no_traceback(result)
+
+
+def test_rule_options_from_pyproject_are_read_the_same_way(write_env):
+    root = env(write_env, **{"pyproject.toml": '[tool.imgpolicy.rules.ST001]\nhorizon = "8000y"\n'})
+    result = run("check", ".", cwd=root)
+    assert result.exit_code == 2 and "pyproject.toml" in result.output
+    assert "rules.ST001.horizon: 8000y is out of range" in result.output
+
+
+def test_rule_options_within_range_are_used(write_env):
+    root = env(write_env, **{".imgpolicy.yaml": "rules:\n  ST001: {horizon: 100y}\n"})
+    result = run("check", ".", "--select", "ST001", cwd=root)
+    assert result.exit_code == 0, result.output
+
+
+def test_schema_problems_cannot_be_suppressed(write_env):
+    """A suppressed schema error would let a check pass although no rule ran."""
+    root = write_env(
+        {
+            "a.yaml": "imgpolicy: 1\nsites:\n"
+            '  # imgpolicy: ignore[SCHEMA004] reason="we like lower case"\n'
+            "  - {name: MAIN, jurisdiction: us-ca, region: us-west}\n"
+        }
+    )
+    from imgpolicy.config import Config
+    from imgpolicy.engine import check
+
+    result = check([str(root)], Config())
+    codes = sorted(f.code for f in result.active)
+    assert codes == ["SCHEMA004", "SUP003"]
+    [sup] = [f for f in result.active if f.code == "SUP003"]
+    assert "problem of the file itself" in sup.message

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -132,7 +135,11 @@ def test_junit_parses_with_a_real_consumer(env, tmp_path):
 def test_github_annotations(env):
     result = check(env, "github")
     expected = json.loads(check(env, "json").output)["findings"]
-    lines = [line for line in result.output.splitlines() if line.startswith("::")]
+    lines = [
+        line
+        for line in result.output.splitlines()
+        if line.startswith("::") and not line.startswith("::notice title=imgpolicy::")
+    ]
     assert len(lines) == len(expected)
     pattern = re.compile(
         r"::(error|warning|notice) file=[^,]+,line=\d+,col=\d+(,endLine=\d+)?"
@@ -188,3 +195,126 @@ def test_several_outputs_in_one_run(write_env, tmp_path):
     assert json.loads(sarif.read_text())["version"] == "2.1.0"
     assert JUnitXml.fromfile(str(junit))
     assert run("check", ".", "--output", "pdf=x", cwd=root).exit_code == 2
+
+
+# --- fingerprints: the finding's identity, not its message --------------------------------
+
+SEEDED = EXAMPLES / "seeded-faults"
+
+
+def _fingerprints(result, code: str) -> dict[str, str]:
+    """entity -> SARIF partial fingerprint, for the findings of `code`."""
+    document = json.loads(result.output)
+    return {
+        r["properties"]["entity"]: r["partialFingerprints"]["imgpolicyFindingHash/v1"]
+        for r in document["runs"][0]["results"]
+        if r["ruleId"] == code
+    }
+
+
+def _gitlab_prints(result, code: str) -> list[str]:
+    return sorted(i["fingerprint"] for i in json.loads(result.output) if i["check_name"] == code)
+
+
+def test_fingerprints_do_not_move_with_the_date():
+    """DR004's message holds the date and a day count; a year later it is the same fault."""
+    args = ("check", ".", "--select", "DR004")
+    now = _fingerprints(
+        run(*args, "--format", "sarif", "--today", "2026-11-28", cwd=SEEDED), "DR004"
+    )
+    later = _fingerprints(
+        run(*args, "--format", "sarif", "--today", "2027-11-28", cwd=SEEDED), "DR004"
+    )
+    assert now and set(now) <= set(later)
+    assert {e: later[e] for e in now} == now
+    lab_now = run(*args, "--format", "gitlab", "--today", "2026-11-28", cwd=SEEDED)
+    lab_later = run(*args, "--format", "gitlab", "--today", "2027-11-28", cwd=SEEDED)
+    assert _gitlab_prints(lab_now, "DR004")
+    assert set(_gitlab_prints(lab_now, "DR004")) <= set(_gitlab_prints(lab_later, "DR004"))
+
+
+def test_fingerprints_do_not_depend_on_the_working_folder():
+    """`check .` in the environment, `check seeded-faults` above it and an absolute path
+    give the same fingerprints (SARIF and GitLab)."""
+    today = ("--today", "2026-11-28", "--select", "DR004")
+    here = run("check", ".", "--format", "sarif", *today, cwd=SEEDED)
+    above = run("check", SEEDED.name, "--format", "sarif", *today, cwd=SEEDED.parent)
+    absolute = run("check", str(SEEDED), "--format", "sarif", *today, cwd=ROOT)
+    prints = _fingerprints(here, "DR004")
+    assert prints and _fingerprints(above, "DR004") == prints == _fingerprints(absolute, "DR004")
+    lab = [
+        _gitlab_prints(run("check", where, "--format", "gitlab", *today, cwd=cwd), "DR004")
+        for where, cwd in ((".", SEEDED), (SEEDED.name, SEEDED.parent), (str(SEEDED), ROOT))
+    ]
+    assert lab[0] and lab[0] == lab[1] == lab[2]
+
+
+# --- file names that are not UTF-8 (D10) --------------------------------------------------
+
+
+@pytest.fixture
+def latin1_env(tmp_path):
+    """An environment with a Latin-1 file name (`h\\xf4pital.yaml`, legal on Linux) that
+    holds a finding."""
+    folder = tmp_path / "env"
+    folder.mkdir()
+    name = os.path.join(os.fsencode(folder), b"h\xf4pital.yaml")
+    with open(name, "wb") as handle:
+        handle.write(b"imgpolicy: 1\nsites: [{name: X}]\n")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_non_utf8_file_names_in_every_format(latin1_env, fmt):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from imgpolicy.cli import run; run()",
+            "check",
+            ".",
+            "--format",
+            fmt,
+        ],
+        cwd=latin1_env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    out = proc.stdout.decode("utf-8")  # valid UTF-8
+    if fmt == "sarif":
+        uris = {a["location"]["uri"] for a in json.loads(out)["runs"][0]["artifacts"]}
+        assert uris == {"h%F4pital.yaml"}  # the exact bytes, percent-encoded
+    else:
+        assert "h\ufffdpital.yaml" in out  # shown with a replacement character
+
+
+def test_non_utf8_file_names_written_with_output(latin1_env, tmp_path):
+    result = run("check", ".", *(f"--output={f}={tmp_path / f}" for f in FORMATS), cwd=latin1_env)
+    assert result.exit_code == 1, result.output
+    for fmt in FORMATS:
+        assert (tmp_path / fmt).read_text(encoding="utf-8")
+
+
+def test_notes_reach_every_format_that_can_carry_them(tmp_path, sarif_validator):
+    """What the run did not do, or did differently (rules skipped, files excluded, the
+    configuration used, stale baseline entries), is said in SARIF, JUnit and GitHub output
+    too, not only in text and JSON. GitLab Code Quality has no place for it."""
+    env = tmp_path / "env"
+    env.mkdir()
+    (env / "a.yaml").write_text("imgpolicy: 1\nsites:\n  - {name: MAIN}\n", encoding="utf-8")
+    notes = json.loads(check(env, "json").output)["notes"]
+    assert any("Policy rules were not run" in note for note in notes), notes
+    sarif = json.loads(check(env, "sarif").output)
+    assert sarif_validator.is_valid(sarif)
+    shown = [
+        n["message"]["text"]
+        for n in sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    ]
+    assert shown == notes
+    junit = JUnitXml.fromstring(check(env, "junit").output.encode("utf-8"))
+    assert all(note in junit.tostring().decode("utf-8") for note in notes)
+    github = check(env, "github").output
+    for note in notes:
+        assert f"::notice title=imgpolicy::{note}" in github

@@ -11,18 +11,19 @@ import math
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import imgpolicy
 from imgpolicy.cli import main
 from imgpolicy.load.yaml12 import YAMLLoadError, load_documents
 
-FUZZ = settings(
-    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
-)
+# how many examples, and whether they are random, comes from the profile (tests/conftest.py):
+# "ci" is derandomized so a CI run is reproducible, "dev" explores more
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 STARTER = Path(imgpolicy.__file__).parent / "data" / "starter" / "environment.yaml"
 
 # --- (a) any text -------------------------------------------------------------------------------
@@ -210,6 +211,18 @@ def same(a, b) -> bool:
     return a == b
 
 
+def dumped_faithfully(dumped: str, data) -> bool:
+    r"""Whether PyYAML's own reader gets `data` back from what PyYAML's dumper wrote.
+
+    It does not always (PyYAML 6.0.x): `{"k": {"k2": ["a\n a"]}}` dumped in flow style at
+    width 8 becomes the three lines `"a\n\`, `\\` and `\ a"`: past the width, a line
+    break escape followed by a space is split twice and the middle line is an escaped
+    backslash, so every reader, PyYAML's included, gets "a\n\  a" back (a real backslash).
+    Such a dump is not the data, so it says nothing about the loader; the loader still
+    reads it as PyYAML does (test_pyyaml_dumper_bug_is_read_as_pyyaml_reads_it)."""
+    return same(yaml.safe_load(dumped), data)
+
+
 @FUZZ
 @given(
     data=nested,
@@ -219,6 +232,7 @@ def same(a, b) -> bool:
 )
 def test_dumped_data_loads_back(data, flow, unicode, width):
     dumped = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=unicode, width=width)
+    assume(dumped_faithfully(dumped, data))
     documents = load_documents(dumped)
     assert len(documents) == 1
     assert same(documents[0].data, data), dumped
@@ -229,6 +243,15 @@ def test_dumped_data_loads_back(data, flow, unicode, width):
 def test_dumped_documents_load_back(data):
     dumped = yaml.safe_dump_all([data, data], explicit_start=True)
     assert all(same(d.data, data) for d in load_documents(dumped))
+
+
+def test_pyyaml_dumper_bug_is_read_as_pyyaml_reads_it():
+    """The input that made this file fail about one run in three, before the filter above."""
+    data = {"k": {"k2": ["a\n a"]}}
+    dumped = yaml.safe_dump(data, default_flow_style=True, allow_unicode=True, width=8)
+    if dumped_faithfully(dumped, data):
+        pytest.skip("this PyYAML writes the string faithfully: the dumper bug is fixed")
+    assert same(load_documents(dumped)[0].data, yaml.safe_load(dumped))
 
 
 # --- (c) the CLI on a mutated starter file --------------------------------------------------------
@@ -281,7 +304,7 @@ def test_the_starter_passes_check(tmp_path):
     assert not re.search(r"\b(YAML|SCHEMA)0", result.output), result.output
 
 
-@settings(FUZZ, max_examples=200)
+@FUZZ
 @given(content=mutated())
 def test_mutated_starter_never_crashes_check(tmp_path_factory, content):
     folder = tmp_path_factory.mktemp("env")

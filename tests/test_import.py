@@ -967,6 +967,7 @@ def orthanc(tmp_path_factory):
             process.wait()
 
 
+@pytest.mark.peers  # a real Orthanc
 def test_rest_import_equals_the_file_import(orthanc, tmp_path, monkeypatch):
     url, path = orthanc
     monkeypatch.setenv("IMGPOLICY_ORTHANC_PASSWORD", REST_PASSWORD)
@@ -990,6 +991,7 @@ def test_rest_import_equals_the_file_import(orthanc, tmp_path, monkeypatch):
     assert "IMPORT00" not in over_rest.stderr
 
 
+@pytest.mark.peers  # a real Orthanc
 def test_rest_import_needs_the_password(orthanc, monkeypatch):
     url, _ = orthanc
     monkeypatch.delenv("IMGPOLICY_ORTHANC_PASSWORD", raising=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from imgpolicy.load import load_environment
@@ -230,7 +232,8 @@ def test_duplicate_names_across_files_point_at_both(write_env):
     assert finding.related[0].location.path.endswith("a.yaml")
 
 
-def test_non_environment_yaml_is_left_alone(write_env):
+def test_yaml_without_the_marker_is_not_validated_against_the_model(write_env):
+    """It is YAML010 (tests/test_membership.py), never a pile of SCHEMA findings."""
     root = write_env(
         {
             "ci.yml": "stages: [test]\nimgpolicyx: 1\n",
@@ -239,8 +242,10 @@ def test_non_environment_yaml_is_left_alone(write_env):
         }
     )
     result = load_environment([str(root)])
-    assert result.files == [str((root / "env.yaml").as_posix())]
-    assert result.findings == []
+    assert sorted((Path(f.location.path).name, f.code) for f in result.findings) == [
+        ("broken-but-not-ours.yaml", "YAML010"),
+        ("ci.yml", "YAML010"),
+    ]
 
 
 def test_location_of_merged_items(write_env):
@@ -251,3 +256,63 @@ def test_location_of_merged_items(write_env):
     device = result.environment.devices[0]
     assert result.location(device).line == 3
     assert result.location(device, "application_entities", 0, "ae_title").line == 10
+
+
+# --- quantities that used to crash or slip through (issue 9 item 5) --------------------
+
+TIER = "imgpolicy: 1\nstorage:\n  tiers:\n    - {{name: hot, device: vna, tier: hot, capacity: '{size}'}}\n"
+KEEP = "imgpolicy: 1\nretention:\n  - {{name: r, jurisdiction: US, keep: '{keep}'}}\n"
+
+
+@pytest.mark.parametrize(
+    "size,hint",
+    [
+        ("1\u212aB", "is not a size"),  # KELVIN SIGN: re.IGNORECASE matched it as K: KeyError
+        ("9" * 400 + "B", "at most 18 digits"),  # float('9'*400) is inf: OverflowError
+        ("\u0664TB", "is not a size"),  # an Arabic-Indic 4: Python's \d matched it
+        ("4\tTB", "is not a size"),  # spaces only, as the schema says
+    ],
+)
+def test_sizes_are_ascii_and_bounded(write_env, size, hint):
+    found = findings_for(write_env, TIER.format(size=size))
+    assert [(c, line) for c, line, _, _ in found] == [("SCHEMA008", 4)]
+    assert hint in found[0][3]
+
+
+@pytest.mark.parametrize(
+    "keep,hint",
+    [
+        ("9" * 400 + "y", "at most 18 digits"),  # int(inf) months: OverflowError
+        ("P" + "9" * 400 + "Y", "at most 18 digits"),
+        ("\u0667y", "is not a duration"),  # float('\u0667') == 7.0: silently 7 years
+        ("7\ty", "is not a duration"),
+    ],
+    ids=["400-digits", "iso-400-digits", "arabic-indic-digit", "tab"],
+)
+def test_durations_are_ascii_and_bounded(write_env, keep, hint):
+    found = findings_for(write_env, KEEP.format(keep=keep))
+    assert [(c, line) for c, line, _, _ in found] == [("SCHEMA008", 3)]
+    assert hint in found[0][3]
+
+
+def test_the_largest_quantities_are_usable():
+    assert parse_size("9" * 18 + "EiB") == int(float("9" * 18) * 1024**6)
+    assert parse_duration("9" * 18 + "y").months == int(float("9" * 18) * 12)
+    assert parse_duration(" 7y ").text == "7y"
+
+
+def test_an_ipv6_zone_index_is_refused(write_env):
+    text = "imgpolicy: 1\ndevices:\n  - {{name: d, site: S, kind: pacs, connections: [{{name: c, hostname: '{host}'}}]}}\n"
+    assert findings_for(write_env, text.format(host="fe80::1")) == []
+    [found] = findings_for(write_env, text.format(host="fe80::1%eth0"))
+    assert found[0] == "SCHEMA004" and "without %eth0" in found[3]
+
+
+def test_uids_are_looked_up_only_in_their_written_shape(write_env):
+    """`\\tCTImageStorage` was stripped and accepted; the schema's pattern refuses it."""
+    found = findings_for(
+        write_env, DEVICE.format(ae="CT_1", sop='"\\tCTImageStorage"', ts="ImplicitVRLittleEndian")
+    )
+    assert [f[0] for f in found] == ["SCHEMA005"]
+    padded = DEVICE.format(ae="CT_1", sop="' CTImageStorage '", ts="ImplicitVRLittleEndian")
+    assert findings_for(write_env, padded) == []

@@ -7,7 +7,11 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from .conftest import ROOT
+
+pytestmark = pytest.mark.peers  # real peers: pytest -m 'not peers' skips them
 
 
 def test_wheel_contains_package_data(tmp_path):

@@ -12,6 +12,8 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.peers  # real peers: pytest -m 'not peers' skips them
+
 BROKEN_ROUTE = "  - {name: ct-to-ghost, from: CT_MAIN_1, to: GHOST, purpose: reading}\n"
 
 
@@ -107,3 +109,76 @@ def test_pre_commit_is_installed():
     subprocess.run(
         [sys.executable, "-m", "pre_commit", "--version"], check=True, capture_output=True
     )
+
+
+@pytest.fixture(scope="module")
+def working_tree_rev(tmp_path_factory):
+    """This checkout's working tree (committed or not) as a commit of a scratch repository,
+    so the hook under test is the code under test."""
+    snapshot = tmp_path_factory.mktemp("hook-repo")
+    listed = git(ROOT, "ls-files", "-co", "--exclude-standard", "-z").stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file() and not source.is_symlink():
+            target = snapshot / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(snapshot, "init", "-q", "-b", "main")
+    git(snapshot, "add", "-A")
+    git(snapshot, "commit", "-q", "-m", "snapshot")
+    return snapshot, git(snapshot, "rev-parse", "HEAD").stdout.strip()
+
+
+HEADERLESS = """\
+# RIS interface and the night read, added in a hurry: no `imgpolicy: 1` line
+integrations:
+  - name: ris-night
+    kind: hl7
+    source: ct-main-1
+    target: pacs-main
+    endpoint: mllp://ris.example.org:2575
+    credentials: {username: ris, password: Night-Shift-2291}
+routes:
+  - {name: night-telerad, from: PACS_MAIN, to: TELERAD, purpose: teleradiology,
+     transfer_syntax: JPEGBaseline8Bit}
+"""
+
+
+def test_commit_of_a_headerless_file_with_a_secret_is_blocked(tmp_path, working_tree_rev):
+    """A file without the marker used to be skipped ("Passed") while holding a plaintext
+    password and a lossy teleradiology route; now the hook fails and names it."""
+    hook_repo, rev = working_tree_rev
+    repo = tmp_path / "imaging-config"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", "init", "env"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n"
+        "      - id: imgpolicy-check\n        args: [env]\n"
+    )
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    pre_commit = [sys.executable, "-m", "pre_commit"]
+    subprocess.run([*pre_commit, "install"], cwd=repo, check=True, capture_output=True, env=env)
+    git(repo, "add", "-A")
+    first = subprocess.run(
+        ["git", "commit", "-m", "starter"], cwd=repo, capture_output=True, text=True,
+        env={**env, **_author()},
+    )  # fmt: skip
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    (repo / "env" / "ris-night.yaml").write_text(HEADERLESS)
+    git(repo, "add", "-A")
+    blocked = subprocess.run(
+        ["git", "commit", "-m", "night read"], cwd=repo, capture_output=True, text=True,
+        env={**env, **_author()},
+    )  # fmt: skip
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0, output
+    assert re.search(r"imgpolicy check\.+Failed", output), output
+    assert "env/ris-night.yaml:1:1: YAML010 not an environment file" in output
+    assert git(repo, "log", "--oneline").stdout.count("\n") == 1  # nothing was committed

@@ -1,7 +1,7 @@
 """`examples/seeded-faults/`: the regional example with one realistic fault per rule family.
 
 The folder is a copy of examples/regional-health with exactly one mistake seeded for each
-of the 12 rule families, each marked in place by a `# SEEDED FAULT (FAMILY): ...` comment.
+of the 14 rule families, each marked in place by a `# SEEDED FAULT (FAMILY): ...` comment.
 `expected.txt` lists the `path:line:col: CODE` of every finding the check must report
 (paths relative to the folder, in the order the check prints them); this test keeps the
 folder, the comments and that list in step.
@@ -21,7 +21,22 @@ from imgpolicy.cli import main
 SEEDED = Path(__file__).resolve().parents[1] / "examples" / "seeded-faults"
 EXPECTED = SEEDED / "expected.txt"
 TODAY = "2026-11-28"
-FAMILIES = ("AE", "CF", "RT", "WL", "ST", "RET", "DR", "DOSE", "AI", "TAT", "INT", "SEC")
+FAMILIES = (
+    "AE",
+    "CF",
+    "RT",
+    "WL",
+    "ST",
+    "RET",
+    "DR",
+    "DOSE",
+    "AI",
+    "TAT",
+    "INT",
+    "SEC",
+    "TEL",
+    "PID",
+)
 MARKER = "SEEDED FAULT"
 
 _FINDING = re.compile(r"^(?P<path>\S+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+)(?: |$)")
@@ -39,7 +54,9 @@ def _parse(lines) -> list[Key]:
 
 
 def _family(code: str) -> str:
-    return re.match(r"[A-Z]+", code).group(0)
+    found = re.match(r"[A-Z]+", code)
+    assert found, code
+    return found.group(0)
 
 
 @pytest.fixture(scope="module")

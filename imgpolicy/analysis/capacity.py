@@ -14,7 +14,9 @@ The model, in the words a PACS administrator would use:
   `modality` filter each count; a volume with several modalities matches a filter that
   names any of them); on a tie the first declared wins.
 - A lifecycle's steps are applied in order of `after` (the age of the study, counted from
-  acquisition): a `move` puts the studies on its `to` tier, a `purge` ends them. When the
+  acquisition): a `move` puts the studies on its `to` tier, a `purge` ends them, an `evict`
+  ends this copy (a cache drops studies its `kept_on` tier keeps: that tier's own volumes
+  and lifecycle account for the kept copy). When the
   last step of a lifecycle is a move, the lifecycle of the tier they arrive on (if any,
   same selection) takes over; a step of that lifecycle whose age has already passed takes
   effect on arrival. A lifecycle is never entered twice for the same studies, so a cycle
@@ -23,6 +25,12 @@ The model, in the words a PACS administrator would use:
   projection neither moves nor purges it (conservative for that tier).
 - Moves and purges to tiers that are not declared take the studies out of the projection
   (ST003 reports the unknown name).
+- A replica tier (`replica_of`) holds what the tier it copies holds, year by year, starting
+  from its own `used` (or the copied tier's when it declares none), plus any volumes that
+  land on it directly. A chain of replicas follows to the first tier that is no replica; a
+  cycle or an unknown name leaves the replica with its own volumes only.
+- A tier counts as full at its `high_water` mark (default 85 %), not only at 100 %:
+  `high_water_at` is the first moment the content exceeds it.
 
 Each tier's content is piecewise linear in time, so the first moment it exceeds its
 capacity is found exactly (`full_at`, a fractional year: 2.5 is the middle of year 3;
@@ -60,6 +68,8 @@ class Path:
     """The lifecycle and index (in its `steps`) of the purge step that ends them."""
     lifecycles: tuple[Lifecycle, ...] = ()
     """The lifecycles followed, in order."""
+    evicted_by: tuple[Lifecycle, int] | None = None
+    """The lifecycle and index of the evict step that drops this copy (kept elsewhere)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,10 @@ class TierProjection:
     full_at: float | None
     """First moment (in years from today) the content exceeds the capacity; None if it
     does not within the N years projected."""
+    high_water_at: float | None = None
+    """First moment the content exceeds the tier's high-water mark (`high_water`)."""
+    used: float | None = None
+    """What it holds today, when not its own `used` (a replica without one)."""
 
     @property
     def name(self) -> str:
@@ -80,11 +94,44 @@ class TierProjection:
         return self.tier.capacity
 
     @property
-    def start(self) -> int:
-        return self.tier.used or 0
+    def start(self) -> float:
+        return self.used if self.used is not None else float(self.tier.used or 0)
+
+    @property
+    def high_water(self) -> float:
+        """The fraction of the capacity at which the tier counts as full."""
+        return high_water_of(self.tier)
 
     def fills_within(self, years: float) -> bool:
         return self.full_at is not None and self.full_at <= years
+
+    def reaches_high_water_within(self, years: float) -> bool:
+        return self.high_water_at is not None and self.high_water_at <= years
+
+
+DEFAULT_HIGH_WATER = 0.85
+"""Where a tier counts as full when it declares no `high_water` (storage practice keeps
+80-85 % as the point to add capacity: above it, rebuilds and housekeeping slow down)."""
+
+
+def high_water_of(tier: Tier) -> float:
+    return DEFAULT_HIGH_WATER if tier.high_water is None else tier.high_water
+
+
+def replicated_tier(tier: Tier, declared: dict[str, Tier]) -> Tier | None:
+    """The tier whose content a replica holds: the end of its `replica_of` chain; None
+    for a tier that is no replica, or a chain that ends nowhere or goes round."""
+    if tier.replica_of is None:
+        return None
+    seen = {tier.name}
+    current = tier
+    while current.replica_of is not None:
+        nxt = declared.get(current.replica_of)
+        if nxt is None or nxt.name in seen or len(seen) > MAX_HANDOVERS:
+            return None
+        seen.add(nxt.name)
+        current = nxt
+    return current
 
 
 class Planner:
@@ -139,7 +186,10 @@ class Planner:
                 if step.action == "purge":
                     stays.append(Stay(tier, age, when))
                     return Path(_merge(stays), (lifecycle, i), tuple(followed))
-                if step.to == tier:
+                if step.action == "evict":
+                    stays.append(Stay(tier, age, when))
+                    return Path(_merge(stays), None, tuple(followed), (lifecycle, i))
+                if step.to is None or step.to == tier:  # a move always names its tier
                     continue
                 stays.append(Stay(tier, age, when))
                 tier, age, moved = step.to, when, True
@@ -153,10 +203,23 @@ def _merge(stays: list[Stay]) -> tuple[Stay, ...]:
     return tuple(s for s in stays if s.end is None or s.end > s.start)
 
 
+MAX_BYTES = 1e100
+"""Where the projection stops counting: far beyond any storage there is, far below where
+float arithmetic overflows (a growth of 10**17 % a year for 30 years would), so an
+absurd but valid `annual_growth` projects "full in year 1" instead of crashing."""
+
+
 def annual_bytes(volume: Volume, year: int) -> float:
-    """Bytes a volume ingests during projected year `year` (1-based)."""
-    factor = max(0.0, 1.0 + volume.annual_growth) ** year
-    return volume.annual_studies * volume.mean_study_size * factor
+    """Bytes a volume ingests during projected year `year` (1-based), at most
+    `MAX_BYTES`."""
+    base = float(volume.annual_studies) * float(volume.mean_study_size)
+    growth = max(0.0, 1.0 + volume.annual_growth)
+    if base <= 0.0 or growth == 0.0:
+        return 0.0
+    exponent = math.log10(base) + year * math.log10(growth)
+    if exponent >= math.log10(MAX_BYTES):
+        return MAX_BYTES
+    return volume.annual_studies * volume.mean_study_size * growth**year
 
 
 def project(
@@ -183,21 +246,48 @@ def project(
             total = flows[stay.tier][(stay.start, stay.end)]
             for k in range(years):
                 total[k] += rates[k]
+    copies = _replica_flows(declared, flows, years)
     out = {}
     for name, tier in declared.items():
-        stays = flows[name]
-        used = float(tier.used or 0)
+        stays = copies.get(name, flows[name])
+        source = replicated_tier(tier, declared)
+        inherited = None
+        if source is not None and tier.used is None:
+            inherited = float(source.used or 0)
+        used = float(tier.used or 0) if inherited is None else inherited
 
         def held(t: float, stays=stays, used=used) -> float:
             return used + sum(
                 _on_tier(rates, start, end, t) for (start, end), rates in stays.items()
             )
 
+        points = _breakpoints(stays, years)
         out[name] = TierProjection(
             tier,
             tuple(held(float(k)) for k in range(1, years + 1)),
-            _first_exceeding(held, tier.capacity, _breakpoints(stays, years), used),
+            _first_exceeding(held, tier.capacity, points, used),
+            _first_exceeding(held, tier.capacity * high_water_of(tier), points, used),
+            inherited,
         )
+    return out
+
+
+def _replica_flows(
+    declared: dict[str, Tier], flows: dict[str, dict], years: int
+) -> dict[str, dict[tuple[float, float | None], list[float]]]:
+    """Replica name -> its own stays plus those of the tier it copies."""
+    out: dict[str, dict[tuple[float, float | None], list[float]]] = {}
+    for name, tier in declared.items():
+        source = replicated_tier(tier, declared)
+        if source is None:
+            continue
+        merged: dict[tuple[float, float | None], list[float]] = defaultdict(lambda: [0.0] * years)
+        for stays in (flows[source.name], flows[name]):
+            for key, rates in stays.items():
+                total = merged[key]
+                for k in range(years):
+                    total[k] += rates[k]
+        out[name] = merged
     return out
 
 
@@ -226,7 +316,7 @@ def _breakpoints(stays: dict, years: int) -> list[float]:
     return sorted(points)
 
 
-def _first_exceeding(held, capacity: int, points: list[float], used: float) -> float | None:
+def _first_exceeding(held, capacity: float, points: list[float], used: float) -> float | None:
     if used > capacity:
         return 0.0
     before_t, before = points[0], held(points[0])
@@ -241,7 +331,10 @@ def _first_exceeding(held, capacity: int, points: list[float], used: float) -> f
 
 
 def format_size(size: float) -> str:
-    """Bytes in the units the files use (powers of 1000): 1.2PB, 380TB, 250MB."""
+    """Bytes in the units the files use (powers of 1000): 1.2PB, 380TB, 250MB; sizes of
+    a zettabyte and more (projections of absurd growth) as "over 1000EB"."""
+    if not abs(size) < 1e21:  # also inf and nan
+        return "over 1000EB"
     for unit, factor in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
         if abs(size) >= factor:
             value = size / factor

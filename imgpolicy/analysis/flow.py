@@ -10,6 +10,11 @@ Prefetch routes carry priors that are pulled on demand from the archive; what ar
 them is not forwarded again, so a PACS that archives to the VNA and prefetches from it is
 not a loop.
 
+A loop is judged per item and per hop (`loops`): an item that arrives at an AE from a
+sender is forwarded only by the routes whose `match.calling_ae` (if any) names that sender,
+so two sites that sync each other's own studies (each route restricted to the local
+modalities' calling AEs) form no loop, while "forward everything both ways" does.
+
 An item is `(modality, SOP class UID)`: the modality of the device that produced it
 ("" when unknown, e.g. an AI result) and what it is stored as.
 """
@@ -17,7 +22,8 @@ An item is `(modality, SOP class UID)`: the modality of the device that produced
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..model.routes import Route
@@ -27,8 +33,23 @@ if TYPE_CHECKING:
 
 Item = tuple[str, str]
 
-ORIGINATING_KINDS = frozenset({"modality", "ai", "workstation"})
-"""Devices whose own storage SCU classes start flows (the others only forward)."""
+ORIGINATING_KINDS = frozenset({"modality", "ai", "workstation", "radiopharmacy"})
+"""Devices whose own storage SCU classes start flows (the others only forward); a
+radiopharmacy (hot-lab) system originates the Radiopharmaceutical Radiation Dose SRs."""
+
+
+@dataclass
+class Loop:
+    """Routes around which some items can travel for ever: the AEs they pass, the routes
+    (in declaration order) and the items that circulate."""
+
+    titles: frozenset[str]
+    routes: list[Route] = field(default_factory=list)
+    items: set[Item] = field(default_factory=set)
+
+
+Hop = tuple[str, str]
+"""(AE title an item is at, the AE it arrived from; the AE itself where it originates)."""
 
 
 class Flow:
@@ -140,3 +161,133 @@ class Flow:
             reach[item] = seen
         self._reach_cache[targets] = reach
         return reach
+
+    def loops(self) -> list[Loop]:
+        """Cycles of routes around which some item can travel all the way round, honouring
+        each route's match per hop (`calling_ae` names the AE the item arrived from).
+
+        One walk per distinct item over the (AE, arrived-from) hops it can reach from where
+        it originates; a strongly connected set of hops is a loop. Loops through the same
+        AEs merge into one, whatever the items."""
+        index = self.index
+        position = {id(r): i for i, r in enumerate(index.env.routes)}
+        forwarding: dict[str, list[Route]] = defaultdict(list)
+        for route in index.env.routes:
+            if route.enabled and route.purpose != "prefetch" and self.carried.get(id(route)):
+                forwarding[route.from_].append(route)
+        # only items carried on a cycle of the plain route graph can go round: most
+        # environments have no cycle, and then no item needs a walk
+        on_cycle = {
+            id(route)
+            for _, inner in _cycles(
+                [(t, t) for t in sorted(forwarding)],
+                lambda hop: [((r.to, r.to), r) for r in forwarding.get(hop[0], ())],
+            )
+            for route in inner
+        }
+        circling = {
+            item
+            for routes in forwarding.values()
+            for r in routes
+            if id(r) in on_cycle
+            for item in self.carried[id(r)]
+        }
+        by_item: dict[Item, list[Route]] = defaultdict(list)
+        for routes in forwarding.values():
+            for route in routes:
+                for item in self.carried[id(route)] & circling:
+                    by_item[item].append(route)
+        starts: dict[Item, list[Hop]] = defaultdict(list)
+        for title, items in self._origin.items():
+            for item in items:
+                starts[item].append((title, title))
+        found: dict[frozenset[str], Loop] = {}
+        for item in sorted(by_item):
+            routes_from: dict[str, list[Route]] = defaultdict(list)
+            for route in by_item[item]:
+                if item[1] in index.storage_scp(route.to):
+                    routes_from[route.from_].append(route)
+
+            def onward(hop: Hop, routes_from=routes_from, item=item) -> list[tuple[Hop, Route]]:
+                title, sender = hop
+                if title != sender and item[1] not in index.storage_scu(title):
+                    return []  # it cannot send what it received
+                out = []
+                for route in routes_from.get(title, ()):
+                    match = route.match
+                    if match is not None and match.calling_ae and sender not in match.calling_ae:
+                        continue
+                    out.append(((route.to, title), route))
+                return out
+
+            for component, edges in _cycles(starts.get(item, []), onward):
+                titles = frozenset(title for title, _ in component)
+                loop = found.setdefault(titles, Loop(titles))
+                loop.items.add(item)
+                for route in edges:
+                    if all(r is not route for r in loop.routes):
+                        loop.routes.append(route)
+        for loop in found.values():
+            loop.routes.sort(key=lambda r: position[id(r)])
+        return sorted(found.values(), key=lambda lp: sorted(lp.titles))
+
+
+Node = Hop
+
+
+def _cycles(
+    roots: Iterable[Node], onward: Callable[[Node], list[tuple[Node, Route]]]
+) -> list[tuple[set[Node], list[Route]]]:
+    """Tarjan's algorithm, iteratively, over the nodes reachable from `roots`: each
+    strongly connected set that contains a cycle, with the routes of its inner edges."""
+    index_of: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    on_stack: set[Node] = set()
+    stack: list[Node] = []
+    successors: dict[Node, list[tuple[Node, Route]]] = {}
+    found: list[tuple[set[Node], list[Route]]] = []
+    counter = 0
+
+    def enter(node: Node) -> None:
+        nonlocal counter
+        index_of[node] = low[node] = counter
+        counter += 1
+        stack.append(node)
+        on_stack.add(node)
+        successors[node] = onward(node)
+
+    for root in roots:
+        if root in index_of:
+            continue
+        enter(root)
+        work = [(root, iter(successors[root]))]
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child, _ in children:
+                if child not in index_of:
+                    enter(child)
+                    work.append((child, iter(successors[child])))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index_of[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] != index_of[node]:
+                continue
+            component: set[Node] = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            inner = [r for m in component for child, r in successors[m] if child in component]
+            if inner:  # more than one node, or a node with an edge to itself
+                found.append((component, inner))
+    return found

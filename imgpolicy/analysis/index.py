@@ -21,7 +21,17 @@ ACQUISITION_KIND = "modality"
 def is_storage(sop_uid: str) -> bool:
     """A SOP class that carries content (images, SRs...), not a service like MWL or MPPS."""
     info = dicom.lookup(sop_uid)
-    return bool(info) and "Storage" in info.name and "Commitment" not in info.name
+    if info is None:
+        return False
+    if info.private:
+        return info.is_sop_class  # vendors declare private storage classes (sent by C-STORE)
+    return "Storage" in info.name and "Commitment" not in info.name
+
+
+def declared_syntax(route: Route, sop_uid: str) -> str | None:
+    """The transfer syntax `route` is declared to use for `sop_uid`: its per-class entry in
+    `transfer_syntaxes`, else its `transfer_syntax`; None when the ends negotiate it."""
+    return route.transfer_syntaxes.get(sop_uid) or route.transfer_syntax
 
 
 def keyword(uid: str) -> str:
@@ -123,11 +133,25 @@ class Index:
     def flow(self) -> Flow:
         return Flow(self)
 
+    def where_class_syntax(self, route: Route, sop_uid: str) -> Location:
+        """file:line:col of `sop_uid`'s entry in the route's `transfer_syntaxes`, found by
+        the key as the file spells it (a keyword, a UID or a private name)."""
+        file, loc = self.env.origin(route)
+        node: object = self.result.sources[file].data
+        for part in (*loc, "transfer_syntaxes"):
+            node = node[part]  # type: ignore[index]
+        for key in node if isinstance(node, dict) else ():
+            info = dicom.lookup(key) if isinstance(key, str) else None
+            if info is not None and info.uid == sop_uid:
+                return self.where(route, "transfer_syntaxes", key)
+        return self.where(route, "transfer_syntaxes")
+
     def route_syntaxes(self, route: Route, sop_uid: str) -> list[str]:
-        """Transfer syntaxes that may be used on `route` for `sop_uid`: the declared one,
-        or any both ends list (the acceptor chooses among them)."""
-        if route.transfer_syntax:
-            return [route.transfer_syntax]
+        """Transfer syntaxes that may be used on `route` for `sop_uid`: the one declared for
+        that class or for the route, or any both ends list (the acceptor chooses)."""
+        declared = declared_syntax(route, sop_uid)
+        if declared:
+            return [declared]
         offered = self.syntaxes(route.from_, "SCU", sop_uid) or []
         accepted = set(self.syntaxes(route.to, "SCP", sop_uid) or [])
         return [ts for ts in offered if ts in accepted]

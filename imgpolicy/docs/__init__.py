@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from datetime import date
 
 from .. import fsutil
@@ -26,12 +27,31 @@ def generate(
     result, *, root: str, today: date, config=None, templates: str | None = None
 ) -> dict[str, str]:
     """Every document as text, rendered in memory; raises TemplateProblem for a template
-    that cannot be rendered (nothing has been written then)."""
+    that cannot be rendered (nothing has been written then).
+
+    The view model passes through the environment's `Redactor` before any template sees
+    it, and each document's text through its known values after, so no template (the
+    site's own included) can print a credential value or a URL's user info or token."""
+    from ..redact import Redactor
     from .render import build_view
     from .templating import render_documents
 
-    view = build_view(result, root=root, today=today, config=config)
-    return render_documents(view, templates)
+    redactor = Redactor.from_load(result.load)
+    view = redactor.view(build_view(result, root=root, today=today, config=config))
+    documents = render_documents(view, templates)
+    return {name: redactor.values(text) for name, text in documents.items()}
+
+
+MAX_DOCUMENT_BYTES = 64 * fsutil.MiB
+
+
+def _existing(path: str, limit: int = MAX_DOCUMENT_BYTES) -> str | None:
+    """An existing document's text, None when missing or unreadable; read bounded, so a
+    FIFO or a device in its place never hangs `docs` or `docs --check`."""
+    try:
+        return fsutil.read_bounded(path, limit).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def recorded_date(out_dir: str) -> date | None:
@@ -39,12 +59,8 @@ def recorded_date(out_dir: str) -> date | None:
     from .templating import DOCUMENTS
 
     for name in DOCUMENTS:
-        try:
-            with open(os.path.join(out_dir, name), encoding="utf-8") as handle:
-                head = handle.read(4096)
-        except (OSError, UnicodeDecodeError):
-            continue
-        match = AS_OF.search(head)
+        text = _existing(os.path.join(out_dir, name))
+        match = AS_OF.search(text[:4096]) if text else None
         if match:
             try:
                 return date.fromisoformat(match.group(1))
@@ -58,12 +74,7 @@ def stale(out_dir: str, files: dict[str, str]) -> list[str]:
     out = []
     for name, text in files.items():
         path = os.path.join(out_dir, name)
-        try:
-            with open(path, encoding="utf-8", newline="") as handle:
-                current = handle.read()
-        except (OSError, UnicodeDecodeError):
-            current = None
-        if current != text:
+        if _existing(path) != text:
             out.append(path)
     return out
 
@@ -73,23 +84,30 @@ class WriteFailed(Exception):
     after it are as they were."""
 
 
-def write(out_dir: str, files: dict[str, str]) -> list[tuple[str, bool]]:
+def write(
+    out_dir: str, files: dict[str, str], inputs: Iterable[str] = ()
+) -> list[tuple[str, bool]]:
     """Write each document atomically (a temp file renamed over the old one), skipping
     those already up to date; returns (path, written) in order. Everything is rendered
     before this is called, so an error midway leaves every file either as it was or
-    complete, never half-written."""
-    changed = set(stale(out_dir, files))
-    done: list[tuple[str, bool]] = []
-    for name, text in files.items():
-        path = os.path.join(out_dir, name)
-        if path in changed:
-            try:
-                fsutil.write_atomic(path, text)
-            except OSError as err:
-                written = [p for p, w in done if w]
-                raise WriteFailed(
-                    f"cannot write {path}: {err.strerror or err}; it and the documents after "
-                    "it are unchanged" + (f" ({', '.join(written)} written)" if written else "")
-                ) from err
-        done.append((path, path in changed))
+    complete, never half-written. The set is written under an exclusive lock on the
+    folder, so two runs into one folder never leave one's Markdown with the other's HTML;
+    a document that is one of `inputs` (the environment's files) is refused."""
+    with fsutil.folder_lock(out_dir):
+        changed = set(stale(out_dir, files))
+        done: list[tuple[str, bool]] = []
+        for name, text in files.items():
+            path = os.path.join(out_dir, name)
+            if path in changed:
+                try:
+                    fsutil.refuse_inputs(path, inputs, "a file of the environment")
+                    fsutil.write_atomic(path, text)
+                except OSError as err:
+                    written = [p for p, w in done if w]
+                    raise WriteFailed(
+                        f"cannot write {path}: {err.strerror or err}; it and the documents "
+                        "after it are unchanged"
+                        + (f" ({', '.join(written)} written)" if written else "")
+                    ) from err
+            done.append((path, path in changed))
     return done

@@ -63,17 +63,17 @@ def topology(graph: Graph) -> MdSafe:
         width = "3px" if role in ("archive", "teleradiology") else "2px"
         lines.append(f"  classDef {role} fill:{fill},stroke:{stroke},stroke-width:{width}")
     for role in ROLE_STYLE:
-        members = [ids("n", n.key) for n in graph.nodes.values() if _main_role(n.roles) == role]
-        if members:
-            lines.append(f"  class {','.join(sorted(members))} {role}")
+        classed = [ids("n", n.key) for n in graph.nodes.values() if _main_role(n.roles) == role]
+        if classed:
+            lines.append(f"  class {','.join(sorted(classed))} {role}")
     for purpose in sorted(by_style):
-        colour, width, _dash, _ = (
+        colour, line_width, _dash, _ = (
             DISABLED
             if purpose == "disabled"
             else PURPOSE_STYLE.get(purpose, PURPOSE_STYLE["forward"])
         )
         indices = ",".join(str(i) for i in by_style[purpose])
-        lines.append(f"  linkStyle {indices} stroke:{colour},stroke-width:{width}px")
+        lines.append(f"  linkStyle {indices} stroke:{colour},stroke-width:{line_width}px")
     return MdSafe("\n".join(lines))
 
 

@@ -11,25 +11,29 @@ from __future__ import annotations
 
 import calendar
 import os
-import re
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from .. import __version__, dicom
+from .. import __version__, dicom, identity
+from ..analysis import continuity, worklist
 from ..analysis.capacity import format_size, project
 from ..analysis.index import Index, is_storage, keyword
 from ..analysis.retention import requirement
 from ..catalogue import catalogue
 from ..config import Config
-from ..engine import CheckResult
+from ..engine import CheckResult, configured_rule
 from ..findings import Finding, Severity
 from ..model.types import Duration
+from ..redact import ENV_REFERENCE
 from . import mermaid, svg
 from .checklist import LISTS
+from .checklist import Item as ChecklistItem
 from .topology import OriginPaths, build_graph, origin_paths
 
 PROJECTION_YEARS = 5
+BEYOND_CALENDAR = "beyond 9999"
+"""What a date past 9999-12-31 (the last one Python has) is shown as."""
 LOOKAHEAD_YEARS = 30
 """How far the projection looks for the point a tier fills, beyond the 5 years shown."""
 
@@ -45,6 +49,15 @@ KIND_LABELS = {
     "workstation": "Workstation",
     "reporting": "Reporting",
     "emr": "EHR / EMR",
+    "interface-engine": "Interface engine",
+    "mwl-broker": "Worklist broker",
+    "audit-repository": "Audit record repository",
+    "time-server": "Time server",
+    "radiopharmacy": "Radiopharmacy",
+    "deidentifier": "De-identifier",
+    "image-exchange": "Image exchange gateway",
+    "printer": "Printer",
+    "cardiology-pvs": "Cardiology PVS",
     "other": "Other",
 }
 PRIORITIES = ("stat", "urgent", "routine", "screening")
@@ -58,9 +71,6 @@ METRICS = (
     ("fluoro_time_min", "Fluoro time (min)"),
 )
 CHARSET_DEFAULT = "ISO_IR 6 (default)"
-_REFERENCE = re.compile(r"\$\{(?:env:)?[A-Z_][A-Z0-9_]*\}")
-"""A secret written as an environment reference, as SEC002 accepts it; values are never
-shown either way."""
 
 
 def build_view(
@@ -76,13 +86,17 @@ class _Builder:
         from ..rules.registry import all_rules
 
         self.selected = {code for code in all_rules() if config.selects(code)}
+        self.config = config
         self.result = result
         self.env = result.load.environment
         self.today = today
         root = os.path.abspath(root)
         self.root = root if os.path.isdir(root) else os.path.dirname(root)
-        reusable = result.index is not None and result.index.today == today
-        self.index = result.index if reusable else Index(result.load, today)
+        index = result.index
+        reusable = isinstance(index, Index) and index.today == today
+        self.index: Index = (
+            index if isinstance(index, Index) and reusable else Index(result.load, today)
+        )
         self.by_entity: dict[str, list[Finding]] = defaultdict(list)
         for finding in result.active:
             if finding.entity:
@@ -115,10 +129,21 @@ class _Builder:
             "reason": f.suppressed.reason if f.suppressed else "",
         }
 
-    def year_end(self, years: int) -> date:
+    def year_end(self, years: int) -> date | None:
+        """`today` moved on by `years` years (29 February -> 28); None past 9999-12-31,
+        the last date there is, which a projection from a far-future `today` reaches."""
         day = self.today
         year = day.year + years
+        if year > date.max.year:
+            return None
         return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
+
+    def after(self, days: int) -> str:
+        """The month `days` after today, `2031-04`; "beyond 9999" past the calendar."""
+        try:
+            return (self.today + timedelta(days=days)).isoformat()[:7]
+        except OverflowError:
+            return BEYOND_CALENDAR
 
     def ae_site(self, title: str) -> str:
         device = self.index.device_of(title)
@@ -161,9 +186,16 @@ class _Builder:
 
     def meta(self) -> dict[str, Any]:
         files = sorted(self.rel(p) for p in self.result.load.files)
+        organisation = self.env.organisation
         return {
-            "title": "Imaging architecture",
-            "organisation": ", ".join(s.name for s in self.env.sites),
+            "title": f"{organisation.name}: imaging architecture"
+            if organisation
+            else "Imaging architecture",
+            "organisation": organisation.name
+            if organisation
+            else ", ".join(s.name for s in self.env.sites),
+            "organisation_name": organisation.name if organisation else "",
+            "sites": ", ".join(s.name for s in self.env.sites),
             "today": self.today.isoformat(),
             "tool": "imgpolicy",
             "version": __version__,
@@ -183,14 +215,19 @@ class _Builder:
                     "jurisdiction": site.jurisdiction,
                     "region": site.region,
                     "timezone": site.timezone or "",
-                    "teleradiology": site.teleradiology,
+                    "teleradiology": site.teleradiology is not None,
+                    "contract": _reading_contract(site.teleradiology),
+                    "emergency": site.emergency,
+                    "patient_id_issuer": site.patient_id_issuer or "",
                     "devices": len(devices),
                     "aes": sum(len(d.application_entities) for d in devices),
                     "modalities": sum(1 for d in devices if d.kind == "modality"),
                 }
             )
-        kinds = Counter(d.kind for d in env.devices)
-        kind_aes = Counter(d.kind for d in env.devices for _ in d.application_entities)
+        kinds: Counter[str] = Counter(d.kind for d in env.devices)
+        kind_aes: Counter[str] = Counter(
+            d.kind for d in env.devices for _ in d.application_entities
+        )
         by_kind = [
             {"kind": k, "label": KIND_LABELS.get(k, k), "devices": kinds[k], "aes": kind_aes[k]}
             for k in KIND_LABELS
@@ -217,6 +254,17 @@ class _Builder:
         active = self.result.active
         return {
             "sites": sites,
+            "site_links": [
+                {
+                    "name": link.name,
+                    "sites": list(link.sites),
+                    "encryption": link.encryption,
+                    "encrypts": link.encrypts,
+                    "description": link.description or "",
+                    "checks": self.checks(identity.entity("site-link", link.name)),
+                }
+                for link in env.site_links
+            ],
             "counts": {
                 "sites": len(env.sites),
                 "devices": len(env.devices),
@@ -267,7 +315,7 @@ class _Builder:
                         "description": d.description or "",
                         "archive_of_record": d.is_archive_of_record,
                         "aes": [ae.ae_title for ae in d.application_entities],
-                        "checks": self.checks(f"device:{d.name}"),
+                        "checks": self.checks(identity.device(d.name)),
                     }
                 )
             out.append(
@@ -282,7 +330,7 @@ class _Builder:
         return out
 
     def aes(self) -> list[dict[str, Any]]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for device, ae in self.env.application_entities():
             by_name = {c.name: c for c in device.connections}
             names = ae.connections or [c.name for c in device.connections]
@@ -304,7 +352,7 @@ class _Builder:
                     {
                         "name": name,
                         "address": address,
-                        "tls": conn.tls,
+                        "tls": conn.uses_tls,
                         "listens": conn.port is not None,
                     }
                 )
@@ -327,7 +375,7 @@ class _Builder:
                     or "none",
                     "tls": "yes" if tls and all(tls) else ("partly" if any(tls) else "no"),
                     "character_sets": list(ae.character_sets) or [CHARSET_DEFAULT],
-                    "checks": self.checks(f"ae:{ae.ae_title}"),
+                    "checks": self.checks(identity.ae(ae.ae_title)),
                 }
             )
         rows.sort(key=lambda r: (r["title"].casefold(), r["title"], r["device"]))
@@ -348,7 +396,7 @@ class _Builder:
             if not key:
                 continue
             profiles.setdefault(key, []).append(ae.ae_title)
-        out = []
+        out: list[dict[str, Any]] = []
         for key, titles in profiles.items():
             titles = sorted(dict.fromkeys(titles), key=lambda t: (t.casefold(), t))
             rows: dict[str, dict[str, Any]] = {}
@@ -380,8 +428,19 @@ class _Builder:
             }
             for uid in sorted(used_ts, key=lambda u: (keyword(u), u))
         ]
+        private = [
+            {
+                "name": u.name,
+                "uid": u.uid,
+                "kind": u.kind,
+                "lossy": u.lossy,
+                "description": u.description or "",
+            }
+            for u in sorted(self.env.private_uids, key=lambda u: (u.kind, u.name))
+        ]
         return {
             "profiles": out,
+            "private_uids": private,
             "transfer_syntaxes": syntaxes,
             "aes_without_capabilities": sorted(
                 ae.ae_title
@@ -444,8 +503,18 @@ class _Builder:
                     "declared_syntax": route.transfer_syntax is not None,
                     "lossy": any(dicom.is_lossy(t) for t in syntaxes),
                     "to_archive": route.to in index.archive_titles,
+                    "per_class": [
+                        f"{keyword(sop)}: {keyword(ts)}"
+                        for sop, ts in sorted(
+                            route.transfer_syntaxes.items(), key=lambda i: keyword(i[0])
+                        )
+                    ],
+                    "method": route.method or "",
+                    "commitment": route.commitment,
+                    "deidentify": route.deidentify.profile if route.deidentify else "",
+                    "lossy_approved": route.lossy_approved or "",
                     "description": route.description or "",
-                    "checks": self.checks(f"route:{route.name}"),
+                    "checks": self.checks(identity.route(route.name)),
                 }
             )
         return rows
@@ -492,16 +561,9 @@ class _Builder:
                 return tuple(found.chain(target)[1:])
 
             archived = sorted(t for t in reached if t in archive)
-            ai = sorted(
-                t
-                for t in reached
-                if t in ai_hosts or (index.device_of(t) and index.device_of(t).kind == "ai")
-            )
+            ai = sorted(t for t in reached if t in ai_hosts or _kind_of(index, t) == "ai")
             tele = sorted(
-                t
-                for t in reached
-                if t in tele_targets
-                or (index.device_of(t) and index.device_of(t).site in tele_sites)
+                t for t in reached if t in tele_targets or _site_of(index, t) in tele_sites
             )
             dose = sorted(t for t in reached if t == env.dose_monitor)
             signature = (
@@ -535,9 +597,7 @@ class _Builder:
     def worklist(self) -> dict[str, Any]:
         index = self.index
         entries = []
-        served: set[str] = set()
         for entry in self.env.worklist:
-            served.update(entry.consumers)
             provider = index.device_of(entry.provider)
             mpps = index.device_of(entry.mpps_destination) if entry.mpps_destination else None
             entries.append(
@@ -549,14 +609,11 @@ class _Builder:
                     "consumers": list(entry.consumers),
                     "count": len(entry.consumers),
                     "description": entry.description or "",
-                    "checks": self.checks(f"worklist:{entry.provider}"),
+                    "checks": self.checks(identity.entity("worklist", entry.provider)),
                 }
             )
-        unserved = sorted(
-            ae.ae_title
-            for d, ae in self.env.application_entities()
-            if d.kind == "modality" and ae.ae_title not in served
-        )
+        # the AEs WL001 reports, as it decides (encounter-based devices need none)
+        unserved = sorted(ae.ae_title for _, ae in worklist.unserved(index))
         no_mpps = sorted(
             {c for e in self.env.worklist if not e.mpps_destination for c in e.consumers}
         )
@@ -574,7 +631,7 @@ class _Builder:
                         continue
                     if name == "username":
                         credentials.append("username")
-                    elif _REFERENCE.fullmatch(value.strip()):
+                    elif ENV_REFERENCE.fullmatch(value.strip()):
                         credentials.append(f"{name} (reference)")
                     else:
                         credentials.append(f"{name} (literal value, not shown)")
@@ -599,7 +656,7 @@ class _Builder:
                     "what": ", ".join(item.messages or item.services),
                     "credentials": credentials,
                     "description": item.description or "",
-                    "checks": self.checks(f"integration:{item.name}"),
+                    "checks": self.checks(identity.entity("integration", item.name)),
                 }
             )
         return rows
@@ -611,13 +668,16 @@ class _Builder:
                 "name": t.name,
                 "device": t.device,
                 "tier": t.tier,
+                "role": t.role,
+                "replica_of": t.replica_of or "",
+                "high_water": f"{t.high_water * 100:g}%" if t.high_water is not None else "",
                 "capacity": format_size(t.capacity),
                 "used": format_size(t.used) if t.used is not None else "",
                 "used_percent": round(100 * t.used / t.capacity, 1)
                 if t.used and t.capacity
                 else 0.0,
                 "description": t.description or "",
-                "checks": self.checks(f"tier:{t.name}"),
+                "checks": self.checks(identity.entity("tier", t.name)),
             }
             for t in env.tiers
         ]
@@ -640,7 +700,7 @@ class _Builder:
                     "site": lc.site or "all",
                     "steps": steps,
                     "description": lc.description or "",
-                    "checks": self.checks(f"lifecycle:{lc.name}"),
+                    "checks": self.checks(identity.entity("lifecycle", lc.name)),
                 }
             )
         volumes = []
@@ -670,8 +730,9 @@ class _Builder:
     def capacity(self) -> dict[str, Any]:
         env = self.env
         years = PROJECTION_YEARS
-        labels = ["today"] + [self.year_end(k).isoformat()[:7] for k in range(1, years + 1)]
-        ends = [self.year_end(k).isoformat() for k in range(1, years + 1)]
+        year_ends = [self.year_end(k) for k in range(1, years + 1)]
+        labels = ["today"] + [e.isoformat()[:7] if e else BEYOND_CALENDAR for e in year_ends]
+        ends = [e.isoformat() if e else BEYOND_CALENDAR for e in year_ends]
         if not env.tiers:
             return {
                 "years": years,
@@ -700,7 +761,7 @@ class _Builder:
                 )
             else:
                 year = int(full_at) + 1 if full_at % 1 else int(full_at)
-                when = (self.today + timedelta(days=round(full_at * 365.2425))).isoformat()[:7]
+                when = self.after(round(full_at * 365.2425))
                 within = full_at <= years
                 label = f"year {year} ({when})" + (
                     "" if within else f", beyond the {years}-year projection"
@@ -757,7 +818,8 @@ class _Builder:
                     "jurisdiction": jurisdiction,
                     "sites": sites,
                     "policies": [
-                        _policy(p) | {"checks": self.checks(f"retention:{p.name}")} for p in own
+                        _policy(p) | {"checks": self.checks(identity.entity("retention", p.name))}
+                        for p in own
                     ],
                     "inherited": [_policy(p) for p in inherited],
                     "effective": effective,
@@ -765,7 +827,7 @@ class _Builder:
             )
         return out
 
-    def continuity(self) -> list[dict[str, Any]]:
+    def continuity(self) -> dict[str, Any]:
         index = self.index
         rows = []
         for plan in self.env.continuity:
@@ -778,14 +840,15 @@ class _Builder:
             stale = any(
                 f.code == "DR004"
                 for f in self.result.findings
-                if f.entity == f"continuity:{plan.system}"
+                if f.entity == identity.entity("continuity", plan.system)
             )
-            if plan.last_tested is None:
+            tested_on = plan.tested_on
+            if tested_on is None:
                 tested = "never tested"
-            elif plan.last_tested > self.today:
+            elif tested_on > self.today:
                 tested = f"after {self.today}"
             else:
-                months = _months_between(plan.last_tested, self.today)
+                months = _months_between(tested_on, self.today)
                 tested = f"{months} month{'s' if months != 1 else ''} before {self.today}"
             rows.append(
                 {
@@ -797,24 +860,30 @@ class _Builder:
                     "rto": str(plan.rto) if plan.rto else "",
                     "target_site": plan.replication.target_site if plan.replication else "",
                     "target_region": target.region if target else "",
-                    "window": str(plan.replication.window) if plan.replication else "",
+                    "window": str(plan.replication.window)
+                    if plan.replication and plan.replication.window
+                    else "",
+                    "scope": plan.replication.scope if plan.replication else "",
+                    "backups": [
+                        f"{b.to_site} every {b.every}" + (" (immutable)" if b.immutable else "")
+                        for b in plan.backups
+                    ],
                     "fallback": plan.read_only_fallback or "",
                     "fallback_site": fallback.site if fallback else "",
-                    "last_tested": plan.last_tested.isoformat() if plan.last_tested else "",
+                    "last_tested": tested_on.isoformat() if tested_on else "",
                     "tested": tested,
-                    "tested_ok": plan.last_tested is not None
-                    and not stale
-                    and "DR004" in self.selected,
+                    "test_outcome": plan.last_test.outcome if plan.last_test else "",
+                    "test_scope": plan.last_test.scope if plan.last_test else "",
+                    "tested_ok": tested_on is not None and not stale and "DR004" in self.selected,
                     "description": plan.description or "",
-                    "checks": self.checks(f"continuity:{plan.system}", f"device:{plan.system}"),
+                    "checks": self.checks(
+                        identity.entity("continuity", plan.system), identity.device(plan.system)
+                    ),
                 }
             )
-        planned = {p.system for p in self.env.continuity}
-        from ..analysis.index import CRITICAL_KINDS
-
-        missing = sorted(
-            d.name for d in self.env.devices if d.kind in CRITICAL_KINDS and d.name not in planned
-        )
+        # the systems DR001, as configured (its critical_kinds), reports without a plan
+        kinds = self._rule_option("DR001", "critical_kinds")
+        missing = sorted(d.name for d in continuity.without_plan(self.env, kinds))
         return {"plans": rows, "critical_without_plan": missing}
 
     def dose(self) -> dict[str, Any]:
@@ -836,7 +905,7 @@ class _Builder:
                     "doses": [_number(getattr(level, key)) for key, _ in metrics],
                     "source": level.source or "",
                     "edition": level.edition or "",
-                    "checks": self.checks(f"drl:{level.modality}:{level.exam}"),
+                    "checks": self.checks(identity.entity("drl", f"{level.modality}:{level.exam}")),
                 }
             )
         monitor = self.index.device_of(env.dose_monitor) if env.dose_monitor else None
@@ -845,9 +914,29 @@ class _Builder:
             if env.dose_monitor
             else []
         )
+        alert = env.dose_alert_values
         return {
             "monitor": env.dose_monitor or "",
             "monitor_device": monitor.name if monitor else "",
+            "collection": env.dose_collection,
+            "collect_from": env.dose_collect_from or "",
+            "rrdsr_source": env.dose_rrdsr_source or "",
+            "notification_values": [
+                {
+                    "exam": n.exam,
+                    "modality": n.modality,
+                    "ctdivol_mgy": _number(n.ctdivol_mgy),
+                    "dlp_mgy_cm": _number(n.dlp_mgy_cm),
+                    "source": n.source or "",
+                }
+                for n in env.notification_values
+            ],
+            "alert_values": {
+                "ctdivol_mgy": _number(alert.ctdivol_mgy),
+                "dlp_mgy_cm": _number(alert.dlp_mgy_cm),
+            }
+            if alert
+            else {},
             "metrics": [label for _, label in metrics],
             "levels": rows,
             "senders": len(senders),
@@ -870,12 +959,18 @@ class _Builder:
                         "510k": "510(k)",
                         "de-novo": "De Novo",
                         "pma": "PMA",
+                        "hde": "HDE",
                         "none": "none",
                     }.get(fda.pathway, fda.pathway)
                     if fda
                     else "",
+                    "decision": _DECISIONS.get(fda.pathway, "") if fda else "",
                     "number": fda.number or "" if fda else "",
-                    "cleared_on": fda.cleared_on.isoformat() if fda and fda.cleared_on else "",
+                    "cleared_on": fda.decided_on.isoformat() if fda and fda.decided_on else "",
+                    "cleared_versions": list(fda.cleared_versions) if fda else [],
+                    "deployment": product.deployment,
+                    "population": _population(product.cleared_for.population),
+                    "monitoring": _monitoring(product.monitoring),
                     "modalities": list(product.cleared_for.modalities),
                     "body_parts": list(product.cleared_for.body_parts),
                     "intended_use": product.cleared_for.intended_use or "",
@@ -884,7 +979,7 @@ class _Builder:
                     "receives": sorted({m for m, _ in arriving if m}),
                     "results": [f"{r.object} → {', '.join(r.to)}" for r in product.results],
                     "description": product.description or "",
-                    "checks": self.checks(f"ai:{product.name}"),
+                    "checks": self.checks(identity.entity("ai", product.name)),
                 }
             )
         return rows
@@ -909,41 +1004,34 @@ class _Builder:
         }
 
     def checklist(self) -> dict[str, Any]:
+        """The guide's review lists, each item with its status: "met" only where the rules
+        establish the item and found nothing open; "partly: ..." where they establish part
+        of it; "not checked here" where no rule can (see `checklist.Item`)."""
         result = self.result
-        ran = result.rules_ran
         from ..rules.registry import all_rules
 
         rules = all_rules()
-        selected = self.selected
         lists = []
         for title, items in LISTS:
             rows = []
             for item in items:
                 open_ = [f for f in result.active if f.code in item.codes]
                 hidden = [f for f in result.findings if f.suppressed and f.code in item.codes]
-                skipped = [c for c in item.codes if c not in selected]
-                if item.by_document:
-                    status = "met"
-                elif not item.codes:
-                    status = "not-covered"
-                elif not ran or len(skipped) == len(item.codes):
-                    status = "not-checked"
-                elif open_:
-                    status = "not-met"
-                else:
-                    status = "met"
-                label = STATUS_LABELS[status] + (" (this document)" if item.by_document else "")
+                skipped = [c for c in item.codes if c not in self.selected]
+                status, state, detail = self._checklist_status(item, open_, skipped)
                 rows.append(
                     {
                         "text": item.text,
                         "status": status,
-                        "label": label,
+                        "state": state,
+                        "detail": detail,
+                        "label": f"{state}: {detail}" if detail else state,
                         "codes": [
                             {"code": c, "name": rules[c].name if c in rules else ""}
                             for c in item.codes
                         ],
-                        "scope": item.scope,
-                        "not_selected": skipped if ran and not item.by_document else [],
+                        "outside": item.outside,
+                        "not_selected": skipped if status != "not-run" else [],
                         "findings": [self.finding(f) for f in open_],
                         "suppressed": [self.finding(f) for f in hidden],
                     }
@@ -977,7 +1065,7 @@ class _Builder:
                 {
                     "family": family,
                     "rules": len(codes),
-                    "selected": sum(1 for c in codes if c in selected),
+                    "selected": sum(1 for c in codes if c in self.selected),
                     "error": sum(
                         1 for f in found if not f.suppressed and f.severity is Severity.ERROR
                     ),
@@ -992,12 +1080,86 @@ class _Builder:
             )
         return {"lists": lists, "families": families}
 
+    def _checklist_status(
+        self, item: ChecklistItem, open_: list[Finding], skipped: list[str]
+    ) -> tuple[str, str, str]:
+        """An item's status, its label and what the rules established (for "met" and
+        "partly"). Open findings make it "not met" whatever its coverage; a fully covered
+        item whose rules were partly deselected or configured looser than its wording
+        (`Bound`) is only partly established."""
+        if item.coverage == "document":
+            return "met", "met (this document)", ""
+        if item.coverage == "none":
+            return "not-checked-here", STATUS_LABELS["not-checked-here"], ""
+        if not self.result.rules_ran or len(skipped) == len(item.codes):
+            return "not-run", STATUS_LABELS["not-run"], ""
+        if open_:
+            return "not-met", STATUS_LABELS["not-met"], ""
+        loose = [b for b in item.bounds if not b.holds(self._rule_option(b.code, b.option))]
+        if item.coverage == "full" and not skipped and not loose:
+            return "met", STATUS_LABELS["met"], item.checked
+        caveats = [
+            f"{b.code} configured with {b.option} {self._rule_option(b.code, b.option)}"
+            for b in loose
+        ]
+        checked = item.checked + (f" ({'; '.join(caveats)})" if caveats else "")
+        return "partly", STATUS_LABELS["partly"], checked
+
+    def _rule_option(self, code: str, option: str) -> Any:
+        """A rule option as this run's configuration sets it (default included)."""
+        from ..rules.registry import all_rules
+
+        return configured_rule(self.config, all_rules()[code]).settings[option]
+
+
+_DECISIONS = {"510k": "cleared", "de-novo": "granted", "pma": "approved", "hde": "approved"}
+"""The FDA's word for each decision: a 510(k) is cleared, a De Novo granted, a PMA or HDE
+approved."""
+
+
+def _reading_contract(contract) -> list[str]:
+    """A teleradiology site's contract as short phrases (licensure, credentialing, window,
+    BAA), empty for a facility of ours or a contract with nothing recorded."""
+    if contract is None:
+        return []
+    parts = []
+    if contract.licensed_in:
+        parts.append("licensed in " + ", ".join(contract.licensed_in))
+    if contract.credentialing_until:
+        parts.append(f"credentialed until {contract.credentialing_until.isoformat()}")
+    if contract.coverage:
+        parts.append(f"reads {contract.coverage.from_}-{contract.coverage.to}")
+    parts.append("BAA" if contract.baa else "no BAA")
+    return parts
+
+
+def _population(population) -> str:
+    """The ages a clearance covers, e.g. `age 18+` or `age 2-21`."""
+    if population is None or (population.min_age is None and population.max_age is None):
+        return ""
+    if population.max_age is None:
+        return f"age {population.min_age}+"
+    return f"age {population.min_age or 0}-{population.max_age}"
+
+
+def _monitoring(monitoring) -> str:
+    """When the product's performance was last reviewed, and how often it is."""
+    if monitoring is None:
+        return ""
+    parts = []
+    if monitoring.last_review:
+        parts.append(f"reviewed {monitoring.last_review.isoformat()}")
+    if monitoring.every:
+        parts.append(f"every {monitoring.every}")
+    return ", ".join(parts)
+
 
 STATUS_LABELS = {
     "met": "met",
+    "partly": "partly",
     "not-met": "not met",
-    "not-covered": "not covered by any rule",
-    "not-checked": "not checked",
+    "not-checked-here": "not checked here",
+    "not-run": "not run (rules not selected)",
 }
 
 SECTIONS = (
@@ -1034,6 +1196,17 @@ def _match_key(match) -> tuple | None:
 
 class _NoDevice:
     name = ""
+
+
+def _kind_of(index: Index, title: str) -> str | None:
+    """The kind of the device that holds AE `title` (None for an unknown title)."""
+    device = index.device_of(title)
+    return device.kind if device else None
+
+
+def _site_of(index: Index, title: str) -> str | None:
+    device = index.device_of(title)
+    return device.site if device else None
 
 
 def _uid_name(uid: str) -> str:

@@ -136,12 +136,13 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
         ends[(edge.target, t_side)].append((sy, k, 1))
     port: dict[tuple[int, int], tuple[float, float]] = {}
     for (key, side), items in ends.items():
-        x, y, w, h = box[key]
+        bx0, by0, w, h = box[key]
         items.sort()
         for j, (_, k, which) in enumerate(items):
-            py = y + h * (j + 1) / (len(items) + 1)
-            px = x + w if side == "r" else x
-            port[(k, which)] = (px, py)
+            port[(k, which)] = (
+                bx0 + w if side == "r" else bx0,
+                by0 + h * (j + 1) / (len(items) + 1),
+            )
 
     width = MARGIN * 2 + len(layers) * NODE_W + (len(layers) - 1) * COL_GAP
     legend_items = _topology_legend(graph)
@@ -280,7 +281,7 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
             f'stroke-width="{_n(stroke)}"{dash_attr} marker-end="url(#arrow-{purpose})" '
             f'opacity="0.9"><title>{xml(tip)}</title></path>'
         )
-        if edge.count > 1:
+        if edge.count > 1 and first is not None:
             (ax, ay), c1, c2, (bx, by) = first
             mx = (ax + 3 * c1[0] + 3 * c2[0] + bx) / 8
             my = (ay + 3 * c1[1] + 3 * c2[1] + by) / 8
@@ -316,10 +317,10 @@ def topology(graph: Graph, *, title: str = "Study-flow topology") -> Markup:
                 f'stroke="{colour}" stroke-width="{_n(stroke)}"{dash_attr}/>'
             )
         else:
-            stroke, fill, _ = ROLE_STYLE[key]
+            node_stroke, node_fill, _ = ROLE_STYLE[key]
             out.append(
                 f'<rect x="{lx + 4}" y="{ly}" width="26" height="12" rx="3" '
-                f'fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
+                f'fill="{node_fill}" stroke="{node_stroke}" stroke-width="2"/>'
             )
         out.append(f'<text x="{lx + 42}" y="{ly + 10}" fill="#0f172a">{xml(text)}</text>')
     out.append("</g></svg>")
@@ -337,9 +338,9 @@ def _topology_legend(graph: Graph) -> list[tuple[str, str, str]]:
     if any(not e.enabled for e in graph.edges):
         items.append(("edge", "disabled", DISABLED[3]))
     roles = {r for n in graph.nodes.values() for r in n.roles}
-    for role, style in ROLE_STYLE.items():
+    for role, (_, _, role_label) in ROLE_STYLE.items():
         if role in roles:
-            items.append(("node", role, style[2]))
+            items.append(("node", role, role_label))
     if any(e.count > 1 for e in graph.edges):
         items.append(("note", "", "N routes drawn as one"))
     return items

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
+from .. import identity
 from ..analysis.index import Index
 
 LAYERS = (
@@ -152,7 +153,7 @@ def build_graph(index: Index) -> Graph:
             if device
             else f"{title}: no device declares it"
         ) + "".join(f" · {badge[r]}" for r in roles if r in badge)
-        key = f"ae:{title}"
+        key = identity.ae(title)
         node_of[title] = key
         nodes[key] = Node(
             key,
@@ -189,10 +190,10 @@ def build_graph(index: Index) -> Graph:
     bundles: dict[tuple[str, str, str, bool], Edge] = {}
     for route in env.routes:
         source, target = node_of[route.from_], node_of[route.to]
-        key = (source, target, route.purpose, route.enabled)
-        if key not in bundles:
-            bundles[key] = Edge(source, target, route.purpose, route.enabled)
-        bundles[key].routes.append(route.name)
+        bundle = (source, target, route.purpose, route.enabled)
+        if bundle not in bundles:
+            bundles[bundle] = Edge(source, target, route.purpose, route.enabled)
+        bundles[bundle].routes.append(route.name)
     edges = sorted(
         bundles.values(),
         key=lambda e: (

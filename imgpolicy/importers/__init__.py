@@ -32,8 +32,10 @@ def import_orthanc(
     site: str = "MAIN",
     kind: str = "pacs",
     hostname: str | None = None,
+    timeout: float | None = None,
 ) -> ImportResult:
-    """Read an Orthanc configuration file or folder (`path`) or REST API (`url`)."""
+    """Read an Orthanc configuration file or folder (`path`) or REST API (`url`, within
+    `timeout` seconds in all; default `orthanc.DEFAULT_URL_TIMEOUT`)."""
     import urllib.parse
 
     from . import orthanc
@@ -41,12 +43,16 @@ def import_orthanc(
     result = ImportResult()
     note = "--hostname" if hostname else None
     if url is not None:
-        settings = orthanc.read_url(url, user, password, result)
+        settings = orthanc.read_url(
+            url, user, password, result, timeout or orthanc.DEFAULT_URL_TIMEOUT
+        )
         if hostname is None:
-            hostname = urllib.parse.urlsplit(url).hostname
+            hostname = urllib.parse.urlsplit(settings.source).hostname
             note = "the host of --url"
-    else:
+    elif path is not None:
         settings = orthanc.read_file(path, result)
+    else:
+        raise ImportFailed("give an Orthanc configuration (a file or folder) or a URL")
     orthanc.build(
         settings, site=site, kind=kind, hostname=hostname, hostname_note=note, result=result
     )

@@ -375,9 +375,9 @@ def import_association(
         if ae_title
         else "edit: the AE title is on the tool's command line (-aet); this is its default"
     )
-    for (which, tss), uids in groups.items():
+    for (which, offered), uids in groups.items():
         ae.capabilities.append(
-            Capability(which, uids, list(tss), sop_notes={u: notes[u] for u in uids})
+            Capability(which, uids, list(offered), sop_notes={u: notes[u] for u in uids})
         )
     if not ae.capabilities:
         ae.capabilities_above.append("no presentation context of the profile could be imported")
@@ -520,7 +520,7 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
 
     def table(kind: str, begin: int) -> list[tuple[int, str]]:
         nonlocal number
-        rows = []
+        rows: list[tuple[int, str]] = []
         while number < len(lines):
             line = lines[number]
             number += 1
@@ -559,15 +559,18 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
                             where,
                         )
                         continue
-                    entry = _AEEntry(
-                        toks[0].text,
-                        toks[1].text,
-                        toks[2].text,
-                        toks[3].text,
-                        toks[4:],
-                        Where(path, row_number, toks[0].column, f"AETable entry {toks[0].text}"),
+                    aes.append(
+                        _AEEntry(
+                            toks[0].text,
+                            toks[1].text,
+                            toks[2].text,
+                            toks[3].text,
+                            toks[4:],
+                            Where(
+                                path, row_number, toks[0].column, f"AETable entry {toks[0].text}"
+                            ),
+                        )
                     )
-                    aes.append(entry)
                     continue
                 target = hosts if mnemonic == "HostTable" else vendors
                 if len(toks) < 2:
@@ -844,18 +847,22 @@ def _peer_device(
 
     title, problem = check_ae_title(peer.aet)
     if title is None:
-        return skip(problem)
+        skip(problem or "not an AE title")
+        return None
     host, problem = check_hostname(peer.host)
     if host is None:
-        return skip(f"host {problem}")
+        skip(f"host {problem}")
+        return None
     port, problem = check_port(peer.port)
     if port is None:
-        return skip(problem)
+        skip(problem or "not a port")
+        return None
     first = names.claim_ae(title, where)
     if first is not None:
-        return skip(
+        skip(
             f"AE title {title} is already defined at {first.at} (imgpolicy needs unique AE titles)"
         )
+        return None
     device = Device(names.device(safe_name(peer.symbolic or peer.aet, "peer")), site, "other")
     device.above = [f"from {where.what or 'a peer'} at {where.at}"]
     if peer.groups:

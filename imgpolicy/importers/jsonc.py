@@ -16,6 +16,7 @@ an object, the position is that of its key, which is what a person looks for.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,6 +291,11 @@ class _Parser:
             self.i = j
             raise self.error(f"unexpected {self.describe()} in a number")
         literal = text[start:j]
+        digits, limit = len(literal.lstrip("-")), sys.get_int_max_str_digits()
+        if not is_float and limit and digits > limit:  # int() would raise ValueError
+            raise self.error(
+                f"a number of {digits} digits: more than the {limit} digits a number may have"
+            )
         self.i = j
         return float(literal) if is_float else int(literal)
 

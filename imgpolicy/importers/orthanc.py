@@ -35,12 +35,12 @@ from __future__ import annotations
 import base64
 import json
 import os
-import urllib.error
+import sys
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import net
 from . import jsonc
 from .common import (
     AE,
@@ -274,7 +274,7 @@ def read_file(path: str, result: ImportResult) -> Settings:
             "DicomModalitiesInDatabase is true: the modalities are kept in Orthanc's "
             "database, not in this file; import them with `imgpolicy import orthanc "
             "--url`",
-            in_db.where,
+            in_db.where or settings.root,
         )
     if "DicomModalities" in config:
         modalities = config.value("DicomModalities")
@@ -334,11 +334,11 @@ def _accepted_from_file(config: _Config, settings: Settings, result: ImportResul
         for uid in known:
             if setting.value:
                 accepted.add(uid)
-                notes[uid] = f"{group} ({setting.where.at})"
+                notes[uid] = f"{group} ({_at(setting)})"
             else:
                 accepted.discard(uid)
         settings.accepted_above.append(
-            f"{group} {'true' if setting.value else 'false'} ({setting.where.at}) "
+            f"{group} {'true' if setting.value else 'false'} ({_at(setting)}) "
             f"{'adds' if setting.value else 'removes'} {len(known)}"
         )
     settings.accepted = sorted(accepted, key=uid_key)
@@ -384,44 +384,70 @@ def _modality(key: str, value: Any, where: Where, result: ImportResult) -> Modal
 # --- reading the REST API ---------------------------------------------------------------
 
 
+REQUEST_TIMEOUT = 15.0
+"""Seconds one step of one request (connect, each read) may take."""
+DEFAULT_URL_TIMEOUT = 60.0
+"""Seconds the whole import over the REST API may take (--timeout)."""
+MAX_MODALITY_REQUESTS = 1000
+"""An Orthanc without /modalities?expand (before 1.7) needs one request per modality;
+more than this many is refused rather than read one by one."""
+MAX_JSON_DEPTH = 100
+"""Nesting levels an answer may have (Orthanc's answers have about three)."""
+
+
 def read_url(
-    url: str, user: str | None, password: str | None, result: ImportResult, timeout: float = 15.0
+    url: str,
+    user: str | None,
+    password: str | None,
+    result: ImportResult,
+    timeout: float = DEFAULT_URL_TIMEOUT,
 ) -> Settings:
-    base = url.rstrip("/")
-    parsed = urllib.parse.urlsplit(base)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ImportFailed(
-            f"{url}: give Orthanc's REST API as http://host:port or https://host:port"
-        )
+    """Read an Orthanc's REST API within `timeout` seconds in all.
+
+    Credentials come from --user/--password, else from the URL's user info; the URL is
+    shown without them. Every request goes through `net.http_get` (one deadline for the
+    whole import, bounded answers, the password never sent to another origin).
+    """
+    try:
+        address = net.parse_http_url(url, "Orthanc's REST API")
+    except net.BadURL as err:
+        raise ImportFailed(str(err)) from None
+    base = address.url
+    if user is None:
+        user = address.user
+    if password is None and user == address.user:
+        password = address.password
     headers = {"Accept": "application/json"}
     if user is not None:
         token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
+    deadline = net.Deadline(timeout)
 
     def get(route: str, optional: bool = False) -> Any:
         target = base + route
-        request = urllib.request.Request(target, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = response.read(MAX_SOURCE_BYTES + 1)
-        except urllib.error.HTTPError as err:
-            if optional and err.code in (400, 404):
+            body = net.http_get(
+                target,
+                deadline=deadline,
+                limit=REQUEST_TIMEOUT,
+                max_bytes=MAX_SOURCE_BYTES,
+                headers=headers,
+            )
+        except net.FetchFailed as err:
+            if optional and err.status in (400, 404):
                 return None
-            if err.code == 401:
+            if err.status == 401:
                 raise ImportFailed(
                     f"{target}: 401 Unauthorized: Orthanc asks for a user; give --user and "
                     "--password (or IMGPOLICY_ORTHANC_USER / IMGPOLICY_ORTHANC_PASSWORD)"
                 ) from None
-            raise ImportFailed(f"{target}: HTTP {err.code} {err.reason}") from None
-        except (urllib.error.URLError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            raise ImportFailed(f"{target}: cannot connect: {reason}") from None
-        try:
-            return json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ImportFailed(
-                f"{target}: the answer is not JSON; is this Orthanc's REST API?"
-            ) from None
+            if err.timed_out:
+                raise ImportFailed(
+                    f"{err} (--timeout {timeout:g} s bounds the whole import: raise it "
+                    "for a slow server)"
+                ) from None
+            raise ImportFailed(str(err)) from None
+        return _answer_json(target, body)
 
     system = get("/system")
     if not isinstance(system, dict) or "DicomAet" not in system:
@@ -469,10 +495,17 @@ def read_url(
     modalities_where = f"{base}/modalities?expand"
     modalities = get("/modalities?expand")
     if isinstance(modalities, list):  # an Orthanc without ?expand: one request each
+        names = [name for name in modalities if isinstance(name, str)]
+        if len(names) > MAX_MODALITY_REQUESTS:
+            raise ImportFailed(
+                f"{modalities_where}: this Orthanc lists {len(names)} modalities by name "
+                "only (no ?expand before Orthanc 1.7), which would take a request each; "
+                f"at most {MAX_MODALITY_REQUESTS} are read that way: import its "
+                "configuration file instead"
+            )
         modalities = {
             name: get(f"/modalities/{urllib.parse.quote(name, safe='')}/configuration")
-            for name in modalities
-            if isinstance(name, str)
+            for name in names
         }
     if not isinstance(modalities, dict):
         raise ImportFailed(f"{modalities_where}: expected an object of modalities")
@@ -482,6 +515,43 @@ def read_url(
         if modality:
             settings.modalities.append(modality)
     return settings
+
+
+def _answer_json(url: str, body: bytes) -> Any:
+    """The JSON value of an answer; `ImportFailed` for anything else, including what
+    breaks `json.loads` itself (a number beyond Python's digit limit, nesting beyond the
+    interpreter's stack) and nesting no Orthanc answer has."""
+    deep = ImportFailed(
+        f"{url}: the answer is nested more than {MAX_JSON_DEPTH} levels deep; "
+        "is this Orthanc's REST API?"
+    )
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ImportFailed(f"{url}: the answer is not JSON; is this Orthanc's REST API?") from None
+    except RecursionError:
+        raise deep from None
+    except ValueError:  # int() of a number beyond sys.get_int_max_str_digits()
+        raise ImportFailed(
+            f"{url}: the answer holds a number of more than "
+            f"{sys.get_int_max_str_digits()} digits; is this Orthanc's REST API?"
+        ) from None
+    if _too_deep(value, MAX_JSON_DEPTH):
+        raise deep
+    return value
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether `value` nests more than `limit` lists/objects (walked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 # --- building the devices --------------------------------------------------------------
@@ -644,7 +714,7 @@ def build(
     device_name = names.device(safe_name(settings.name or "", "orthanc"))
     conn = Connection("dicom", hostname or placeholder_hostname(device_name))
     conn.notes["hostname"] = (
-        hostname_note
+        (hostname_note or "--hostname")
         if hostname
         else ("edit: Orthanc's configuration does not name its own host; pass --hostname")
     )
@@ -688,11 +758,11 @@ def build(
         ae = AE(title, connections=["dicom"], initiator=True, acceptor=dicom_on)
         ae.notes["ae_title"] = _from(settings.aet, "DicomAet")
         if not dicom_on:
-            ae.notes["acceptor"] = f"DicomServerEnabled false ({settings.dicom_enabled.where.at})"
+            ae.notes["acceptor"] = f"DicomServerEnabled false ({_at(settings.dicom_enabled)})"
         storage_ts = settings.accepted
         if dicom_on:
             if storage_ts:
-                above = [
+                above: list[str | None] = [
                     "C-STORE SCP: every non-retired storage SOP class in pydicom's "
                     "registry (Orthanc accepts every storage SOP class of its DCMTK)",
                     "transfer syntaxes: " + "; ".join(settings.accepted_above),
@@ -726,7 +796,7 @@ def build(
             if settings.worklists is not None and settings.worklists.value:
                 scp.append(MODALITY_WORKLIST_FIND)
                 notes[MODALITY_WORKLIST_FIND] = (
-                    f"Worklists.Enable ({settings.worklists.where.at}); needs the worklists plugin"
+                    f"Worklists.Enable ({_at(settings.worklists)}); needs the worklists plugin"
                 )
             scp += [
                 PATIENT_ROOT["MOVE"],
@@ -785,6 +855,11 @@ def build(
     result.header.extend(_header(settings, source))
 
 
+def _at(setting: Setting) -> str:
+    """Where a setting is written (`file:line:col`), or that it is Orthanc's default."""
+    return setting.where.at if setting.where else "Orthanc's default"
+
+
 def _from(setting: Setting, option: str) -> str:
     if setting.where is None:
         return f"{option} (Orthanc's default)"
@@ -803,7 +878,7 @@ def _remote_device(
 
     title, problem = check_ae_title(modality.aet)
     if title is None:
-        skip(problem)
+        skip(problem or "not an AE title")
         return None
     host, problem = check_hostname(
         modality.host.strip() if isinstance(modality.host, str) else modality.host
@@ -813,7 +888,7 @@ def _remote_device(
         return None
     port, problem = check_port(modality.port)
     if port is None:
-        skip(problem)
+        skip(problem or "not a port")
         return None
     first = names.claim_ae(title, where)
     if first is not None:

@@ -11,6 +11,7 @@ otherwise in double quotes with YAML escapes, which is always valid.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,7 +135,7 @@ class Writer:
         self.lines: list[str] = []
         self.anchors: set[str] = set()
 
-    def comments(self, texts: list[str | None], indent: int) -> None:
+    def comments(self, texts: Sequence[str | None], indent: int) -> None:
         """Comment lines; None stands for an empty line."""
         for text in texts:
             if text is None:

@@ -1,22 +1,32 @@
 """Which files make up an environment, and reading each one safely.
 
-A file belongs to the environment when its top level has `imgpolicy: 1`; other YAML in
-the repository (CI configs, Helm charts...) is left alone, so a hook can run on a whole
-repo. A cheap byte search for `imgpolicy:` at the start of a line decides which files are
-worth parsing at all.
+Every `*.yaml` / `*.yml` under the environment's folders belongs to it, unless excluded
+by the configuration's `exclude:` globs (hidden files and folders always are). A member
+must say so with `imgpolicy: 1` at its top level: one without it (or with a misspelled
+marker) is a YAML010 error, never skipped silently, because a skipped file is a file whose
+plaintext password or lossy route nobody checks. A cheap byte search for `imgpolicy:` at
+the start of a line decides which files are worth parsing at all; an unmarked file only
+has its top-level keys scanned, for a did-you-mean.
+
+Folders that cannot be listed are YAML006 errors; linked folders are followed once (each
+real folder is read once, so a link loop ends); files are read with
+`fsutil.read_bounded`, so a FIFO or a device never blocks or floods the check.
 """
 
 from __future__ import annotations
 
 import codecs
+import difflib
+import errno
+import functools
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import FORMAT_VERSION
+from .. import FORMAT_VERSION, fsutil
 from ..findings import Finding, Location, Related, Severity
 from ..model.types import show
 from .yaml12 import MapPos, Pos, SeqPos, Span, YAMLLoadError, line_column, load_documents
@@ -46,23 +56,155 @@ class LoadFailed(Exception):
         self.finding = finding
 
 
-def discover(paths: Iterable[str]) -> Iterator[str]:
-    """Every YAML file under `paths`, in a stable order; hidden folders are skipped."""
+@dataclass(frozen=True)
+class Exclusions:
+    """The configuration's `exclude:` globs, gitignore-like, relative to `base` (the folder
+    of the configuration file that declares them): `name.yaml` or `charts/` match at any
+    depth, a pattern with a `/` inside is anchored to `base`, `**` spans folders, a
+    trailing `/` matches folders only (and everything in them)."""
+
+    patterns: tuple[str, ...] = ()
+    base: str | None = None
+    source: str | None = None
+    """The configuration file the patterns come from, named in the summary."""
+
+    def matches(self, path: str, root: str, is_dir: bool) -> bool:
+        """Whether `path` (found under the walked `root`) is excluded."""
+        if not self.patterns:
+            return False
+        rel = _relative(path, self.base or root)
+        if rel is None:
+            rel = _relative(path, root) or Path(path).as_posix()
+        return any(
+            regex.fullmatch(rel) and (is_dir or not dir_only)
+            for regex, dir_only in _compiled(self.patterns)
+        )
+
+
+def _relative(path: str, base: str) -> str | None:
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(base))
+    return None if rel == ".." or rel.startswith("../") else Path(rel).as_posix()
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> tuple[tuple[re.Pattern, bool], ...]:
+    return tuple(glob_regex(p) for p in patterns)
+
+
+def glob_regex(pattern: str) -> tuple[re.Pattern, bool]:
+    """A gitignore-like glob as a regex over POSIX relative paths, and whether it matches
+    folders only (a trailing `/`)."""
+    dir_only = pattern.endswith("/")
+    body = pattern.strip("/") if pattern.startswith("/") else pattern.rstrip("/")
+    anchored = pattern.startswith("/") or "/" in body
+    out = []
+    i = 0
+    while i < len(body):
+        if body.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif body.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif body[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif body[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(body[i]))
+            i += 1
+    prefix = "" if anchored else "(?:[^/]+/)*"
+    return re.compile(prefix + "".join(out)), dir_only
+
+
+@dataclass
+class Survey:
+    """What a walk of the environment's paths found."""
+
+    files: list[str] = field(default_factory=list)
+    """Candidate files, in a stable order (explicitly named files first, as given)."""
+    excluded: list[str] = field(default_factory=list)
+    """Files and folders left out by `exclude:` globs."""
+    problems: list[LoadFailed] = field(default_factory=list)
+    """Folders that could not be listed."""
+
+
+def survey(paths: Iterable[str], exclusions: Exclusions | None = None) -> Survey:
+    """Every YAML file under `paths`. A file named in `paths` is always a candidate; in
+    folders, hidden entries and `exclusions` are left out, linked folders are followed
+    once, and a folder that cannot be listed is a YAML006 problem rather than a silence."""
+    exclusions = exclusions or Exclusions()
+    found = Survey()
     seen: set[str] = set()
     for path in paths:
         if os.path.isdir(path):
-            found = []
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(os.path.join(folder, f) for f in files if f.endswith(YAML_SUFFIXES))
-            candidates = sorted(found)
+            candidates = sorted(_walk(path, exclusions, found))
         else:
             candidates = [path]
         for candidate in candidates:
             shown = Path(candidate).as_posix()
             if shown not in seen:
                 seen.add(shown)
-                yield shown
+                found.files.append(shown)
+    return found
+
+
+def _walk(root: str, exclusions: Exclusions, found: Survey) -> list[str]:
+    """The YAML files under `root`, recording exclusions and unreadable folders in `found`."""
+
+    def unreadable(err: OSError) -> None:
+        folder = Path(err.filename or root).as_posix()
+        found.problems.append(
+            _fail(
+                folder,
+                "YAML006",
+                f"cannot read folder: {err.strerror}: make it readable, or exclude it in "
+                f".imgpolicy.yaml (exclude: [{folder}/])",
+            )
+        )
+
+    visited: set[tuple[int, int]] = set()
+    try:
+        info = os.stat(root)
+        visited.add((info.st_dev, info.st_ino))
+    except OSError:
+        pass
+    files = []
+    for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=True):
+        kept = []
+        for name in sorted(dirs):
+            full = os.path.join(folder, name)
+            if name.startswith("."):
+                continue
+            if exclusions.matches(full, root, is_dir=True):
+                found.excluded.append(Path(full).as_posix() + "/")
+                continue
+            try:
+                info = os.stat(full)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) in visited:  # a second link to it, or a loop
+                continue
+            visited.add((info.st_dev, info.st_ino))
+            kept.append(name)
+        dirs[:] = kept
+        for name in names:
+            if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+                continue
+            full = os.path.join(folder, name)
+            if exclusions.matches(full, root, is_dir=False):
+                found.excluded.append(Path(full).as_posix())
+            else:
+                files.append(full)
+    found.excluded.sort()
+    return files
+
+
+def discover(paths: Iterable[str], exclusions: Exclusions | None = None) -> Iterator[str]:
+    """Every candidate YAML file under `paths`, in a stable order (see `survey`)."""
+    yield from survey(paths, exclusions).files
 
 
 def _fail(
@@ -109,12 +251,32 @@ def _decode(path: str, raw: bytes) -> str:
         ) from None
 
 
-def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | None:
-    """The file as an environment file, None when it is not one; `LoadFailed` when broken."""
+def _read(path: str, max_bytes: int) -> bytes:
+    """The file's bytes (bounded; FIFOs and devices refused); `LoadFailed` YAML006 when it
+    cannot be read, saying why in the user's terms."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        return fsutil.read_bounded(path, max_bytes)
+    except fsutil.ReadRefused as refused:
+        if refused.reason.startswith("is larger"):
+            raise _fail(
+                path,
+                "YAML006",
+                f"file {refused.reason}: split the environment over several files",
+            ) from None
+        raise _fail(
+            path,
+            "YAML006",
+            f"file {refused.reason}: remove it, or exclude it in .imgpolicy.yaml "
+            f"(exclude: [{Path(path).as_posix()}])",
+        ) from None
     except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise _fail(
+                path,
+                "YAML006",
+                f"file is a symbolic link loop ({' -> '.join(_link_chain(path))}): "
+                "point the link at a real file or remove it",
+            ) from None
         if os.path.islink(path) and not os.path.exists(path):
             raise _fail(
                 path,
@@ -123,15 +285,90 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
                 "exist: restore the target or remove the link",
             ) from None
         raise _fail(path, "YAML006", f"cannot read file: {err.strerror}") from None
-    if len(raw) > max_bytes:
-        raise _fail(
-            path,
-            "YAML006",
-            f"file is larger than {max_bytes // (1024 * 1024)} MiB: "
-            "split the environment over several files",
-        )
+
+
+def _link_chain(path: str, limit: int = 8) -> list[str]:
+    """`env/a.yaml -> b.yaml -> a.yaml`: the links followed until one comes round again."""
+    chain = [Path(path).as_posix()]
+    seen = {os.path.abspath(path)}
+    current = path
+    for _ in range(limit):
+        try:
+            target = os.readlink(current)
+        except OSError:
+            break
+        current = os.path.join(os.path.dirname(current), target)
+        chain.append(target)
+        if os.path.abspath(current) in seen:
+            break
+        seen.add(os.path.abspath(current))
+    return chain
+
+
+def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | None:
+    """The file as an environment file, None when it is not one; `LoadFailed` when broken."""
+    raw = _read(path, max_bytes)
     if not _marked(raw):
         return None
+    return _parse(path, raw)
+
+
+def read_member(path: str, *, max_bytes: int = MAX_FILE_BYTES, hint: str = "") -> SourceFile | None:
+    """A file of the environment: its content, None when it holds no data at all (empty
+    or comments only); `LoadFailed` when broken, and YAML010 when it does not carry
+    `imgpolicy: 1` at its top level. `hint` is its path as `exclude:` would name it."""
+    raw = _read(path, max_bytes)
+    if _blank(raw):
+        return None
+    source = _parse(path, raw) if _marked(raw) else None
+    if source is None:
+        raise _unmarked(path, raw, hint or Path(path).as_posix())
+    return source
+
+
+_BLANK_LINE = re.compile(rb"[ \t]*(?:#[^\r\n]*)?(?:---|\.\.\.)?[ \t]*")
+_TOP_KEY = re.compile(rb"^(['\"]?)([A-Za-z_][\w.-]*)\1[ \t]*:", re.MULTILINE)
+
+
+def _blank(raw: bytes) -> bool:
+    """Whether the file holds no YAML data: blank lines, comments, document markers."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    return all(_BLANK_LINE.fullmatch(line) for line in raw.splitlines())
+
+
+def _unmarked(path: str, raw: bytes, hint: str) -> LoadFailed:
+    """YAML010 for a file without the marker: at a misspelled `imgpolicy` key when there is
+    one (did you mean), else at its first line."""
+    fix = (
+        f"add `imgpolicy: {FORMAT_VERSION}` as the first line, or exclude it in "
+        f".imgpolicy.yaml (exclude: [{hint}])"
+    )
+    keys = [(m.group(2).decode("ascii"), m.start(2)) for m in _TOP_KEY.finditer(raw[: 64 * 1024])]
+    names = [k for k, _ in keys]
+    close = difflib.get_close_matches("imgpolicy", names, n=1, cutoff=0.7)
+    if close and close[0] != "imgpolicy":
+        offset = dict(keys)[close[0]]
+        line, column = line_column(raw[:offset].decode("utf-8", "replace"))
+        return _fail(
+            path,
+            "YAML010",
+            f"not an environment file: top-level key '{close[0]}' is not 'imgpolicy' "
+            f"(did you mean 'imgpolicy: {FORMAT_VERSION}'?): correct the marker, or exclude "
+            f"the file in .imgpolicy.yaml (exclude: [{hint}])",
+            line,
+            column,
+        )
+    return _fail(
+        path,
+        "YAML010",
+        f"not an environment file: no `imgpolicy: {FORMAT_VERSION}` at its top level, so "
+        f"nothing in it would be checked: {fix}",
+    )
+
+
+def _parse(path: str, raw: bytes) -> SourceFile | None:
+    """Parse a marked file; None when the marker is not at the first document's top level."""
     text = _decode(path, raw)
     try:
         documents = load_documents(text)
@@ -141,6 +378,8 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
         return None
     first = documents[0]
     if not isinstance(first.data, dict) or "imgpolicy" not in first.data:
+        return None
+    if not isinstance(first.pos, MapPos):  # a mapping always has a MapPos
         return None
     _, version_pos = first.pos.keys["imgpolicy"]
     version_span = version_pos if isinstance(version_pos, tuple) else version_pos.span

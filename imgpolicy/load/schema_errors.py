@@ -14,9 +14,12 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
+from .. import identity
 from ..findings import Finding, Location, Severity
 from ..model.types import _kind, show
+from ..redact import is_credential_path
 from .files import SourceFile, locate, node_at
 from .yaml12 import MapPos
 
@@ -47,7 +50,7 @@ def schema_findings(
     return [_finding(source, e, model) for e in error.errors(include_url=False)]
 
 
-def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
+def _finding(source: SourceFile, err: ErrorDetails, model: type[BaseModel]) -> Finding:
     kind, loc, value = err["type"], tuple(err["loc"]), err.get("input")
     span, key_span = locate(source.pos, loc)
     where = _path(loc)
@@ -61,6 +64,7 @@ def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
         message = f"unknown key {show(value)}" + (
             f" (allowed here: {', '.join(options)})" if options else ""
         )
+        message, span = _split_number(source, span) or (message, span)
         where = _path(loc[:-1])
     elif kind == "extra_forbidden":
         code, span = "SCHEMA001", key_span or span
@@ -68,6 +72,7 @@ def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
         near = difflib.get_close_matches(str(loc[-1]), options, n=1, cutoff=0.6)
         hint = f"did you mean '{near[0]}'?" if near else "allowed here: " + ", ".join(options)
         message = f"unknown key '{loc[-1]}' ({hint})"
+        message, span = _split_number(source, span) or (message, span)
         where = _path(loc[:-1])
     elif kind == "missing":
         code = "SCHEMA002"
@@ -79,13 +84,59 @@ def _finding(source: SourceFile, err: dict, model: type[BaseModel]) -> Finding:
         code, message = "SCHEMA003", _wrong_type(kind, value, err["msg"], _written(source, span))
     else:
         code, message = "SCHEMA004", _invalid_value(kind, value, err)
+    if is_credential_path(loc) and code not in ("SCHEMA001", "SCHEMA002"):
+        message = _without_secret(message, value, _written(source, span))
     line, col, end_line, end_col = span
     return Finding(
         code,
         Severity.ERROR,
         f"{where}: {message}",
         Location(source.path, line, col, end_line, end_col),
+        entity=identity.entity("schema", _path(loc)),
+        detail=kind,
     )
+
+
+def _without_secret(message: str, value: Any, written: str) -> str:
+    """The message about a value at a credential path, saying "the value" instead of it:
+    findings end up in CI logs and code scanning, a secret must not."""
+    if not isinstance(value, (str, int, float, bool)):
+        return message  # null, a mapping or a list: nothing of the secret is shown
+    generic = (
+        "a boolean" if isinstance(value, bool) else "text" if isinstance(value, str) else "a number"
+    )
+    message = message.replace(_kind(value), generic)
+    message = re.sub(r" \(put the value in quotes: .*\)$", " (put the value in quotes)", message)
+    for form in sorted(
+        {written, show(value), repr(value), str(value)} - {""}, key=len, reverse=True
+    ):
+        message = message.replace(form, "the value")
+    return message
+
+
+def _split_number(
+    source: SourceFile, key_span: tuple[int, int, int, int]
+) -> tuple[str, tuple[int, int, int, int]] | None:
+    """`{annual_studies: 30,000}`: in a flow mapping the comma ends the entry, so YAML reads
+    30 and then a key '000'. Say so, at the number as written, rather than "unknown key 0"."""
+    key = _written(source, key_span)
+    if not key.isdigit():
+        return None
+    lines = source.text.splitlines()
+    line = lines[key_span[0] - 1] if key_span[0] <= len(lines) else ""
+    number = re.search(r"(\d+), *\Z", line[: key_span[1] - 1])
+    if number is None:
+        return None
+    head = number.group(1)
+    message = (
+        f"unknown key '{key}': inside {{...}} a comma ends an entry, so '{head},{key}' "
+        f"reads as {head} and then a key '{key}' (write {head}{key}: YAML numbers have no "
+        "thousands separators)"
+    )
+    return message, (key_span[0], number.start(1) + 1, key_span[2], key_span[3])
+
+
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
 def _path(loc: tuple) -> str:
@@ -119,6 +170,16 @@ def _wrong_type(kind: str, value: Any, msg: str, written: str = "") -> str:
             message += f" (only true and false are booleans in YAML 1.2; '{value}' is text)"
         elif kind in ("int_type", "float_type") and re.fullmatch(r"[-+]?\d+(\.\d+)?", value):
             message += " (remove the quotes)"
+        elif kind in ("int_type", "float_type") and _THOUSANDS.fullmatch(value):
+            message += (
+                f" (write {value.replace(',', '')}: YAML numbers have no thousands separators)"
+            )
+    elif msg.startswith("a duration must be") and type(value) in (int, float):
+        number = written or str(value)
+        message += (
+            f" (a duration has a unit: write {number}y for years, or {number}mo, {number}w, "
+            f"{number}d, {number}h, {number}m)"
+        )
     elif (expected == "a string" or kind == "string_type") and isinstance(
         value, (int, float, bool)
     ):
@@ -127,7 +188,7 @@ def _wrong_type(kind: str, value: Any, msg: str, written: str = "") -> str:
     return message
 
 
-def _invalid_value(kind: str, value: Any, err: dict) -> str:
+def _invalid_value(kind: str, value: Any, err: ErrorDetails) -> str:
     if kind == "literal_error":
         allowed = re.findall(r"'([^']*)'|(\d+)", err["ctx"]["expected"])
         options = [a or b for a, b in allowed]

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
+_Loader: type[Any]
 try:  # libyaml is what makes this fast; PyYAML without it still works, slowly
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
@@ -126,13 +127,22 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
+_TAGGED: dict[str, type | tuple[type, ...]] = {
+    "int": int,
+    "float": (float, int),
+    "bool": bool,
+    "null": type(None),
+}
+"""What the value of a scalar tagged `!!kind` must resolve to."""
+
+
 def _resolve_tagged(tag: str, text: str, line: int, col: int) -> Any:
     kind = tag[len(_TAG) :]
     if kind == "str":
         return text
     value = resolve_plain(text)
-    expected = {"int": int, "float": (float, int), "bool": bool, "null": type(None)}[kind]
-    if isinstance(value, expected) and not (kind != "bool" and isinstance(value, bool)):
+    fits = isinstance(value, _TAGGED[kind]) and not (kind != "bool" and isinstance(value, bool))
+    if fits:
         return float(value) if kind == "float" else value
     raise YAMLLoadError("YAML003", f"{text!r} is not a valid !!{kind}", line, col)
 
@@ -149,6 +159,7 @@ _DocumentStartEvent = yaml.DocumentStartEvent
 _DocumentEndEvent = yaml.DocumentEndEvent
 
 _NO_KEY = object()
+_NO_SPAN: Span = (0, 0, 0, 0)
 
 
 class _Frame:
@@ -171,7 +182,7 @@ class _Frame:
         self.pos = pos
         self.is_map = is_map
         self.key = _NO_KEY
-        self.key_span = None
+        self.key_span: Span = _NO_SPAN  # meaningful only while `key` is set
         self.key_is_merge = False
         self.anchor = anchor
         self.size = 1
@@ -234,10 +245,105 @@ def _parse_error(err: yaml.YAMLError, source: str) -> YAMLLoadError:
             message = "this line has no ': ' after its key"
             problem = "could not find expected ':'"
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    lines = source.splitlines() if mark else ()
+    runaway = _runaway_quote(source, line, col) if mark else None
+    if runaway is not None:
+        return runaway
+    lines = _BREAK.split(source) if mark else []
     text = lines[line - 1] if line <= len(lines) else ""
     char = text[col - 1] if col <= len(text) else ""
+    if "mapping values are not allowed" in problem:
+        deeper = _over_indented_key(lines, line, col)
+        if deeper is not None:
+            return deeper
     return YAMLLoadError("YAML001", f"invalid YAML: {message}{_hint(problem, char)}", line, col)
+
+
+_KEY_OF_LINE = re.compile(r"( *(?:- +)*)([^\s#'\"\[{|>!&*-][^:#]*?): +[^\s#]")
+"""A line `key: value` (maybe as a list item): where its key starts, and the key."""
+_LONE_KEY = re.compile(r"( +)([^\s#'\"\[{|>!&*:-][^:#]*)")
+"""The text before a ':' that is only an indented key."""
+
+
+def _over_indented_key(lines: list[str], line: int, col: int) -> YAMLLoadError | None:
+    """`key: value` indented deeper than the `key: value` line above it.
+
+    libyaml reads the deeper line as more of the value above, then finds a ':' it cannot
+    take and says "mapping values are not allowed"; the usual advice (quote the value) is
+    wrong for this mistake, which is the indentation.
+    """
+    key = _LONE_KEY.fullmatch(lines[line - 1][: col - 1])
+    above = next(
+        (
+            (number, text)
+            for number, text in reversed(list(enumerate(lines[: line - 1], 1)))
+            if text.strip() and not text.lstrip().startswith("#")
+        ),
+        None,
+    )
+    if key is None or above is None:
+        return None
+    number, text = above
+    key_above = _KEY_OF_LINE.match(text)
+    indent = len(key.group(1))
+    if key_above is None or indent <= len(key_above.group(1)):
+        return None
+    name, name_above = key.group(2).rstrip(), key_above.group(2)
+    return YAMLLoadError(
+        "YAML001",
+        f"invalid YAML: '{name}' is indented deeper than '{name_above}' on line {number}, "
+        f"so YAML reads it as more of that line's value: indent it by "
+        f"{len(key_above.group(1))} spaces like '{name_above}' if it is a key of its own "
+        "(or quote the value above if it is part of it)",
+        line,
+        indent + 1,
+        related=((f"'{name_above}' is here", number, len(key_above.group(1)) + 1),),
+    )
+
+
+_SWALLOWED_KEY = re.compile(r"(?:\r\n|[\r\n\x85\u2028\u2029]) *(?:- +)?[A-Za-z_][\w.-]*: ")
+"""A line that reads as `key: value`, inside a quoted value: a quote left open."""
+
+
+def _runaway_quote(source: str, line: int, col: int) -> YAMLLoadError | None:
+    """A quote left open, reported where it opens rather than where libyaml gives up.
+
+    An unclosed quote takes in the lines below it up to the next quote character of the
+    same kind, which may be many lines further down, where libyaml then finds nonsense.
+    A quoted value that spans lines, ends on or just above the error and holds lines that
+    read as `key: value` is such a quote: its start is the place to fix.
+    """
+    runaway = None
+    try:
+        for token in yaml.scan(source, Loader=_Loader):
+            start, end = token.start_mark, token.end_mark
+            if (end.line + 1, end.column + 1) > (line, col):
+                break
+            if (
+                type(token) is yaml.ScalarToken
+                and token.style in ('"', "'")
+                and start.line < end.line
+                and end.line + 2 >= line
+                and _SWALLOWED_KEY.search(
+                    source,
+                    _offset(source, start.line, start.column),
+                    _offset(source, end.line, end.column),
+                )
+            ):
+                runaway = token
+    except yaml.YAMLError:
+        pass
+    if runaway is None:
+        return None
+    start, end = runaway.start_mark, runaway.end_mark
+    return YAMLLoadError(
+        "YAML001",
+        f"invalid YAML: a quoted value starts here and its closing {runaway.style} is "
+        f"missing: the value runs on to line {end.line + 1}, column {end.column}, taking in "
+        "the lines between (close the quote on this line)",
+        start.line + 1,
+        start.column + 1,
+        related=(("the quoted value ends here", end.line + 1, end.column),),
+    )
 
 
 def load_documents(
@@ -256,6 +362,8 @@ def load_documents(
     try:
         return _build(yaml.parse(source, Loader=_Loader), unknown_tags, max_nodes, max_depth)
     except yaml.YAMLError as err:
+        if _is_parser_depth_cap(err):
+            raise _depth_error_before_cap(err, source, unknown_tags, max_nodes, max_depth) from None
         raise _parse_error(err, source) from None
     except UnicodeEncodeError as err:  # a lone surrogate: no decoded file holds one
         raise YAMLLoadError(
@@ -267,6 +375,75 @@ def load_documents(
         raise YAMLLoadError("YAML007", "nesting too deep", 1, 1) from None
 
 
+def _is_parser_depth_cap(err: yaml.YAMLError) -> bool:
+    """libyaml's own nesting cap (1000 levels since the libyaml bundled with PyYAML 6.0.4)."""
+    return "maximum nesting depth" in (getattr(err, "problem", None) or "")
+
+
+def _depth_error_before_cap(
+    err: yaml.YAMLError, source: str, unknown_tags, max_nodes: int, max_depth: int
+) -> YAMLLoadError:
+    """YAML007 where imgpolicy's own depth limit is crossed, not where libyaml's cap is.
+
+    libyaml looks ahead up to 1024 characters for a possible key, so on `[[[[...` it can
+    hit its cap before delivering the event that crosses `max_depth`. The text before
+    libyaml's mark scanned cleanly, so building from it alone reaches the same events and
+    stops at the first real problem; its only new error is the cut-off end, ignored here.
+    """
+    mark = err.problem_mark  # type: ignore[attr-defined]
+    try:
+        _build(
+            yaml.parse(_before(source, mark.line, mark.column), Loader=_Loader),
+            unknown_tags,
+            max_nodes,
+            max_depth,
+        )
+    except YAMLLoadError as found:
+        return found
+    except yaml.YAMLError as other:
+        at = getattr(other, "problem_mark", None)
+        if at is not None and (at.line, at.column) < (mark.line, mark.column):
+            return _parse_error(other, source)
+    return YAMLLoadError(
+        "YAML007",
+        "nesting deeper than the YAML parser allows: look for an unclosed '[' or '{' "
+        "above this point",
+        mark.line + 1,
+        mark.column + 1,
+    )
+
+
+def _before(source: str, line: int, column: int) -> str:
+    """The text before a 0-based (line, column) mark, lines counted as libyaml does."""
+    return source[: _offset(source, line, column)]
+
+
+def _offset(source: str, line: int, column: int) -> int:
+    """The index in `source` of a 0-based (line, column) mark, lines counted as libyaml does
+    (libyaml's own index counts bytes or characters depending on the build)."""
+    start = 0
+    for number, found in enumerate(_BREAK.finditer(source)):
+        if number == line:
+            break
+        start = found.end()
+    return start + column
+
+
+def _too_many_nodes(max_nodes: int, aliased: bool, line: int, column: int) -> YAMLLoadError:
+    """YAML004 worded for the cause: aliases that multiply, or a file that is just big."""
+    if aliased:
+        message = (
+            f"document expands to more than {max_nodes:,} nodes through aliases "
+            "(an alias 'bomb'); reduce the nesting of aliases"
+        )
+    else:
+        message = (
+            f"document has more than {max_nodes:,} values: split it into several files "
+            "(any file may hold any section)"
+        )
+    return YAMLLoadError("YAML004", message, line, column)
+
+
 def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
     documents: list[Document] = []
     anchors: dict[str, tuple[Any, Pos, int]] = {}
@@ -274,6 +451,7 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
     stack: list[_Frame] = []
     root: list = []  # [value, pos] of the current document
     total = 0
+    aliased = False  # whether the document used an alias: the node limit's message says why
     ignore_tags = unknown_tags == "ignore"
 
     def add(value, pos, span, size, is_merge_key=False):
@@ -281,13 +459,7 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
         nonlocal total
         total += size
         if total > max_nodes:
-            raise YAMLLoadError(
-                "YAML004",
-                f"document expands to more than {max_nodes:,} nodes through aliases "
-                "(an alias 'bomb'); reduce the nesting of aliases",
-                span[0],
-                span[1],
-            )
+            raise _too_many_nodes(max_nodes, aliased, span[0], span[1])
         if not stack:
             root[:] = [value, pos]
             return
@@ -345,6 +517,8 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
                 # the common case, inlined: a plain value into an open collection
                 frame = stack[-1]
                 total += 1
+                if total > max_nodes:  # one comparison: the limit holds on this path too
+                    raise _too_many_nodes(max_nodes, aliased, span[0], span[1])
                 frame.size += 1
                 if not frame.is_map:
                     frame.value.append(value)
@@ -410,6 +584,7 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
                     "YAML004", f"alias '*{name}' " + why.format(name), s.line + 1, s.column + 1
                 )
             value, pos, size = anchors[name]
+            aliased = True
             add(value, pos, _span(event), size)
         elif cls is _DocumentStartEvent:
             root[:] = [None, (1, 1, 1, 1)]
@@ -417,6 +592,7 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
         elif cls is _DocumentEndEvent:
             documents.append(Document(*root))
             total = 0
+            aliased = False
     return documents
 
 

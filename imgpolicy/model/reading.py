@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .types import DurationField, Modalities, Name, Priority, Strict
+from .types import DurationField, Name, Priority, SomeModalities, Strict
 
 
 class TurnaroundTarget(Strict):
-    priority: Priority
-    modality: Modalities = Field(min_length=1)
-    target: DurationField
-    site: Name | None = None
+    """How soon a report is due, from acquisition, for one priority and some modalities."""
+
+    priority: Priority = Field(description="The exam priority: stat, urgent, routine, screening.")
+    modality: SomeModalities = Field(description="The modality or modalities it applies to.")
+    target: DurationField = Field(description="The turnaround target, e.g. 1h, 24h, 3d.")
+    site: Name | None = Field(default=None, description="Only at this site; none: everywhere.")
 
 
 class Reading(Strict):
-    turnaround: list[TurnaroundTarget] = Field(default_factory=list)
+    """Reading: report turnaround targets."""
+
+    turnaround: list[TurnaroundTarget] = Field(
+        default_factory=list, description="Turnaround targets per priority and modality."
+    )

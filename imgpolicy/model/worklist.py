@@ -8,7 +8,16 @@ from .types import AETitle, Strict, Text
 
 
 class WorklistAssignment(Strict):
-    provider: AETitle
-    consumers: list[AETitle] = Field(min_length=1)
-    mpps_destination: AETitle | None = None
-    description: Text | None = None
+    """Which modalities query which Modality Worklist SCP, and where they send MPPS."""
+
+    provider: AETitle = Field(
+        description="The AE title of the Modality Worklist SCP (usually the RIS)."
+    )
+    consumers: list[AETitle] = Field(
+        min_length=1, description="The modalities' AE titles that query it (as SCU)."
+    )
+    mpps_destination: AETitle | None = Field(
+        default=None,
+        description="The AE title the consumers send Modality Performed Procedure Step to.",
+    )
+    description: Text | None = Field(default=None, description="What the assignment covers.")

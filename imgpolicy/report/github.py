@@ -30,5 +30,6 @@ def render(report: Report) -> str:
                     props.append(f"endColumn={loc.end_column}")
         props.append(f"title={_property(f.code)}")
         lines.append(f"::{_COMMAND[f.severity]} {','.join(props)}::{_data(f.message)}")
+    lines += [f"::notice title=imgpolicy::{_data(note)}" for note in report.notes]
     lines.append(summary(report))
     return "\n".join(lines) + "\n"

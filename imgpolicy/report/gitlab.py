@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..baseline import fingerprint
 from ..findings import Severity
+from ..identity import fingerprint
 from . import Report
 
 _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -17,7 +17,7 @@ def render(report: Report) -> str:
     seen: dict[str, int] = {}
     for f in report.active:
         path = f.location.path if f.location else ""
-        base = f"{fingerprint(f)}:{path}"
+        base = fingerprint(f, report.roots)  # code, relative path, entity, detail
         seen[base] = seen.get(base, 0) + 1  # identical findings in one file stay distinct
         issues.append(
             {

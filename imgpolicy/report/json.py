@@ -34,6 +34,7 @@ def render(report: Report) -> str:
         "tool": {"name": "imgpolicy", "version": __version__},
         "summary": {
             "files": len(report.files),
+            "excluded": len(report.excluded),
             "findings": len(report.findings),
             "error": counts["error"],
             "warning": counts["warning"],

@@ -9,6 +9,7 @@ from collections import defaultdict
 from xml.etree import ElementTree as ET
 
 from ..catalogue import catalogue
+from ..findings import Finding
 from . import Report
 
 
@@ -18,7 +19,7 @@ def render(report: Report) -> str:
     for f in report.active:
         path = f.location.path if f.location else "(environment)"
         by_case[(path, f.code)].append(f)
-    cases = []
+    cases: list[tuple[str, str, list[Finding]]] = []
     for path in report.files:
         if not any(p == path for p, _ in by_case):
             cases.append((path, "schema and rules", []))
@@ -62,6 +63,8 @@ def render(report: Report) -> str:
             out.text = "\n".join(
                 f"{f.location}: {f.code} [{f.severity.label}] {f.message}" for f in found
             )
+    if report.notes:
+        ET.SubElement(suite, "system-out").text = "\n".join(report.notes)
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
-from ..baseline import fingerprint
 from ..catalogue import catalogue
 from ..findings import Finding, Location, Severity
+from ..identity import fingerprint
 from . import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -18,27 +19,29 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 
 def _artifact(path: str) -> dict:
-    """Relative paths resolve against the checkout (what code scanning expects)."""
+    """Relative paths resolve against the checkout (what code scanning expects). The URI
+    percent-encodes the path's exact bytes, so a file name that is not UTF-8
+    (`h\xf4pital.yaml`, legal on Linux) becomes `h%F4pital.yaml`, not an error."""
     if os.path.isabs(path):
-        return {"uri": Path(path).as_uri()}
-    return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
+        return {"uri": Path(path).as_uri()}  # quotes os.fsencode(path)
+    return {"uri": quote(os.fsencode(path)), "uriBaseId": "%SRCROOT%"}
 
 
 def _physical(loc: Location) -> dict:
-    region = {"startLine": loc.line, "startColumn": loc.column}
+    region: dict[str, int] = {"startLine": loc.line, "startColumn": loc.column}
     if loc.end_line:
         region["endLine"] = loc.end_line
         region["endColumn"] = max(loc.end_column, 1)
     return {"artifactLocation": _artifact(loc.path), "region": region}
 
 
-def _result(f: Finding, rule_index: dict[str, int]) -> dict:
-    result = {
+def _result(f: Finding, rule_index: dict[str, int], roots: tuple[str, ...]) -> dict:
+    result: dict[str, Any] = {
         "ruleId": f.code,
         "ruleIndex": rule_index[f.code],
         "level": _LEVEL[f.severity],
         "message": {"text": f.message},
-        "partialFingerprints": {"imgpolicyFindingHash/v1": fingerprint(f)},
+        "partialFingerprints": {"imgpolicyFindingHash/v1": fingerprint(f, roots)},
     }
     if f.location:
         result["locations"] = [{"physicalLocation": _physical(f.location)}]
@@ -89,9 +92,17 @@ def render(report: Report) -> str:
                         "rules": rules,
                     }
                 },
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {"level": "note", "message": {"text": note}} for note in report.notes
+                        ],
+                    }
+                ],
                 "columnKind": "unicodeCodePoints",
                 "artifacts": [{"location": _artifact(path)} for path in report.files],
-                "results": [_result(f, rule_index) for f in report.findings],
+                "results": [_result(f, rule_index, report.roots) for f in report.findings],
             }
         ],
     }

@@ -28,6 +28,8 @@ def summary(report: Report) -> str:
     counts = report.counts
     n_files = len(report.files)
     checked = f"{n_files} file{'s' if n_files != 1 else ''} checked"
+    if report.excluded:
+        checked += f", {len(report.excluded)} excluded by {report.excluded_by or 'configuration'}"
     hidden = len(report.suppressed)
     if hidden:
         checked += f", {hidden} suppressed"

@@ -5,28 +5,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .. import dicom
+from .. import dicom, identity
 from ..analysis.index import Index
 from ..findings import Finding, Related, Severity
 from ..model.devices import ApplicationEntity, Device
-from .base import Rule
-from .common import did_you_mean
+from .base import Rule, text_option
+from .common import did_you_mean, probable_aes
 
 _MAX_RELATED = 5
 """Enough places to find the problem; the rest would only lengthen the report."""
 
 
 def _ae_entity(ae: ApplicationEntity) -> str:
-    return f"ae:{ae.ae_title}"
+    return identity.ae(ae.ae_title)
 
 
 def _device_entity(device: Device) -> str:
-    return f"device:{device.name}"
+    return identity.device(device.name)
 
 
 def _is_query_retrieve(sop_uid: str) -> bool:
     info = dicom.lookup(sop_uid)
-    return bool(info) and "Retrieve" in info.name
+    return info is not None and "Retrieve" in info.name
 
 
 class DuplicateAETitle(Rule):
@@ -99,13 +99,17 @@ class SharedHostPort(Rule):
 
     What:
         Connections of two different devices with the same `hostname` (ignoring case and
-        a trailing dot) and the same `port`. Several AEs of one device sharing one
-        connection is normal and not reported.
+        a trailing dot) and the same `port`, unless both devices name the same `cluster`.
+        Several AEs of one device sharing one connection is normal and not reported.
     Why:
         Only one process can listen on a host:port; the other device's inventory entry
         is wrong, or both are one device and their AEs will be confused with each other
         (practice guide, Step 1, "AE title management": network address and port of
-        every AE; PS3.15 H.1.1.3 network connection).
+        every AE; PS3.15 H.1.1.3 network connection). Some listeners are shared on
+        purpose: a virtual IP in front of an active/passive pair, or one listener that
+        dispatches associations by called AE title to several applications (an AI
+        orchestrator, a multi-tenant archive). Declare those devices with one `cluster`
+        name. A warning: the clash is an inventory error until the cluster is declared.
     Bad:
         devices:
           - name: pacs
@@ -143,7 +147,7 @@ class SharedHostPort(Rule):
 
     code = "AE002"
     name = "shared-host-port"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
 
     def check(self, index: Index) -> Iterator[Finding]:
         first_at: dict[tuple[str, int], tuple[Device, int]] = {}
@@ -159,13 +163,17 @@ class SharedHostPort(Rule):
                 other, j = first_at[key]
                 if other is device or (*key, device.name) in reported:
                     continue
+                if device.cluster is not None and device.cluster == other.cluster:
+                    continue  # one listener on purpose: a VIP, a pair, a dispatcher
                 reported.add((*key, device.name))
                 yield self.finding(
                     f"device '{device.name}' connection '{conn.name}' uses "
                     f"{conn.hostname}:{conn.port}, which device '{other.name}' already "
-                    "listens on: correct the hostname or port, or declare both as one device",
+                    "listens on: correct the hostname or port, or declare both as one "
+                    "device, or give both the same `cluster` if they share one listener",
                     index.where(device, "connections", i),
                     entity=_device_entity(device),
+                    detail=conn.name,
                     related=[
                         Related(
                             index.where(other, "connections", j),
@@ -240,9 +248,10 @@ class OrphanAE(Rule):
             used.add(product.runs_on)
             for result in product.results:
                 used.update(result.to)
+        misnamed = probable_aes(index)
         for device, ae in env.application_entities():
-            if ae.ae_title in used:
-                continue
+            if ae.ae_title in used or ae.ae_title in misnamed:
+                continue  # used, or named wrongly somewhere (reported there, with a hint)
             if any(
                 _is_query_retrieve(sop) for cap in ae.transfer_capabilities for sop in cap.classes
             ):
@@ -312,6 +321,7 @@ class UnknownConnection(Rule):
                         "the device or correct the name",
                         index.where(ae, "connections", j),
                         entity=_ae_entity(ae),
+                        detail=name,
                     )
 
 
@@ -432,7 +442,13 @@ class AETitleCharacters(Rule):
     code = "AE006"
     name = "ae-title-characters"
     severity = Severity.WARNING
-    options = {"extra_characters": ""}
+    options = {
+        "extra_characters": text_option(
+            "",
+            lambda c: c.isascii() and c.isprintable() and c != "\\",
+            "printable ASCII characters other than backslash",
+        )
+    }
 
     def check(self, index: Index) -> Iterator[Finding]:
         allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") | set(
@@ -591,8 +607,8 @@ class NeitherInitiatorNorAcceptor(Rule):
 
 def _uses(index: Index, inbound: bool) -> dict[str, list[tuple[object, tuple, str]]]:
     """AE title -> (item, path, description) of each place that makes it receive (inbound)
-    or send (outbound) associations. Prefetch routes are left out: priors may be pulled
-    with C-GET, where the receiving side opens the association."""
+    or send (outbound) associations. Who opens a route's association depends on its
+    `method` (`_route_uses`)."""
     uses: dict[str, list[tuple[object, tuple, str]]] = {}
 
     def add(title: str, item: object, path: tuple, what: str) -> None:
@@ -600,12 +616,8 @@ def _uses(index: Index, inbound: bool) -> dict[str, list[tuple[object, tuple, st
 
     env = index.env
     for route in env.routes:
-        if route.purpose == "prefetch":
-            continue
-        if inbound:
-            add(route.to, route, ("to",), f"route '{route.name}' sends to it")
-        else:
-            add(route.from_, route, ("from",), f"route '{route.name}' sends from it")
+        for title, key, what in _route_uses(route, inbound):
+            add(title, route, (key,), what)
     for assignment in env.worklist:
         if inbound:
             add(assignment.provider, assignment, ("provider",), "it is a worklist provider")
@@ -644,13 +656,41 @@ def _uses(index: Index, inbound: bool) -> dict[str, list[tuple[object, tuple, st
     return uses
 
 
+def _route_uses(route, inbound: bool) -> list[tuple[str, str, str]]:
+    """(AE title, route key, why) of the AEs a route makes accept (inbound) or open
+    (outbound) associations. C-STORE: the source opens, the destination accepts. C-MOVE:
+    the source accepts the C-MOVE request and opens the C-STORE sub-association to the
+    destination (PS3.4 C.4.2). C-GET: the destination opens one association and receives
+    over it, so the source only accepts (PS3.4 C.4.3). WADO-RS is HTTP, not DICOM
+    associations."""
+    name, method = route.name, route.effective_method
+    if method == "c-store":
+        if inbound:
+            return [(route.to, "to", f"route '{name}' sends to it")]
+        return [(route.from_, "from", f"route '{name}' sends from it")]
+    if method == "c-move":
+        if inbound:
+            return [
+                (route.to, "to", f"route '{name}' moves studies to it (C-MOVE)"),
+                (route.from_, "from", f"route '{name}' sends it C-MOVE requests"),
+            ]
+        return [(route.from_, "from", f"route '{name}' moves studies from it (C-MOVE)")]
+    if method == "c-get":
+        if inbound:
+            return [(route.from_, "from", f"route '{name}' retrieves from it (C-GET)")]
+        return [(route.to, "to", f"route '{name}' retrieves into it (C-GET)")]
+    return []
+
+
 class ReceivesButNotAcceptor(Rule):
     """An AE with `acceptor: false` is where something is sent.
 
     What:
-        An application entity with `acceptor: false` that is the destination of a route
-        (prefetch routes excepted: priors may be pulled with C-GET), a worklist provider,
-        an MPPS destination, an AI result destination, or the dose monitor.
+        An application entity with `acceptor: false` that must accept associations: the
+        destination of a C-STORE or C-MOVE route, the source of a C-MOVE or C-GET route
+        (it answers the retrieve request; `method`, default c-move for prefetch), a
+        worklist provider, an MPPS destination, an AI result destination, or the dose
+        monitor. WADO-RS routes are HTTP and exempt.
     Why:
         An AE that does not accept associations rejects every one: the route, the
         worklist query or the MPPS report fails at association time (PS3.15 H.4.3
@@ -721,10 +761,11 @@ class SendsButNotInitiator(Rule):
     """An AE with `initiator: false` is where something is sent from.
 
     What:
-        An application entity with `initiator: false` that is the source of a route
-        (prefetch routes excepted: priors may be pulled with C-GET), a worklist consumer
-        (it queries the worklist and reports MPPS), or the AE an AI product with results
-        runs on.
+        An application entity with `initiator: false` that must open associations: the
+        source of a C-STORE or C-MOVE route (a C-MOVE SCP opens the C-STORE
+        sub-association; `method`, default c-move for prefetch), the destination of a
+        C-GET route, a worklist consumer (it queries the worklist and reports MPPS), or
+        the AE an AI product with results runs on. WADO-RS routes are HTTP and exempt.
     Why:
         An AE that never opens associations cannot send: the route, the worklist query or
         the AI result never leaves it (PS3.15 H.4.3 dicomAssociationInitiator; PS3.7

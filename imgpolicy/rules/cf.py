@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import dicom
+from .. import dicom, identity
 from ..analysis.index import Index, keyword
 from ..findings import Finding, Location, Related, Severity
 from ..model.devices import ApplicationEntity
-from .base import Rule
+from .base import Option, Rule
 
 _DEFAULT_REPERTOIRE = "ISO_IR 6"
 
 
 def _ae_entity(ae: ApplicationEntity) -> str:
-    return f"ae:{ae.ae_title}"
+    return identity.ae(ae.ae_title)
 
 
 def _names(titles: list[str], most: int = 4) -> str:
@@ -34,12 +34,16 @@ class ScpWithoutImplicitVR(Rule):
 
     What:
         A transfer capability with `role: SCP` whose `transfer_syntaxes` do not include
-        `ImplicitVRLittleEndian` (1.2.840.10008.1.2), whatever its SOP class.
+        `ImplicitVRLittleEndian` (1.2.840.10008.1.2), for a SOP class that is sent in the
+        native encoding: classes whose objects are not (video, carried as MPEG or HEVC
+        streams, and VL Whole Slide Microscopy images) are left out.
     Why:
         PS3.5 section 10.1 makes Implicit VR Little Endian the DICOM default transfer
         syntax, which every application entity must support; senders (old modalities
         above all) fall back to it when nothing else matches. An SCP without it rejects
-        them (practice guide, Step 1, "DICOM conformance validation").
+        them (practice guide, Step 1, "DICOM conformance validation"). A warning: it
+        often only means the conformance statement listed the preferred syntaxes, and a
+        route that really has no common syntax is RT003's error.
     Bad:
         devices:
           - name: pacs
@@ -62,29 +66,48 @@ class ScpWithoutImplicitVR(Rule):
 
     code = "CF001"
     name = "scp-without-implicit-vr"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
 
     def check(self, index: Index) -> Iterator[Finding]:
         # A capability shared through a YAML anchor is located at the anchor: one finding
         # there, naming every AE that uses it.
-        found: dict[Location, tuple[ApplicationEntity, list[str], list[str]]] = {}
+        found: dict[Location, tuple[ApplicationEntity, list[str], list[str], str]] = {}
         for _device, ae in index.env.application_entities():
             for i, cap in enumerate(ae.transfer_capabilities):
                 if cap.role != "SCP" or dicom.IMPLICIT_VR_LITTLE_ENDIAN in cap.transfer_syntaxes:
                     continue
+                if set(cap.classes) <= dicom.NATIVE_IMPRACTICAL_SOP_CLASSES:
+                    continue  # video and whole slide images are not sent natively
                 where = index.where(ae, "transfer_capabilities", i, "transfer_syntaxes")
-                _first, titles, classes = found.setdefault(where, (ae, [], []))
+                # the capability's classes tell two capabilities of one AE apart
+                detail = ",".join(sorted(map(keyword, cap.classes)))
+                _first, titles, classes, _ = found.setdefault(where, (ae, [], [], detail))
                 if ae.ae_title not in titles:
                     titles.append(ae.ae_title)
                 classes.extend(c for c in map(keyword, cap.classes) if c not in classes)
-        for where, (ae, titles, classes) in found.items():
+        for where, (ae, titles, classes, detail) in found.items():
             yield self.finding(
                 f"SCP capability for {_names(classes)} of {_names(titles)} does not accept "
                 "ImplicitVRLittleEndian, the default transfer syntax every SCP must accept "
                 "(PS3.5 10.1): add it to transfer_syntaxes (last, as the fallback)",
                 where,
                 entity=_ae_entity(ae),
+                detail=detail,
             )
+
+
+def _uids(value: object) -> list[str]:
+    """CF002's `allow`: SOP classes or transfer syntaxes (keywords or UIDs) pydicom knows."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise TypeError(f"expected a list of SOP classes or transfer syntaxes, not {value!r}")
+    unknown = [v for v in values if dicom.lookup(v) is None]
+    if unknown:
+        raise ValueError(
+            f"{', '.join(map(repr, unknown))}: no SOP class or transfer syntax of that "
+            "name or UID in pydicom's registry"
+        )
+    return list(values)
 
 
 class RetiredUID(Rule):
@@ -93,13 +116,14 @@ class RetiredUID(Rule):
     What:
         A SOP class or transfer syntax that the DICOM standard has retired (pydicom's
         registry says so), in an AE's transfer capabilities or in a route's
-        `transfer_syntax` or `match.sop_classes`. Reported at the list item.
+        `transfer_syntax`, `transfer_syntaxes` or `match.sop_classes`. Reported at the list
+        item.
     Why:
         Retired UIDs are no longer maintained in the standard and newer systems drop them
         (e.g. Explicit VR Big Endian, the hierarchical JPEG processes, the pre-1996
         ultrasound and nuclear medicine image classes): a route that depends on one breaks
-        at the next upgrade of either end (PS3.3 / PS3.5 retired lists; practice guide,
-        Step 1, "DICOM conformance validation").
+        at the next upgrade of either end (retirement is recorded in the PS3.6 UID
+        registry, Annex A; practice guide, Step 1, "DICOM conformance validation").
     Bad:
         devices:
           - name: pacs
@@ -126,14 +150,10 @@ class RetiredUID(Rule):
     code = "CF002"
     name = "retired-uid"
     severity = Severity.WARNING
-    options = {"allow": []}
+    options = {"allow": Option([], lambda value: _uids(value))}
 
     def check(self, index: Index) -> Iterator[Finding]:
-        allowed = set()
-        allow = self.settings.get("allow") or []
-        for text in [allow] if isinstance(allow, str) else allow:
-            info = dicom.lookup(str(text))
-            allowed.add(info.uid if info else str(text))
+        allowed = {info.uid for info in map(dicom.lookup, self.settings["allow"]) if info}
 
         cache: dict[str, bool] = {}
 
@@ -144,15 +164,18 @@ class RetiredUID(Rule):
             return cache[uid]
 
         # One finding per place: an anchored list shared by many AEs is one fix.
-        found: dict[tuple[Location, str], tuple[str, list[str]]] = {}
+        found: dict[tuple[Location, str], tuple[str, str, list[str]]] = {}
 
-        def note(where: Location, uid: str, entity: str, user: str) -> None:
-            _, users = found.setdefault((where, uid), (entity, []))
+        def note(where: Location, uid: str, entity: str, user: str, place: str) -> None:
+            """`place` says where in the entity the UID is (a capability, the route's
+            syntax), in words, so that two uses in one entity stay apart."""
+            _, _, users = found.setdefault((where, uid), (entity, f"{keyword(uid)} {place}", []))
             if user not in users:
                 users.append(user)
 
         for _device, ae in index.env.application_entities():
             for i, cap in enumerate(ae.transfer_capabilities):
+                capability = f"{cap.role} " + ",".join(sorted(map(keyword, cap.classes)))
                 for uid, path in _class_paths(cap):
                     if retired(uid):
                         note(
@@ -160,6 +183,7 @@ class RetiredUID(Rule):
                             uid,
                             _ae_entity(ae),
                             ae.ae_title,
+                            f"as {cap.role}",
                         )
                 for j, uid in enumerate(cap.transfer_syntaxes):
                     if retired(uid):
@@ -168,26 +192,41 @@ class RetiredUID(Rule):
                             uid,
                             _ae_entity(ae),
                             ae.ae_title,
+                            f"for {capability}",
                         )
         for route in index.env.routes:
             if route.transfer_syntax and retired(route.transfer_syntax):
                 note(
                     index.where(route, "transfer_syntax"),
                     route.transfer_syntax,
-                    f"route:{route.name}",
+                    identity.route(route.name),
                     f"route '{route.name}'",
+                    "transfer_syntax",
                 )
+            for sop, syntax in route.transfer_syntaxes.items():
+                for uid in (sop, syntax):
+                    if retired(uid):
+                        note(
+                            index.where_class_syntax(route, sop),
+                            uid,
+                            identity.route(route.name),
+                            f"route '{route.name}'",
+                            f"transfer_syntaxes {keyword(sop)}",
+                        )
             if route.match:
                 for k, uid in enumerate(route.match.sop_classes):
                     if retired(uid):
                         note(
                             index.where(route, "match", "sop_classes", k),
                             uid,
-                            f"route:{route.name}",
+                            identity.route(route.name),
                             f"route '{route.name}'",
+                            "match",
                         )
-        for (where, uid), (entity, users) in found.items():
+        for (where, uid), (entity, detail, users) in found.items():
             info = dicom.lookup(uid)
+            if info is None:  # only UIDs the registry knows as retired get here
+                continue
             what = "transfer syntax" if info.is_transfer_syntax else "SOP class"
             label = f"{info.keyword} ({uid})" if info.keyword else f"{uid} ({info.name})"
             yield self.finding(
@@ -196,6 +235,7 @@ class RetiredUID(Rule):
                 "CF002's allow option for a legacy device that needs it",
                 where,
                 entity=entity,
+                detail=detail,
             )
 
 
@@ -307,7 +347,8 @@ class CharacterSetMismatch(Rule):
                 f"{them} to {dest}'s character_sets if it supports {them}, or configure "
                 f"{source} to send a set both support",
                 index.where(item, *path),
-                entity=f"{kind}:{name}",
+                entity=identity.route(name) if kind == "route" else identity.ae(name),
+                detail=f"{kind} {source} -> {dest}",
                 related=[
                     Related(
                         index.where(index.aes[source][1], "character_sets"),
@@ -483,5 +524,6 @@ class DuplicateTransferCapability(Rule):
                         "transfer syntaxes in the order the device prefers them",
                         where,
                         entity=_ae_entity(ae),
+                        detail=f"{cap.role} {keyword(uid)}",
                         related=[Related(index.where(ae, *first[key]), "first declared here")],
                     )

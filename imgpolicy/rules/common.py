@@ -1,35 +1,177 @@
-"""Small pieces several rule families share: hints for unknown names, related locations."""
+"""Small pieces several rule families share: what an unresolved reference probably meant,
+the hint that says so, and related locations.
+
+A reference names something in one namespace: routes, worklist entries, the dose monitor
+and AI products name AE titles; continuity plans, integrations and storage tiers name
+devices. The commonest mistake is a name from the other namespace (the device `ct-main-1`
+where its AE title `CT_MAIN_1` belongs), then a case variant, then a typo: the hints say
+which. `probable_aes` tells the rules that would otherwise report a consequence of such a
+reference (an orphan AE, a modality without worklist, a study never archived) to leave it
+to the rule that reports the reference itself.
+"""
 
 from __future__ import annotations
 
 import difflib
+from collections import deque
 from collections.abc import Iterable
 
 from ..analysis.index import Index
 from ..findings import Related
 
+_NEAR = 0.75
+"""How alike two names must be (difflib's ratio) for a "did you mean"."""
+
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """` (did you mean 'X'?)` for a name differing by case or a near miss, else ''."""
+    near = _near(name, known)
+    return f" (did you mean '{near}'?)" if near else ""
+
+
+def _near(name: str, known: Iterable[str]) -> str | None:
+    """The known name `name` differs from only by case, else the closest near miss."""
     known = list(known)
     folded = {k.casefold(): k for k in known}
     if name.casefold() in folded:
-        return f" (did you mean '{folded[name.casefold()]}'?)"
-    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
-    return f" (did you mean '{near[0]}'?)" if near else ""
+        return folded[name.casefold()]
+    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=_NEAR)
+    return near[0] if near else None
+
+
+def _device_named(index: Index, name: str):
+    """The device called `name` (or that differs by case only), if any."""
+    device = index.devices.get(name)
+    if device is None:
+        folded = {d.casefold(): d for d in index.devices}
+        device = index.devices.get(folded.get(name.casefold(), ""))
+    return device
+
+
+def meant_ae(index: Index, title: str) -> str | None:
+    """The AE title an unknown AE reference most probably meant: the same title in another
+    case, the only AE of a device of that name, or a near miss; None when unsure."""
+    same_but_case = index.aes_folded.get(title.casefold())
+    if same_but_case:
+        return same_but_case[0][1].ae_title
+    device = _device_named(index, title)
+    if device is not None:
+        titles = [ae.ae_title for ae in device.application_entities]
+        return titles[0] if len(titles) == 1 else None
+    return _near(title, index.aes)
 
 
 def unknown_ae_hint(
     index: Index, title: str, fix: str = "declare it on a device or correct the title"
 ) -> str:
-    """What to say about an AE title no device declares: the case variant if there is one."""
+    """What to say after "'X' is not an AE title of any device": the device whose name was
+    written instead of its AE title, the case variant, a near miss, else `fix`."""
     same_but_case = index.aes_folded.get(title.casefold())
     if same_but_case:
         return (
             f" (did you mean '{same_but_case[0][1].ae_title}'? AE titles are compared "
             "exactly by some systems)"
         )
-    return f": {fix}"
+    device = _device_named(index, title)
+    if device is not None:
+        titles = [ae.ae_title for ae in device.application_entities]
+        if not titles:
+            return f": '{title}' is a device, with no AE; declare its AE and name its AE title"
+        if len(titles) == 1:
+            return f": '{title}' is a device; its AE title is {titles[0]}"
+        return f": '{title}' is a device; name one of its AE titles ({', '.join(titles)})"
+    near = _near(title, index.aes)
+    return f" (did you mean '{near}'?)" if near else f": {fix}"
+
+
+def meant_device(index: Index, name: str) -> str | None:
+    """The device an unknown device reference most probably meant: the device of an AE
+    title written instead of its name, a case variant or a near miss; None when unsure."""
+    device = index.device_of(name)
+    if device is not None:
+        return device.name
+    return _near(name, index.devices)
+
+
+def unknown_device_hint(index: Index, name: str, fix: str) -> str:
+    """What to say after "'X' is no device": the AE title written instead of its device's
+    name, a case variant, a near miss, else `fix`."""
+    device = index.device_of(name)
+    if device is not None:
+        return f": '{name}' is an AE title; its device is {device.name}"
+    near = _near(name, index.devices)
+    return f" (did you mean '{near}'?)" if near else f": {fix}"
+
+
+def _ae_references(index: Index) -> list[tuple[str, str]]:
+    """(kind, AE title) of every place that names an AE title: route ends, worklist
+    providers, consumers and MPPS destinations, the dose monitor, AI hosts and results."""
+    env = index.env
+    refs: list[tuple[str, str]] = []
+    for route in env.routes:
+        refs += [("route-from", route.from_), ("route-to", route.to)]
+        if route.match:
+            refs += [("route-calling-ae", t) for t in route.match.calling_ae]
+    for entry in env.worklist:
+        refs.append(("worklist-provider", entry.provider))
+        refs += [("worklist-consumer", t) for t in entry.consumers]
+        if entry.mpps_destination:
+            refs.append(("worklist-mpps", entry.mpps_destination))
+    if env.dose_monitor:
+        refs.append(("dose-monitor", env.dose_monitor))
+    for product in env.ai:
+        refs.append(("ai-runs-on", product.runs_on))
+        refs += [("ai-results", t) for result in product.results for t in result.to]
+    return refs
+
+
+def probable_aes(index: Index, *kinds: str) -> frozenset[str]:
+    """AE titles that an unresolved reference of these kinds (all kinds when none given)
+    probably meant: what happens to them follows from that reference, which its own rule
+    reports with the hint, so the consequence is not a second, independent finding."""
+
+    def build(index: Index) -> dict[str, set[str]]:
+        meant: dict[str, set[str]] = {}
+        for kind, title in _ae_references(index):
+            if title not in index.aes:
+                target = meant_ae(index, title)
+                if target is not None:
+                    meant.setdefault(kind, set()).add(target)
+        return meant
+
+    by_kind: dict[str, set[str]] = index.shared("probable-aes", build)
+    chosen = kinds or tuple(by_kind)
+    return frozenset(t for kind in chosen for t in by_kind.get(kind, ()))
+
+
+def probable_devices(index: Index, names: Iterable[str]) -> frozenset[str]:
+    """Devices that these names (some unresolved) probably meant."""
+    found = set()
+    for name in names:
+        if name not in index.devices:
+            target = meant_device(index, name)
+            if target is not None:
+                found.add(target)
+    return frozenset(found)
+
+
+def lost_to_unresolved_routes(index: Index, title: str) -> set:
+    """Items (modality, SOP class) of `title` that travel into a route whose destination is
+    no AE title: where they were meant to go is unknown, so "they never arrive" follows
+    from that route (RT001), not from a missing route."""
+
+    def build(index: Index) -> list:
+        return [r for r in index.env.routes if r.enabled and r.to not in index.aes]
+
+    broken = index.shared("routes-to-unknown-aes", build)
+    lost: set = set()
+    for route in broken:
+        carried = index.flow.carries(route)
+        if not carried:
+            continue
+        reach = index.flow.reaching(frozenset({route.from_}))
+        lost |= {item for item in carried if title == route.from_ or title in reach.get(item, ())}
+    return lost
 
 
 def ae_related(index: Index, title: str, message: str) -> list[Related]:
@@ -40,3 +182,59 @@ def ae_related(index: Index, title: str, message: str) -> list[Related]:
 def device_related(index: Index, name: str, message: str) -> list[Related]:
     device = index.devices.get(name)
     return [Related(index.where(device, "name"), message)] if device else []
+
+
+def origins_reaching(index: Index, targets: frozenset[str]) -> set[str]:
+    """The AE titles whose own studies (what they originate) reach one of `targets` over
+    routes. Unlike `Flow.reaching`, which follows kinds of items, this follows each
+    origin's studies, so a route that forwards only what certain AEs sent (`calling_ae`)
+    keeps the others' studies out."""
+    return {
+        ae.ae_title
+        for _, ae in index.env.application_entities()
+        if ae.ae_title not in targets
+        and index.flow.origin(ae.ae_title)
+        and _reaches(index, ae.ae_title, targets)
+    }
+
+
+def _reaches(index: Index, origin: str, targets: frozenset[str]) -> bool:
+    """Whether what `origin` sends reaches one of `targets`: a walk over (AE, the AE it
+    came from), carrying the items each route lets through."""
+    seen: dict[tuple[str, str | None], frozenset] = {}
+    queue: deque[tuple[str, str | None, frozenset, bool]] = deque(
+        [(origin, None, frozenset(index.flow.origin(origin)), False)]
+    )
+    while queue:
+        title, sender, items, last = queue.popleft()
+        if title in targets:
+            return True
+        known = seen.get((title, sender), frozenset())
+        if last or items <= known:
+            continue  # what arrives by prefetch is not forwarded again
+        seen[(title, sender)] = known | items
+        if title != origin:
+            items = frozenset(i for i in items if i[1] in index.storage_scu(title))
+        for route in index.routes_from.get(title, ()):
+            passed = _let_through(route, items, sender, title == origin)
+            passed = frozenset(i for i in passed if i[1] in index.storage_scp(route.to))
+            if route.enabled and passed:
+                queue.append((route.to, title, passed, route.purpose == "prefetch"))
+    return False
+
+
+def _let_through(route, items: frozenset, sender: str | None, own: bool) -> frozenset:
+    """The items `route` carries of those its source holds, `sender` having sent them
+    (`own`: the source originated them)."""
+    match = route.match
+    if match is None:
+        return items
+    if match.calling_ae and not (
+        sender in match.calling_ae or (own and route.from_ in match.calling_ae)
+    ):
+        return frozenset()
+    if match.sop_classes:
+        items = frozenset(i for i in items if i[1] in match.sop_classes)
+    if match.modality:
+        items = frozenset(i for i in items if i[0] in match.modality)
+    return items

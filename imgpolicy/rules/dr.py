@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import typing
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from .. import identity
+from ..analysis import continuity
 from ..analysis.index import CRITICAL_KINDS, Index
-from ..config import ConfigError
 from ..findings import Finding, Related, Severity
 from ..model.continuity import ContinuityPlan
-from ..model.devices import DeviceKind
-from ..model.types import Duration, parse_duration
-from .base import Rule
-from .common import device_related, did_you_mean
+from ..model.devices import Device, DeviceKind
+from ..model.types import Duration
+from .base import Rule, duration_option, names_option
+from .common import device_related, did_you_mean, probable_devices, unknown_device_hint
 
 _DEVICE_KINDS = frozenset(typing.get_args(DeviceKind))
-_FALLBACK_KINDS = frozenset({"viewer", "workstation"})
+_FALLBACK_KINDS = frozenset({"viewer", "workstation", "pacs", "vna"})
 _NEEDS_FALLBACK = frozenset({"pacs", "vna"})
+_LESS_CRITICAL = frozenset({"dose-monitor"})
+"""Kinds whose outage delays no image or report: their missing plan is a warning."""
 
 
 def _entity(plan: ContinuityPlan) -> str:
-    return f"continuity:{plan.system}"
+    return identity.entity("continuity", plan.system)
 
 
 def _months_before(day: date, months: int) -> date:
@@ -45,12 +49,16 @@ class CriticalSystemWithoutObjectives(Rule):
     What:
         A device of a critical kind (by default pacs, vna, ris, router and dose-monitor)
         that no `continuity` entry names as its `system`, or whose plan lacks `rpo` or
-        `rto`.
+        `rto`. A teleradiology provider's own systems (devices at a site marked
+        `teleradiology`) are left to the provider's plan.
     Why:
         The practice guide asks to "define recovery time objective (RTO) and recovery
         point objective (RPO) specific to imaging systems" (Step 4, "Disaster recovery for
-        imaging"). Without them nobody can say whether the backup, the replication and
-        the failover are good enough, and an outage of the PACS or the RIS stops the ED.
+        imaging"), and the HIPAA Security Rule asks for a contingency plan with a disaster
+        recovery and an emergency mode operation plan (45 CFR 164.308(a)(7)). Without them
+        nobody can say whether the backup, the replication and the failover are good
+        enough, and an outage of the PACS or the RIS stops the ED. A dose monitor's
+        missing plan is a warning: its outage delays no image or report.
     Bad:
         sites:
           - {name: MAIN, jurisdiction: US-CA, region: us-west}
@@ -87,44 +95,56 @@ class CriticalSystemWithoutObjectives(Rule):
     code = "DR001"
     name = "critical-system-without-objectives"
     severity = Severity.ERROR
-    options = {"critical_kinds": sorted(CRITICAL_KINDS)}
+    options = {"critical_kinds": names_option(CRITICAL_KINDS, _DEVICE_KINDS, "device kinds")}
 
-    def __init__(self, severity=None, **options):
+    def __init__(self, severity: Severity | None = None, **options):
         super().__init__(severity, **options)
-        kinds = self.settings["critical_kinds"]
-        unknown = [k for k in kinds if k not in _DEVICE_KINDS]
-        if unknown:
-            raise ConfigError(
-                f"rules.{self.code}.critical_kinds: unknown device kind "
-                f"{', '.join(map(repr, unknown))} (known: "
-                f"{', '.join(sorted(_DEVICE_KINDS))})"
-            )
+        self.severity_set = severity is not None
+        """The user chose the severity: it applies to every kind."""
 
     def check(self, index: Index) -> Iterator[Finding]:
-        critical = frozenset(self.settings["critical_kinds"])
+        # a plan whose system is misspelt is DR006's finding, with a hint; the system it
+        # meant is not reported a second time as having no plan
+        misnamed = probable_devices(index, (plan.system for plan in index.env.continuity))
+        kinds = self.settings["critical_kinds"]
+        for device in continuity.without_plan(index.env, kinds):
+            if device.name not in misnamed:
+                yield self._graded(
+                    device,
+                    self.finding(
+                        f"critical system '{device.name}' ({device.kind}) has no continuity "
+                        f"plan: add a continuity entry with system: {device.name}, its rpo "
+                        "and rto",
+                        index.where(device, "name"),
+                        entity=identity.device(device.name),
+                    ),
+                )
         plans = {plan.system: plan for plan in index.env.continuity}
-        for device in index.env.devices:
-            if device.kind not in critical:
-                continue
+        for device in continuity.critical_systems(index.env, kinds):
             plan = plans.get(device.name)
             if plan is None:
-                yield self.finding(
-                    f"critical system '{device.name}' ({device.kind}) has no continuity plan: "
-                    f"add a continuity entry with system: {device.name}, its rpo and rto",
-                    index.where(device, "name"),
-                    entity=f"device:{device.name}",
-                )
                 continue
             missing = [key for key in ("rpo", "rto") if getattr(plan, key) is None]
             if missing:
-                yield self.finding(
-                    f"the continuity plan for '{device.name}' ({device.kind}) has no "
-                    f"{' and no '.join(missing)}: state how much data may be lost (rpo) and "
-                    "how long the system may be down (rto)",
-                    index.where(plan, "system"),
-                    entity=_entity(plan),
-                    related=device_related(index, device.name, f"{device.name} is declared here"),
+                yield self._graded(
+                    device,
+                    self.finding(
+                        f"the continuity plan for '{device.name}' ({device.kind}) has no "
+                        f"{' and no '.join(missing)}: state how much data may be lost (rpo) "
+                        "and how long the system may be down (rto)",
+                        index.where(plan, "system"),
+                        entity=_entity(plan),
+                        related=device_related(
+                            index, device.name, f"{device.name} is declared here"
+                        ),
+                    ),
                 )
+
+    def _graded(self, device: Device, finding: Finding) -> Finding:
+        """A less critical kind's finding as a warning, unless the user set the severity."""
+        if device.kind in _LESS_CRITICAL and not self.severity_set:
+            return dataclasses.replace(finding, severity=Severity.WARNING)
+        return finding
 
 
 class ReplicationNotSeparate(Rule):
@@ -199,8 +219,9 @@ class ReplicationWindowShort(Rule):
     """A replication window is shorter than the minimum (30 days).
 
     What:
-        A continuity plan whose `replication.window` (how much recent data the target
-        holds) is below `minimum_window`.
+        A continuity plan whose replication has `scope: window` (the default) and a
+        `window` (how much recent data the target holds) below `minimum_window`. The
+        archive of record is left to DR007: it needs a full second copy, not a window.
     Why:
         The practice guide asks to "replicate critical imaging data (last 30 days
         minimum)" (Step 4, "Disaster recovery for imaging"): after a failover the
@@ -235,13 +256,18 @@ class ReplicationWindowShort(Rule):
     code = "DR003"
     name = "replication-window-short"
     severity = Severity.ERROR
-    options = {"minimum_window": parse_duration("30d")}
+    options = {"minimum_window": duration_option("30d", "1d", "100y")}
 
     def check(self, index: Index) -> Iterator[Finding]:
         minimum: Duration = self.settings["minimum_window"]
         for plan in index.env.continuity:
             replication = plan.replication
-            if replication is None or not replication.window < minimum:
+            if replication is None or replication.scope == "full" or replication.window is None:
+                continue
+            device = index.devices.get(plan.system)
+            if device is not None and device.is_archive_of_record:
+                continue  # DR007 asks for a full copy of the archive of record
+            if not replication.window < minimum:
                 continue
             yield self.finding(
                 f"'{plan.system}' replicates only the last {replication.window} to "
@@ -252,17 +278,20 @@ class ReplicationWindowShort(Rule):
 
 
 class DrTestStale(Rule):
-    """A continuity plan was never tested, or not within the last 12 months.
+    """A continuity plan was never tested, not in the last 12 months, or its test failed.
 
     What:
-        A continuity plan without `last_tested`, with a `last_tested` older than
-        `max_age` before today (`--today`), or with a `last_tested` in the future (a
-        typo).
+        A continuity plan with neither `last_test` nor `last_tested`; a last test older
+        than `max_age` before today (`--today`), or after today (a typo); or a
+        `last_test` whose `outcome` is failed.
     Why:
         Checkpoint B of the practice guide: "Imaging disaster recovery has been tested
         within the last 12 months", and "Disaster recovery and failover procedures are
-        tested". An untested failover fails when it is needed: expired certificates, a
-        changed firewall, a replica that stopped months ago.
+        tested"; the HIPAA Security Rule asks for "procedures for periodic testing and
+        revision of contingency plans" (45 CFR 164.308(a)(7)(ii)(D)). An untested
+        failover fails when it is needed: expired certificates, a changed firewall, a
+        replica that stopped months ago. A failed test shows the plan does not work until
+        it is fixed and tested again.
     Bad:
         sites:
           - {name: MAIN, jurisdiction: US-CA, region: us-west}
@@ -279,7 +308,7 @@ class DrTestStale(Rule):
           - {name: pacs-main, site: MAIN, kind: pacs}
           - {name: ris-main, site: MAIN, kind: ris}
         continuity:
-          - {system: pacs-main, rpo: 15m, rto: 4h, last_tested: 2026-04-18}
+          - {system: pacs-main, rpo: 15m, rto: 4h, last_test: {date: 2026-04-18, outcome: passed}}
           - {system: ris-main, rpo: 5m, rto: 2h, last_tested: 2026-04-18}
     Options:
         max_age: how long ago the last test may be (default 12mo, calendar months).
@@ -288,18 +317,19 @@ class DrTestStale(Rule):
     code = "DR004"
     name = "dr-test-stale"
     severity = Severity.ERROR
-    options = {"max_age": parse_duration("12mo")}
+    options = {"max_age": duration_option("12mo", "1d", "100y")}
 
     def check(self, index: Index) -> Iterator[Finding]:
         max_age: Duration = self.settings["max_age"]
         today = index.today
         cutoff = _cutoff(today, max_age)
         for plan in index.env.continuity:
-            tested = plan.last_tested
+            tested = plan.tested_on
+            where = ("last_test", "date") if plan.last_test is not None else ("last_tested",)
             if tested is None:
                 yield self.finding(
                     f"the continuity plan for '{plan.system}' has never been tested (no "
-                    "last_tested): run a failover test and record its date",
+                    "last_test): run a failover test and record its date and outcome",
                     index.where(plan, "system"),
                     entity=_entity(plan),
                 )
@@ -308,7 +338,7 @@ class DrTestStale(Rule):
                     f"the continuity plan for '{plan.system}' says it was last tested on "
                     f"{tested.isoformat()}, after today ({today.isoformat()}): correct the "
                     "date of the last test",
-                    index.where(plan, "last_tested"),
+                    index.where(plan, *where),
                     entity=_entity(plan),
                 )
             elif tested < cutoff:
@@ -317,23 +347,35 @@ class DrTestStale(Rule):
                     f"{tested.isoformat()}, {(today - tested).days} days before "
                     f"{today.isoformat()} (more than {max_age}): run a failover test and "
                     "record its date",
-                    index.where(plan, "last_tested"),
+                    index.where(plan, *where),
                     entity=_entity(plan),
+                )
+            elif plan.last_test is not None and plan.last_test.outcome == "failed":
+                yield self.finding(
+                    f"the last recovery test of '{plan.system}' ({plan.last_test.scope}, "
+                    f"{tested.isoformat()}) failed: fix what it found and test again",
+                    index.where(plan, "last_test", "outcome"),
+                    entity=_entity(plan),
+                    detail="failed",
                 )
 
 
 class NoReadOnlyFallback(Rule):
-    """A PACS or VNA has no read-only fallback viewer, or the fallback is no viewer.
+    """A PACS or VNA has no read-only fallback, or one that cannot work while it is down.
 
     What:
         A continuity plan for a `pacs` or `vna` without `read_only_fallback`; or any plan
-        whose `read_only_fallback` names a device that does not exist, or one that is not
-        a `viewer` or `workstation`.
+        whose `read_only_fallback` names a device that does not exist, the system
+        itself, a device that is no `viewer`, `workstation`, `pacs` or `vna`, a `pacs` or
+        `vna` at the system's own site, or (for a PACS or VNA) a device with no data path
+        of its own: no route sends studies to its AEs and no integration joins it to a
+        device other than the system.
     Why:
         The practice guide asks to "maintain read-only PACS viewer capability during
-        primary system outage" (Step 4, "Disaster recovery for imaging"). Without it,
-        nobody sees priors or the images just acquired while the PACS is down, and stat
-        reads stop.
+        primary system outage" (Step 4, "Disaster recovery for imaging"). A downtime
+        viewer fed with copies, or a disaster-recovery PACS or the VNA's own viewer at
+        another site, keeps stat reads going; a fallback that reads from the failed
+        system, or a second PACS in the same building, goes down with it.
     Bad:
         sites:
           - {name: MAIN, jurisdiction: US-CA, region: us-west}
@@ -350,6 +392,9 @@ class NoReadOnlyFallback(Rule):
           - {name: pacs-main, site: MAIN, kind: pacs}
           - {name: vna-main, site: MAIN, kind: vna}
           - {name: viewer-downtime, site: MAIN, kind: viewer}
+        integrations:
+          - {name: downtime-vna, kind: dicomweb, source: viewer-downtime, target: vna-main, endpoint: "https://vna.example.org/dicom-web", services: [QIDO-RS, WADO-RS]}
+          - {name: downtime-pacs, kind: dicomweb, source: viewer-downtime, target: pacs-main, endpoint: "https://pacs.example.org/dicom-web", services: [QIDO-RS, WADO-RS]}
         continuity:
           - {system: pacs-main, rpo: 15m, rto: 4h, read_only_fallback: viewer-downtime}
           - {system: vna-main, rpo: 15m, rto: 8h, read_only_fallback: viewer-downtime}
@@ -375,9 +420,8 @@ class NoReadOnlyFallback(Rule):
                 continue
             viewer = index.devices.get(fallback)
             if viewer is None:
-                hint = (
-                    did_you_mean(fallback, index.devices)
-                    or ": declare that viewer or correct the name"
+                hint = unknown_device_hint(
+                    index, fallback, "declare that viewer or correct the name"
                 )
                 yield self.finding(
                     f"the read_only_fallback '{fallback}' of the plan for '{plan.system}' is "
@@ -385,15 +429,58 @@ class NoReadOnlyFallback(Rule):
                     index.where(plan, "read_only_fallback"),
                     entity=_entity(plan),
                 )
-            elif viewer.kind not in _FALLBACK_KINDS:
+                continue
+            problem = _fallback_problem(index, plan.system, device, viewer)
+            if problem:
                 yield self.finding(
-                    f"the read_only_fallback '{fallback}' of the plan for '{plan.system}' is a "
-                    f"{viewer.kind}, not a viewer or workstation: name a viewer that keeps "
-                    "working when the primary system is down",
+                    f"the read_only_fallback '{fallback}' of the plan for '{plan.system}' "
+                    f"{problem}",
                     index.where(plan, "read_only_fallback"),
                     entity=_entity(plan),
                     related=device_related(index, fallback, f"{fallback} is declared here"),
                 )
+
+
+def _fallback_problem(
+    index: Index, system: str, device: Device | None, fallback: Device
+) -> str | None:
+    """Why `fallback` cannot show images while `system` is down, or None."""
+    if fallback.name == system:
+        return "is the system itself: name a device that keeps working when it is down"
+    if fallback.kind not in _FALLBACK_KINDS:
+        return (
+            f"is a {fallback.kind}, not a viewer, workstation, pacs or vna: name a device "
+            "that shows images when the primary system is down"
+        )
+    if fallback.kind in _NEEDS_FALLBACK and device is not None and fallback.site == device.site:
+        return (
+            f"is a {fallback.kind} at the system's own site ({device.site}): a site outage "
+            "takes both; name one at another site, or a downtime viewer with its own copies"
+        )
+    if (
+        device is not None
+        and device.kind in _NEEDS_FALLBACK
+        and not _has_data_path(index, system, fallback)
+    ):
+        return (
+            "has no data path of its own (no route sends it studies, no integration joins "
+            f"it to a device other than '{system}'): it has nothing to show when "
+            f"'{system}' is down; route copies to it or connect it to the archive or replica"
+        )
+    return None
+
+
+def _has_data_path(index: Index, system: str, fallback: Device) -> bool:
+    """Studies reach `fallback` without `system`: a route stores copies on one of its
+    AEs, or an integration joins it to another device."""
+    titles = {ae.ae_title for ae in fallback.application_entities}
+    if any(index.routes_to.get(t) for t in titles):
+        return True
+    for integration in index.env.integrations:
+        ends = {integration.source, integration.target}
+        if fallback.name in ends and not ends <= {fallback.name, system}:
+            return True
+    return False
 
 
 class ContinuityUnknownReference(Rule):
@@ -401,8 +488,8 @@ class ContinuityUnknownReference(Rule):
 
     What:
         A continuity plan whose `system` is no device name, or whose
-        `replication.target_site` is no site name. (Two plans for one system are reported
-        by the loader.)
+        `replication.target_site` or a backup's `to_site` is no site name. (Two plans for
+        one system are reported by the loader.)
     Why:
         A plan for a renamed or retired system protects nothing, while the real system
         appears to have objectives (practice guide, Step 4, "Disaster recovery for
@@ -438,15 +525,28 @@ class ContinuityUnknownReference(Rule):
     def check(self, index: Index) -> Iterator[Finding]:
         for plan in index.env.continuity:
             if plan.system not in index.devices:
-                hint = (
-                    did_you_mean(plan.system, index.devices)
-                    or ": name an existing device or remove the plan"
+                hint = unknown_device_hint(
+                    index, plan.system, "name an existing device or remove the plan"
                 )
                 yield self.finding(
                     f"continuity plan for '{plan.system}': no device has that name{hint}",
                     index.where(plan, "system"),
                     entity=_entity(plan),
+                    detail="system",
                 )
+            for i, backup in enumerate(plan.backups):
+                if backup.to_site not in index.sites:
+                    hint = (
+                        did_you_mean(backup.to_site, index.sites)
+                        or ": declare the site (with its region) or correct the name"
+                    )
+                    yield self.finding(
+                        f"continuity plan for '{plan.system}' backs up to "
+                        f"'{backup.to_site}', which is no site{hint}",
+                        index.where(plan, "backups", i, "to_site"),
+                        entity=_entity(plan),
+                        detail=f"backup to {backup.to_site}",
+                    )
             replication = plan.replication
             if replication is not None and replication.target_site not in index.sites:
                 hint = (
@@ -458,4 +558,92 @@ class ContinuityUnknownReference(Rule):
                     f"'{replication.target_site}', which is no site{hint}",
                     index.where(plan, "replication", "target_site"),
                     entity=_entity(plan),
+                    detail="target_site",
                 )
+
+
+class ArchiveWithoutFullCopy(Rule):
+    """The archive of record has no full second copy.
+
+    What:
+        A device that is the archive of record (a `vna`, or `archive_of_record: true`)
+        whose continuity plan has neither a replication with `scope: full` to another
+        site nor a backup (`backups`). A replication of a recent window does not count.
+    Why:
+        The archive of record holds the only legal copy of every study for the whole
+        retention period. The HIPAA Security Rule requires "retrievable exact copies" (a
+        data backup plan, 45 CFR 164.308(a)(7)(ii)(A)) and a way to restore any loss of
+        data (disaster recovery plan, 164.308(a)(7)(ii)(B)); the practice guide asks to
+        replicate to a geographically separate site (Step 4, "Disaster recovery for
+        imaging"). A 30-day replica restores last month, not the priors of ten years.
+    Bad:
+        sites:
+          - {name: MAIN, jurisdiction: US-CA, region: us-west}
+          - {name: DR, jurisdiction: US-AZ, region: us-southwest}
+        devices:
+          - {name: vna-main, site: MAIN, kind: vna}
+        continuity:
+          - system: vna-main
+            rpo: 15m
+            rto: 8h
+            replication: {target_site: DR, window: 30d}
+    Good:
+        sites:
+          - {name: MAIN, jurisdiction: US-CA, region: us-west}
+          - {name: DR, jurisdiction: US-AZ, region: us-southwest}
+        devices:
+          - {name: vna-main, site: MAIN, kind: vna}
+        continuity:
+          - system: vna-main
+            rpo: 15m
+            rto: 8h
+            replication: {target_site: DR, scope: full}
+            backups:
+              - {to_site: DR, every: 1d, immutable: true}
+    """
+
+    code = "DR007"
+    name = "archive-without-full-copy"
+    severity = Severity.ERROR
+
+    def check(self, index: Index) -> Iterator[Finding]:
+        plans = {plan.system: plan for plan in index.env.continuity}
+        misnamed = probable_devices(index, plans)
+        for device in index.env.devices:
+            if not device.is_archive_of_record or device.name in misnamed:
+                continue
+            plan = plans.get(device.name)
+            if plan is not None and _has_full_copy(plan, device):
+                continue
+            if plan is None:
+                where, entity, what = (
+                    index.where(device, "name"),
+                    identity.device(device.name),
+                    "has no continuity plan, so no second copy is declared",
+                )
+            else:
+                where = index.where(plan, "replication" if plan.replication else "system")
+                entity = _entity(plan)
+                replication = plan.replication
+                what = (
+                    f"replicates only the last {replication.window} to {replication.target_site}"
+                    if replication is not None and replication.scope == "window"
+                    else "has no full replication to another site and no backup"
+                )
+            yield self.finding(
+                f"the archive of record '{device.name}' {what}: keep a full second copy "
+                "(replication with scope: full to another site, or a backup in `backups`)",
+                where,
+                entity=entity,
+            )
+
+
+def _has_full_copy(plan: ContinuityPlan, device: Device) -> bool:
+    replication = plan.replication
+    if plan.backups:
+        return True
+    return (
+        replication is not None
+        and replication.scope == "full"
+        and replication.target_site != device.site
+    )

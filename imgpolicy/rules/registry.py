@@ -1,4 +1,5 @@
-"""Every rule, found in the family modules of this package."""
+"""Every rule, found in the family modules of this package (the families and every other
+code are described in `imgpolicy.catalogue`, which is what consumers read)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,6 @@ import pkgutil
 from functools import cache
 
 from .base import Rule
-
-FAMILIES = {
-    "AE": "ae",
-    "CF": "cf",
-    "RT": "rt",
-    "WL": "wl",
-    "ST": "st",
-    "RET": "ret",
-    "DR": "dr",
-    "DOSE": "dose",
-    "AI": "ai",
-    "TAT": "tat",
-    "INT": "sec",
-    "SEC": "sec",
-}
-"""Code prefix -> module. The module of a family holds every rule with that prefix."""
 
 _NOT_RULES = {"base", "registry", "common"}
 

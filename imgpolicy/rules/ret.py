@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from .. import identity
 from ..analysis.capacity import Planner
 from ..analysis.index import Index
+from ..analysis.jurisdiction import is_us
 from ..analysis.retention import (
     CATEGORIES,
     MAMMOGRAPHY,
@@ -28,7 +30,7 @@ from ..analysis.retention import (
 from ..findings import Finding, Related, Severity
 from ..model.retention import RetentionPolicy
 from ..model.types import parse_duration
-from .base import Rule
+from .base import Rule, duration_option
 
 
 class RetentionGap(Rule):
@@ -90,7 +92,7 @@ class RetentionGap(Rule):
                     f"{missing[0] if len(missing) == 1 else 'all'} that lists {modality} or "
                     "no modality",
                     index.where(device, "modality"),
-                    entity=f"retention:{jurisdiction}:{modality}",
+                    entity=identity.entity("retention", f"{jurisdiction}:{modality}"),
                 )
 
 
@@ -104,10 +106,13 @@ class PurgeBeforeRetentionEnds(Rule):
         for their modalities, adult and pediatric; when no volume reaches it, the
         lifecycle's `site` (or every site) and `modality` (or any modality). A pediatric
         policy requires `keep_until_age` + `plus` for a study taken at birth, or `keep`
-        when longer.
+        when longer. An `evict` step (a cache, such as a PACS's, dropping studies that its
+        `kept_on` tier keeps) is no purge: what it evicts is checked against the purge of
+        the `kept_on` tier's lifecycle, if it has one.
     Why:
-        Retention is the maximum of every policy that applies (DESIGN.md), and an archive
-        purge cannot be undone: a study destroyed while the law still requires it is a
+        Retention is the longest period that any applicable law or policy requires (each
+        jurisdiction's medical-records law, and 21 CFR 900.12(c)(4) for mammography), and
+        an archive purge cannot be undone: a study destroyed while the law still requires it is a
         compliance breach and a lost prior (practice guide, Step 4, "Retention
         compliance"; Step 2: archive "for retention period").
     Bad:
@@ -165,6 +170,12 @@ class PurgeBeforeRetentionEnds(Rule):
         purged: dict[tuple[int, int], dict[tuple, str]] = defaultdict(dict)
         for volume in env.volumes:
             path = planner.path_of(volume)
+            if path.evicted_by is not None:
+                # a cache dropped its copy: the kept_on tier's lifecycle decides
+                evicted, k = path.evicted_by
+                kept_on = evicted.steps[k].kept_on
+                if kept_on is not None:
+                    path = planner.path(kept_on, volume.site, volume.modality)
             if path.purged_by is None:
                 continue
             lifecycle, i = path.purged_by
@@ -205,7 +216,8 @@ class PurgeBeforeRetentionEnds(Rule):
                     f"requires {best.describe()} for {what} of {best_site}: purge no "
                     f"earlier than {years_text(best.period)}, or remove the purge step",
                     index.where(lifecycle, "steps", i, "after"),
-                    entity=f"lifecycle:{lifecycle.name}",
+                    entity=identity.entity("lifecycle", lifecycle.name),
+                    detail=f"purge under {best.policy.name}",
                     related=[
                         Related(
                             index.where(best.policy, "name"),
@@ -219,12 +231,14 @@ class MammographyBelowMQSA(Rule):
     """Mammography is kept for less than the MQSA minimum.
 
     What:
-        In a jurisdiction where a site has a mammography (MG) device, the longest
-        retention that applies to MG studies, for adult or for pediatric patients, is
-        shorter than `minimum` (or no policy applies at all). This rule cannot be
+        In a US jurisdiction (`US` or `US-xx`) where a site has a mammography (MG)
+        device, the longest retention that applies to MG studies, for adult or for
+        pediatric patients, is shorter than `minimum` (or no policy applies at all). Sites
+        outside the United States are not MQSA facilities: their mammography retention is
+        whatever their own law says, which RET001 asks them to declare. This rule cannot be
         suppressed.
     Why:
-        MQSA (21 CFR 900.12(c)(4)) requires mammograms to be kept at least 5 years, or 10
+        MQSA (21 CFR 900.12(c)(4)(i)) requires mammograms to be kept at least 5 years, or 10
         years if the patient has no later mammogram at the facility, longer where state
         law says; software archiving a study cannot know whether a later exam will
         follow, so 10 years is the floor it can enforce (practice guide, Step 4, "MQSA
@@ -256,14 +270,14 @@ class MammographyBelowMQSA(Rule):
     name = "mammography-below-mqsa"
     severity = Severity.ERROR
     suppressible = False
-    options = {"minimum": parse_duration("10y")}
+    options = {"minimum": duration_option("10y", "1y", "200y")}
 
     def check(self, index: Index) -> Iterator[Finding]:
         retention = retention_of(index)
         minimum = parse_duration(self.settings["minimum"])
         for jurisdiction, modalities in retention.in_use.items():
-            if MAMMOGRAPHY not in modalities:
-                continue
+            if MAMMOGRAPHY not in modalities or not is_us(jurisdiction):
+                continue  # MQSA binds US facilities only
             site, device = modalities[MAMMOGRAPHY]
             short: list[tuple[str, Requirement | None]] = []
             for category in CATEGORIES:
@@ -299,7 +313,7 @@ class MammographyBelowMQSA(Rule):
                 f"{minimum} ({'; '.join(parts)}): add a retention policy for MG in "
                 f"{jurisdiction} with keep: {minimum} (or longer) and lossless: true",
                 where,
-                entity=f"retention:{jurisdiction}:MG",
+                entity=identity.entity("retention", f"{jurisdiction}:MG"),
                 related=related,
             )
 
@@ -309,13 +323,16 @@ class MammographyRetentionNotLossless(Rule):
 
     What:
         A retention policy whose `modality` list names MG, without `lossless: true`, in a
-        jurisdiction (or country) where a site has a mammography device.
+        US jurisdiction (or the `US` country) where a site has a mammography device. Sites
+        outside the United States are not MQSA facilities and are left alone.
     Why:
-        MQSA (21 CFR 900.12(c)(4)) requires the retained mammograms to be originals or
-        lossless copies; a lifecycle that recompresses old studies lossily to save space
-        (JPEG 2000 irreversible, for instance) destroys the record the law requires. The
-        `lossless` flag states the requirement where the docs and the archive team see it
-        (practice guide, Step 4, "MQSA compliance (Mammography)").
+        MQSA (21 CFR 900.12(c)(4)(i)) requires mammograms to be retained, and the FDA's
+        MQSA Policy Guidance Help System says that full-field digital mammograms are
+        retained as the original images or as lossless compressed copies. A lifecycle that
+        recompresses old studies lossily to save space (JPEG 2000 irreversible, for
+        instance) destroys the record the facility must keep. The `lossless` flag states
+        the requirement where the docs and the archive team see it (practice guide, Step 4,
+        "MQSA compliance (Mammography)").
     Bad:
         sites:
           - {name: MAIN, jurisdiction: US-CA, region: us-west}
@@ -340,7 +357,7 @@ class MammographyRetentionNotLossless(Rule):
         retention = retention_of(index)
         mg_in: set[str] = set()
         for jurisdiction, modalities in retention.in_use.items():
-            if MAMMOGRAPHY in modalities:
+            if MAMMOGRAPHY in modalities and is_us(jurisdiction):  # MQSA: US facilities
                 mg_in.update((jurisdiction, country_of(jurisdiction)))
         if not mg_in:
             return
@@ -351,10 +368,11 @@ class MammographyRetentionNotLossless(Rule):
                 continue
             yield self.finding(
                 f"retention policy '{policy.name}' keeps mammography in {policy.jurisdiction} "
-                "without requiring a lossless copy: set lossless: true (21 CFR 900.12(c)(4): "
-                "original or lossless only)",
+                "without requiring a lossless copy: set lossless: true (MQSA, 21 CFR "
+                "900.12(c)(4)(i), and the FDA MQSA Policy Guidance: original or lossless "
+                "only)",
                 policy_where(index, policy, "lossless"),
-                entity=f"retention:{policy.name}",
+                entity=identity.entity("retention", policy.name),
             )
 
 
@@ -395,7 +413,7 @@ class PediatricWithoutMajorityRule(Rule):
     code = "RET005"
     name = "pediatric-without-majority-rule"
     severity = Severity.WARNING
-    options = {"long_enough": parse_duration("25y")}
+    options = {"long_enough": duration_option("25y", "1y", "200y")}
 
     def check(self, index: Index) -> Iterator[Finding]:
         retention = retention_of(index)
@@ -424,5 +442,5 @@ class PediatricWithoutMajorityRule(Rule):
                 "patient reaches majority: add a pediatric policy with keep_until_age (the "
                 "age of majority) and plus",
                 policy_where(index, first, "keep"),
-                entity=f"retention:{jurisdiction}:pediatric",
+                entity=identity.entity("retention", f"{jurisdiction}:pediatric"),
             )

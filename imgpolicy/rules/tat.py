@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
+from .. import dicom, identity
 from ..analysis.index import Index
 from ..findings import Finding, Related, Severity
 from ..model.reading import TurnaroundTarget
-from .base import Rule
+from .base import Rule, names_option
 
 PRIORITIES = ("stat", "urgent", "routine", "screening")
 """From the most urgent to the least; each must be read faster than the next."""
@@ -92,7 +93,8 @@ class TurnaroundOutOfOrder(Rule):
                 f"must be read faster ({' < '.join(PRIORITIES[:3])} <= screening); correct "
                 "one of them",
                 index.where(faster, "target"),
-                entity=f"turnaround:{'/'.join(modalities)}:{faster.priority}",
+                entity=identity.entity("turnaround", f"{'/'.join(modalities)}:{faster.priority}"),
+                detail=f"{faster.priority} vs {slower.priority} at {'+'.join(sorted(sites)) or '*'}",
                 related=[Related(index.where(slower, "target"), f"the {slower.priority} target")],
             )
         for first, other, modalities in duplicates.values():
@@ -101,7 +103,8 @@ class TurnaroundOutOfOrder(Rule):
                 f"{'/'.join(modalities)}{where} has two {first.priority} turnaround targets "
                 f"({first.target} and {other.target}): keep one",
                 index.where(other, "target"),
-                entity=f"turnaround:{'/'.join(modalities)}:{first.priority}",
+                entity=identity.entity("turnaround", f"{'/'.join(modalities)}:{first.priority}"),
+                detail=f"two {first.priority} targets at {first.site or '*'}",
                 related=[Related(index.where(first, "target"), "the other target")],
             )
 
@@ -111,14 +114,18 @@ class ModalityWithoutTurnaround(Rule):
 
     What:
         A modality used by an acquisition device (`kind: modality`) that no
-        `reading.turnaround` entry names, or that has targets but none for `stat`.
-        Reported once per modality, at the first device that uses it.
+        `reading.turnaround` entry names, or that has targets but none for `stat`
+        (except the modalities of the `no_stat_modalities` option, which are never read
+        stat: bone densitometry, mammography, PET). Reported once per modality, at the
+        first device that uses it.
     Why:
         The Quality Audit of the practice guide asks that "Turnaround time metrics are
         tracked and reported", and Step 5 ("Turnaround time monitoring") to "alert when
         TAT exceeds organizational SLA (e.g., 30 minutes for stat CT)". Without a target
         no alert can fire, and a stat study without a stat target is the one whose delay
-        harms the patient.
+        harms the patient. Some exams are never ordered stat: a DXA scan, a screening or
+        diagnostic mammogram (read the same day at the earliest), a PET scan; asking for
+        a stat target there only teaches people to ignore the rule.
     Bad:
         sites:
           - {name: MAIN, jurisdiction: US-CA, region: us-west}
@@ -140,26 +147,34 @@ class ModalityWithoutTurnaround(Rule):
             - {priority: stat, modality: [CT, US], target: 30m}
             - {priority: urgent, modality: [CT, US], target: 2h}
             - {priority: routine, modality: [CT, US], target: 24h}
+    Options:
+        no_stat_modalities: modalities that need targets but no stat target (default
+        BMD, MG, PT).
     """
 
     code = "TAT002"
     name = "modality-without-turnaround"
     severity = Severity.WARNING
+    options = {
+        "no_stat_modalities": names_option(["BMD", "MG", "PT"], dicom.MODALITIES, "modality codes")
+    }
 
     def check(self, index: Index) -> Iterator[Finding]:
         priorities: dict[str, set[str]] = {}
         for target in index.env.turnaround:
             for modality in target.modality:
                 priorities.setdefault(modality, set()).add(target.priority)
+        never_stat = set(self.settings["no_stat_modalities"])
         for modality, users in index.acquisition_modalities.items():
             device, i = users[0]
             given = priorities.get(modality)
             if not given:
+                least = "routine" if modality in never_stat else "stat, urgent and routine"
                 problem = (
                     "has no report turnaround target: add reading.turnaround "
-                    "targets for it (at least stat, urgent and routine)"
+                    f"targets for it (at least {least})"
                 )
-            elif "stat" not in given:
+            elif "stat" not in given and modality not in never_stat:
                 problem = (
                     "has turnaround targets but none for stat: add a stat target "
                     "(e.g. 30m for CT/MR, 60m for NM)"
@@ -169,5 +184,5 @@ class ModalityWithoutTurnaround(Rule):
             yield self.finding(
                 f"{modality}, used by '{device.name}', {problem}",
                 index.where(device, "modality", i),
-                entity=f"modality:{modality}",
+                entity=identity.entity("modality", modality),
             )

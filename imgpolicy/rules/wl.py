@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
-from .. import dicom
-from ..analysis.index import ACQUISITION_KIND, Index
+from .. import dicom, identity
+from ..analysis import worklist
+from ..analysis.index import Index
 from ..findings import Finding, Related, Severity
 from ..model.worklist import WorklistAssignment
 from .base import Rule
-from .common import ae_related, unknown_ae_hint
-
-
-def _acquisition_aes(index: Index):
-    """(device, AE) of every acquisition modality AE that initiates associations."""
-    for device, ae in index.env.application_entities():
-        if device.kind == ACQUISITION_KIND and ae.initiator:
-            yield device, ae
-
-
-def _entries_by_consumer(index: Index) -> dict[str, list[WorklistAssignment]]:
-    by_consumer: dict[str, list[WorklistAssignment]] = defaultdict(list)
-    for entry in index.env.worklist:
-        for title in entry.consumers:
-            if not by_consumer[title] or by_consumer[title][-1] is not entry:
-                by_consumer[title].append(entry)
-    return by_consumer
-
-
-def _device_entries(device, by_consumer) -> list[WorklistAssignment]:
-    """The worklist entries of any AE of `device`: a modality that queries the worklist
-    through a sibling AE (one AE for storage, one for MWL) is served."""
-    entries: dict[int, WorklistAssignment] = {}
-    for ae in device.application_entities:
-        for entry in by_consumer.get(ae.ae_title, ()):
-            entries.setdefault(id(entry), entry)
-    return list(entries.values())
+from .common import ae_related, probable_aes, unknown_ae_hint
 
 
 def _entry_entity(entry: WorklistAssignment) -> str:
-    return f"worklist:{entry.provider}"
+    return identity.entity("worklist", entry.provider)
+
+
+def _entry_detail(entry: WorklistAssignment, key: str) -> str:
+    """Which reference of which entry: one provider may serve several entries, told apart
+    by their consumers."""
+    return f"{key} for {','.join(sorted(entry.consumers))}"
 
 
 class ModalityWithoutWorklist(Rule):
@@ -49,12 +29,16 @@ class ModalityWithoutWorklist(Rule):
     What:
         An AE of a device with `kind: modality` that initiates associations is not among
         the `consumers` of any `worklist` entry (nor is another AE of the same device).
+        Devices declared `workflow: encounter-based` are not checked.
     Why:
         Without a worklist the technologist types the patient's name, ID and accession
         number at the console: "Worklist failures cause technologists to manually enter
         patient demographics at the modality, introducing identity errors (wrong patient
         on study, misspelled names, incorrect MRN)" (practice guide, Step 1, "Modality
         Worklist"). A study filed under the wrong patient is a patient-safety event.
+        Imaging without an order (point-of-care ultrasound, endoscopy, clinical photos,
+        an OR C-arm) takes the patient from the encounter instead (IHE Encounter-Based
+        Imaging Workflow, EBIW): declare such devices `workflow: encounter-based`.
     Bad:
         devices:
           - name: ct-1
@@ -101,16 +85,16 @@ class ModalityWithoutWorklist(Rule):
     severity = Severity.ERROR
 
     def check(self, index: Index) -> Iterator[Finding]:
-        by_consumer = _entries_by_consumer(index)
-        for device, ae in _acquisition_aes(index):
-            if _device_entries(device, by_consumer):
-                continue
+        misnamed = probable_aes(index, "worklist-consumer")
+        for device, ae in worklist.unserved(index):
+            if any(other.ae_title in misnamed for other in device.application_entities):
+                continue  # a consumer names it wrongly: WL004 reports that, with a hint
             yield self.finding(
                 f"{ae.ae_title} ({device.name}) is an acquisition modality that no worklist "
                 "entry serves, so patient demographics are typed by hand: add it to the "
                 "consumers of a worklist provider",
                 index.where(ae, "ae_title"),
-                entity=f"ae:{ae.ae_title}",
+                entity=identity.ae(ae.ae_title),
             )
 
 
@@ -126,7 +110,9 @@ class ModalityWithoutMPPS(Rule):
         or was discontinued, with what was actually done: "Verify that modalities send
         MPPS messages to confirm study completion, enabling automated study tracking and
         dose reporting" (practice guide, Step 1, "MPPS"). Without it, completed exams stay
-        "scheduled" until someone closes them by hand, and the reading worklist lags.
+        "scheduled" until someone closes them by hand, and the reading worklist lags. (The
+        dose fields of MPPS are a legacy path: IHE Radiation Exposure Monitoring collects
+        dose from the Radiation Dose SR, which DOSE002 checks.)
     Bad:
         devices:
           - name: us-1
@@ -177,9 +163,9 @@ class ModalityWithoutMPPS(Rule):
     severity = Severity.WARNING
 
     def check(self, index: Index) -> Iterator[Finding]:
-        by_consumer = _entries_by_consumer(index)
-        for device, ae in _acquisition_aes(index):
-            entries = _device_entries(device, by_consumer)
+        by_consumer = worklist.entries_by_consumer(index)
+        for device, ae in worklist.acquisition_aes(index):
+            entries = worklist.device_entries(device, by_consumer)
             if not entries or any(e.mpps_destination for e in entries):
                 continue
             own = by_consumer.get(ae.ae_title) or entries
@@ -194,7 +180,7 @@ class ModalityWithoutMPPS(Rule):
                 "reports no procedure step: add mpps_destination (usually the RIS) to its "
                 "worklist entry",
                 where,
-                entity=f"ae:{ae.ae_title}",
+                entity=identity.ae(ae.ae_title),
                 related=[Related(index.where(ae, "ae_title"), f"{ae.ae_title} is declared here")],
             )
 
@@ -284,6 +270,7 @@ class WorklistProviderNotSCP(Rule):
                         f"worklist {key} '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
                         index.where(entry, key),
                         entity=_entry_entity(entry),
+                        detail=_entry_detail(entry, key),
                     )
                 elif index.syntaxes(title, "SCP", sop) is None:
                     yield self.finding(
@@ -292,6 +279,7 @@ class WorklistProviderNotSCP(Rule):
                         f"(role: SCP) to {title} or name the AE that provides it",
                         index.where(entry, key),
                         entity=_entry_entity(entry),
+                        detail=_entry_detail(entry, key),
                         related=ae_related(index, title, f"{title} is declared here"),
                     )
 
@@ -366,7 +354,8 @@ class WorklistConsumerNotSCU(Rule):
                     yield self.finding(
                         f"worklist consumer '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
                         where,
-                        entity=f"ae:{title}",
+                        entity=identity.ae(title),
+                        detail=_entry_entity(entry),
                     )
                     continue
                 missing = []
@@ -375,12 +364,13 @@ class WorklistConsumerNotSCU(Rule):
                 if entry.mpps_destination and index.syntaxes(title, "SCU", dicom.MPPS) is None:
                     missing.append("ModalityPerformedProcedureStep")
                 if missing:
-                    device = index.device_of(title)
+                    device = index.aes[title][0]
                     yield self.finding(
                         f"worklist consumer {title} ({device.name}) is not SCU for "
                         f"{' or '.join(missing)}: add the capability (role: SCU) to {title}, "
                         "as its conformance statement lists it, or remove it from the entry",
                         where,
-                        entity=f"ae:{title}",
+                        entity=identity.ae(title),
+                        detail=_entry_entity(entry),
                         related=ae_related(index, title, f"{title} is declared here"),
                     )

@@ -85,7 +85,7 @@ imgpolicy: 1
 routes:
   - {name: ct-to-pacs, from: CT_1, to: PACS_MAIN, purpose: reading}
   - {name: pacs-to-vna, from: PACS_MAIN, to: VNA, purpose: archive}
-  - {name: vna-priors, from: VNA, to: PACS_MAIN, purpose: prefetch}
+  - {name: vna-priors, from: VNA, to: PACS_MAIN, purpose: prefetch, method: c-get}
 """
 
 WIRING = """\
@@ -397,7 +397,7 @@ def test_worklist_provider_that_does_not_accept(write_env):
 
 
 def test_route_source_that_does_not_initiate_but_prefetch_is_exempt(write_env):
-    # VNA has initiator: false and is the source of the prefetch route: fine (C-GET).
+    # VNA has initiator: false and is the source of the C-GET prefetch route: fine.
     assert run(write_env, "AE011") == []
     routes = ROUTES + "  - {name: vna-to-dr, from: VNA, to: PACS_MAIN, purpose: replication}\n"
     [finding] = run(write_env, "AE011", routes=routes)
@@ -415,3 +415,43 @@ def test_worklist_consumer_that_does_not_initiate(write_env):
 def test_each_rule_on_the_empty_sections(write_env, code):
     root = write_env({"env.yaml": "imgpolicy: 1\nsites: []\ndevices: []\nroutes: []\n"})
     assert check([str(root)], Config(select=[code]), today=TODAY).active == []
+
+
+# --- AE010/AE011 by retrieval method (slice 4) -----------------------------------------
+
+
+def test_c_move_prefetch_source_must_initiate(write_env):
+    """A C-MOVE SCP opens the C-STORE sub-association: `initiator: false` cannot move."""
+    routes = ROUTES.replace("purpose: prefetch, method: c-get}", "purpose: prefetch}")
+    [finding] = run(write_env, "AE011", routes=routes)
+    assert where(finding) == ("AE011", "core.yaml", line_of(CORE, "initiator: false"))
+    assert "moves studies from it (C-MOVE)" in finding.message
+
+
+def test_c_get_destination_must_initiate_and_source_accept(write_env):
+    """C-GET: the destination opens the association, the source accepts it."""
+    core = CORE.replace(
+        "      - ae_title: VNA\n        connections: [dicom]\n        initiator: false",
+        "      - ae_title: VNA\n        connections: [dicom]\n        acceptor: false",
+    )
+    assert core != CORE
+    [finding] = run(write_env, "AE010", core=core)
+    assert "retrieves from it (C-GET)" in finding.message
+    routes = ROUTES.replace("from: VNA, to: PACS_MAIN", "from: PACS_MAIN, to: VNA")
+    [finding] = run(write_env, "AE011", routes=routes)
+    assert "retrieves into it (C-GET)" in finding.message
+
+
+def test_wado_rs_prefetch_opens_no_dicom_association(write_env):
+    """WADO-RS is HTTP: neither flag of either end matters to it."""
+    routes = ROUTES.replace("method: c-get", "method: wado-rs").replace(
+        "  - {name: pacs-to-vna, from: PACS_MAIN, to: VNA, purpose: archive}\n", ""
+    )
+    core = CORE.replace(
+        "        initiator: false", "        initiator: false\n        acceptor: false"
+    )
+    assert run(write_env, "AE010", core=core, routes=routes) == []
+    assert run(write_env, "AE011", core=core, routes=routes) == []
+    c_get = routes.replace("method: wado-rs", "method: c-get")
+    [finding] = run(write_env, "AE010", core=core, routes=c_get)
+    assert "retrieves from it (C-GET)" in finding.message

@@ -99,7 +99,7 @@ ai:
     fda: {pathway: 510k, number: K232817, cleared_on: 2023-11-20}
     cleared_for:
       modalities: [CT]
-      body_parts: [HEAD]
+      intended_use: triage of suspected findings (body parts in test_ai_scope.py)
     runs_on: AI_CT
     results:
       - {object: SR, to: PACS_MAIN}
@@ -146,6 +146,11 @@ def where(found):
         "{pathway: de-novo, number: DEN210044}",
         "{pathway: pma, number: P160048}",
         "{pathway: pma, number: P160048/S012}",
+        "{pathway: hde, number: H190002}",
+        "{pathway: de-novo, number: K080925}",
+        "{pathway: de-novo, number: K080925, decision_date: 2009-03-02}",
+        "{pathway: exempt, basis: 21 CFR 892.2050 (510(k)-exempt PACS function)}",
+        "{pathway: non-device, basis: CDS criteria of FD&C Act 520(o)(1)(E)}",
     ],
 )
 def test_well_formed_clearances_pass(write_env, fda):
@@ -156,11 +161,14 @@ def test_well_formed_clearances_pass(write_env, fda):
 @pytest.mark.parametrize(
     "fda, line, fragment",
     [
-        ("{pathway: none}", 5, "not FDA cleared"),
-        ("{pathway: 510k}", 5, "no clearance number"),
+        ("{pathway: none}", 5, "without FDA authorization"),
+        ("{pathway: 510k}", 5, "but no number"),
         ("{pathway: 510k, number: K23281}", 5, "not a 510(k) number"),
         ("{pathway: 510k, number: DEN210044}", 5, "set pathway: de-novo"),
-        ("{pathway: de-novo, number: K232817}", 5, "set pathway: 510k"),
+        ("{pathway: de-novo, number: K232817, decision_date: 2018-02-13}", 5, "numbered DEN"),
+        ("{pathway: hde, number: P160048}", 5, "set pathway: pma"),
+        ("{pathway: exempt}", 5, "without the `basis`"),
+        ("{pathway: investigational, basis: IDE G210001}", 5, "deployment: research"),
         ("{pathway: 510k, number: k232817}", 5, "write it as K232817"),
         ("{pathway: pma, number: P160048/S12}", 5, "not a PMA number"),
         ("{pathway: pma, number: P160048S012}", 5, "not a PMA number"),
@@ -177,7 +185,7 @@ def test_missing_fda_points_at_the_product(write_env):
     ai = AI.replace("    fda: {pathway: 510k, number: K232817, cleared_on: 2023-11-20}\n", "")
     found = run(write_env, "AI001", ai=ai)
     assert where(found) == [("AI001", "products.yaml", 3)]
-    assert "no FDA clearance" in found[0][3]
+    assert "no FDA authorization" in found[0][3]
 
 
 def test_clearance_number_is_located_exactly_in_block_style(write_env):
@@ -189,7 +197,7 @@ def test_clearance_number_is_located_exactly_in_block_style(write_env):
     assert (finding.location.line, finding.location.column) == (7, 15)
 
 
-def test_ai001_cannot_be_suppressed(write_env):
+def test_ai001_can_be_suppressed_with_a_reason(write_env):
     ai = AI.replace(
         "    fda: {pathway: 510k, number: K232817, cleared_on: 2023-11-20}\n",
         '    fda: {pathway: none}  # imgpolicy: ignore[AI001] reason="pilot"\n',
@@ -203,7 +211,8 @@ def test_ai001_cannot_be_suppressed(write_env):
         }
     )
     result = check([str(root)], Config(select=["AI001"]), today=TODAY)
-    assert sorted(f.code for f in result.active) == ["AI001", "SUP003"]
+    assert [f.code for f in result.active] == []
+    assert [f.code for f in result.findings if f.suppressed] == ["AI001"]
 
 
 def _findings(write_env, ai, *select):
@@ -378,7 +387,9 @@ def test_severity_can_be_raised_by_config(write_env):
     assert [f.severity for f in raised] == [Severity.ERROR]
     assert (
         check(
-            [str(root)], Config(select=["AI"], ignore=["AI005", "AI002", "AI003"]), today=TODAY
+            [str(root)],
+            Config(select=["AI"], ignore=["AI005", "AI002", "AI003", "AI007"]),
+            today=TODAY,
         ).active
         == []
     )
@@ -404,4 +415,4 @@ ai:
 """
     root = write_env({"ai.yaml": ai})
     found = check([str(root)], Config(select=["AI"]), today=TODAY).active
-    assert sorted(f.code for f in found) == ["AI001", "AI003", "AI004"]
+    assert sorted(f.code for f in found) == ["AI001", "AI003", "AI004", "AI007"]

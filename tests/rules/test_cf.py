@@ -218,10 +218,15 @@ def test_route_to_a_destination_without_the_senders_set(write_env):
     # PACS lacks Cyrillic; so does RIS, which receives CT_1's MPPS; and CT_1 lacks the
     # Latin-1 of the worklist answers.
     line = line_of(ROUTES, "provider: RIS")
-    assert [(where(f), f.entity) for f in found] == [
-        (("CF003", "routes.yaml", line_of(ROUTES, "ct-to-pacs")), "route:ct-to-pacs"),
-        (("CF003", "routes.yaml", line), "mpps:CT_1"),
-        (("CF003", "routes.yaml", line), "worklist:CT_1"),
+    # the worklist consumer's findings are about its AE, told apart by what flows where
+    assert [(where(f), f.entity, f.detail) for f in found] == [
+        (
+            ("CF003", "routes.yaml", line_of(ROUTES, "ct-to-pacs")),
+            "route:ct-to-pacs",
+            "route CT_1 -> PACS",
+        ),
+        (("CF003", "routes.yaml", line), "ae:CT_1", "mpps CT_1 -> RIS"),
+        (("CF003", "routes.yaml", line), "ae:CT_1", "worklist RIS -> CT_1"),
     ]
     assert "CT_1 may send ISO_IR 144" in found[0].message
     assert {r.location.line for r in found[0].related} == {
@@ -236,7 +241,10 @@ def test_empty_destination_list_means_only_the_default_repertoire(write_env):
     found = run(write_env, "CF003", core=core, modalities=modalities)
     # CT_1 (Latin-1) to PACS (nothing declared) is a mismatch; US_1 (ISO_IR 6 only) is
     # not, but it cannot read the Latin-1 worklist answers of the RIS.
-    assert [f.entity for f in found] == ["route:ct-to-pacs", "worklist:US_1"]
+    assert [(f.entity, f.detail) for f in found] == [
+        ("route:ct-to-pacs", "route CT_1 -> PACS"),
+        ("ae:US_1", "worklist RIS -> US_1"),
+    ]
     assert "only the default ISO_IR 6" in found[0].message
 
 
@@ -253,11 +261,11 @@ def test_worklist_provider_towards_its_consumers(write_env):
     core = CORE.replace("character_sets: [ISO_IR 100]\n", "character_sets: [ISO_IR 192]\n")
     found = run(write_env, "CF003", core=core)
     line = line_of(ROUTES, "provider: RIS")
-    assert [(f.entity, where(f)[2]) for f in found] == [
-        ("mpps:CT_1", line),
-        ("worklist:CT_1", line),
-        ("mpps:US_1", line),
-        ("worklist:US_1", line),
+    assert [(f.entity, f.detail, where(f)[2]) for f in found] == [
+        ("ae:CT_1", "mpps CT_1 -> RIS", line),
+        ("ae:CT_1", "worklist RIS -> CT_1", line),
+        ("ae:US_1", "mpps US_1 -> RIS", line),
+        ("ae:US_1", "worklist RIS -> US_1", line),
     ]
     assert found[1].location.column < found[2].location.column  # at each consumer
     assert "RIS may send ISO_IR 192" in found[1].message

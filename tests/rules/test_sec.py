@@ -304,7 +304,7 @@ def test_secret_located_at_the_exact_field_in_flow_style(write_env):
     )
     [finding] = check([str(root)], Config(select=["SEC002"]), today=TODAY).active
     assert (finding.location.line, finding.location.column) == (20, 62)  # the value of api_key
-    assert finding.entity == "integration:ehr-imagingstudy:api_key"
+    assert (finding.entity, finding.detail) == ("integration:ehr-imagingstudy", "api_key")
     assert "hunter2" not in finding.message
 
 
@@ -355,14 +355,14 @@ def test_no_credentials_or_tls_is_not_sec003(write_env):
 def test_regional_example_is_clean_and_its_faults_are_found(tmp_path):
     env = tmp_path / "env"
     shutil.copytree(EXAMPLE, env)
-    config = Config(select=["INT", "SEC", "AI"])
+    config = Config(select=["INT", "SEC"])
     assert check([str(env)], config, today=TODAY).active == []
 
-    tmch = env / "devices" / "tmch-modalities.yaml"
-    tmch.write_text(
-        tmch.read_text().replace(
-            "{name: dicom, hostname: ct-ed.tmch.imaging.example.org, tls: true}",
-            "{name: dicom, hostname: ct-ed.tmch.imaging.example.org}",
+    sites = env / "sites.yaml"  # the TMCH SD-WAN becomes a plain MPLS circuit
+    sites.write_text(
+        sites.read_text().replace(
+            "sites: [SPMC, TMCH]\n    encryption: sd-wan",
+            "sites: [SPMC, TMCH]\n    encryption: mpls",
         ),
         encoding="utf-8",
     )
@@ -374,12 +374,28 @@ def test_regional_example_is_clean_and_its_faults_are_found(tmp_path):
         encoding="utf-8",
     )
     found = check([str(env)], config, today=TODAY).active
-    assert sorted((f.code, f.entity) for f in found) == [
+    others = sorted((f.code, f.entity) for f in found if f.code != "SEC001")
+    assert others == [
         ("INT001", "integration:ris-orders-to-teleradiology"),
-        ("SEC001", "route:ct-tmch-ed.dose"),
-        ("SEC001", "route:ct-tmch-ed.store"),
         ("SEC003", "integration:ris-orders-to-teleradiology"),
     ]
+    sec001 = [f for f in found if f.code == "SEC001"]
+    # TMCH keeps its worklist and storage local (edge cache, MWL broker): what crosses the
+    # WAN is the broker's own worklist and MPPS, the edge's forwarding, the ED CT's dose
+    # report and the priors the VNA moves to the edge
+    assert {f.detail for f in sec001 if f.entity.startswith("worklist:")} == {
+        "mwl:MWL_TMCH",
+        "mpps:MWL_TMCH",
+    }
+    assert {f.entity for f in sec001 if f.entity.startswith("route:")} >= {
+        "route:edge-tmch.to-router",
+        "route:ct-tmch-ed.dose",
+        "route:vna.prefetch-to-edge-tmch",
+    }
+    assert all(
+        ("(TMCH -> SPMC)" in f.message or "(SPMC -> TMCH)" in f.message) and "MPLS" in f.message
+        for f in sec001
+    )
 
 
 # --- edge cases -----------------------------------------------------------------------

@@ -37,6 +37,7 @@ storage:
       tier: hot
       capacity: 70TB
       used: 15TB
+      high_water: 100%  # these tests measure against the full capacity
     - {name: vna-warm, device: vna, tier: warm, capacity: 500TB}
   lifecycle:
     - name: vna-default
@@ -96,7 +97,7 @@ def test_the_horizon_option(write_env):
     found = run(
         write_env, "ST001", storage=storage, rules={"ST001": {"horizon": parse_duration("5y")}}
     )
-    assert where(found) == [("ST001", "plan.yaml", 10)]
+    assert where(found) == [("ST001", "plan.yaml", 11)]
     assert "fills in year 5 (4.5 years from now)" in found[0][3]
     assert "project 50TB by the end of year 5" in found[0][3] and "5y horizon" in found[0][3]
 
@@ -119,9 +120,9 @@ def test_steps_out_of_order_after_a_purge_and_to_the_same_tier(write_env):
     )
     found = run(write_env, "ST002", storage=storage)
     assert where(found) == [
-        ("ST002", "plan.yaml", 15),
         ("ST002", "plan.yaml", 16),
-        ("ST002", "plan.yaml", 18),
+        ("ST002", "plan.yaml", 17),
+        ("ST002", "plan.yaml", 19),
     ]
     assert "'vna-hot', the tier they are already on" in found[0][3]
     assert "step 2 (move after 3y) is not later than the step before it" in found[1][3]
@@ -135,7 +136,7 @@ def test_a_second_move_to_the_tier_of_the_first_is_no_move(write_env):
         "        - {after: 5y, action: move, to: vna-warm}\n",
     )
     found = run(write_env, "ST002", storage=storage)
-    assert where(found) == [("ST002", "plan.yaml", 22)]
+    assert where(found) == [("ST002", "plan.yaml", 23)]
 
 
 def test_unknown_references_are_reported_and_crash_nothing(write_env):
@@ -151,10 +152,10 @@ def test_unknown_references_are_reported_and_crash_nothing(write_env):
     found = run(write_env, "ST", "RET", storage=storage)
     assert where(found) == [
         ("ST003", "plan.yaml", 4),
-        ("ST003", "plan.yaml", 15),
-        ("ST003", "plan.yaml", 20),
-        ("ST003", "plan.yaml", 25),
-        ("ST003", "plan.yaml", 25),
+        ("ST003", "plan.yaml", 16),
+        ("ST003", "plan.yaml", 21),
+        ("ST003", "plan.yaml", 26),
+        ("ST003", "plan.yaml", 26),
     ]
     messages = [m for *_, m in found]
     assert "device 'pcas', which is not declared (did you mean 'pacs'?)" in messages[0]

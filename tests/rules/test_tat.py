@@ -162,8 +162,13 @@ def test_modality_without_targets_is_reported_once_at_the_first_device(write_env
 
 
 def test_modality_without_stat_target(write_env):
+    """PET is never read stat by default (option no_stat_modalities); without it, it is
+    reported like any other modality."""
     reading = READING.replace("    - {priority: stat, modality: [NM, PT], target: 60m}\n", "")
-    found = run(write_env, "TAT002", reading=reading)
+    assert run(write_env, "TAT002", reading=reading) == []
+    root = write_env({"sites.yaml": SITES, "devices.yaml": DEVICES, "policy/reading.yaml": reading})
+    config = Config(select=["TAT002"], rules={"TAT002": {"no_stat_modalities": ["BMD"]}})
+    found = check([str(root)], config, today=TODAY).active
     assert brief(found) == [("TAT002", "devices.yaml", line_of(DEVICES, "pt-ric-1"))]
     assert found[0].message.startswith(
         "PT, used by 'pt-ric-1', has turnaround targets but none for stat"
