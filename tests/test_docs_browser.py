@@ -170,7 +170,9 @@ def test_svg_diagrams_have_a_size_and_nothing_else_is_loaded(chromium, example_d
     for svg in result["svgs"]:
         assert svg["width"] > 300 and svg["height"] > 200, svg
         assert svg["children"] > 50, svg
-    assert result["title"] == "Sierra Pacific Regional Health: imaging architecture — as of 2026-11-28"
+    assert (
+        result["title"] == "Sierra Pacific Regional Health: imaging architecture — as of 2026-11-28"
+    )
     assert result["scripts"] == 0
     assert result["overflow"] <= 0  # nothing wider than the 1280 px window
     assert sorted(set(requests)) == ["/architecture.html", "/wrapper.html"], requests
@@ -220,13 +222,19 @@ def test_a_script_in_a_description_does_not_run(chromium, tmp_path):
     )
     root = re.search(r"<html[^>]*>", dom).group(0)
     assert "data-pwned" not in root  # the marker the payload would set on <html>
-    assert "<title>Sierra Pacific Regional Health: imaging architecture — as of 2026-11-28</title>" in dom
+    assert (
+        "<title>Sierra Pacific Regional Health: imaging architecture — as of 2026-11-28</title>"
+        in dom
+    )
     assert "<script" not in dom and "<img" not in dom
     # shown as text: Chromium serialises the text node with < and > escaped
     assert dom.count("&lt;script&gt;document.title='PWNED'") == 2
     assert "&lt;img src=x onerror=" in dom
 
     measured, requests = measure(chromium, out, tmp_path)
-    assert measured["title"] == "Sierra Pacific Regional Health: imaging architecture — as of 2026-11-28"
+    assert (
+        measured["title"]
+        == "Sierra Pacific Regional Health: imaging architecture — as of 2026-11-28"
+    )
     assert measured["scripts"] == 0 and measured["pwned"] is None
     assert "/x" not in requests
