@@ -517,3 +517,18 @@ def test_docs_wait_for_the_folder_lock(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["architecture.html", "architecture.md"]
     proc.stdout.close()
     proc.stderr.close()
+
+
+@pytest.mark.parametrize("as_folder", [False, True], ids=["file", "folder"])
+def test_import_over_its_own_source_is_refused(tmp_path, as_folder):
+    """`import orthanc conf.json -o conf.json --force` would replace the configuration it
+    reads with imgpolicy YAML; a file of an imported configuration folder neither."""
+    source = tmp_path / "orthanc"
+    source.mkdir()
+    config = source / "orthanc.json"
+    original = '{"DicomAet": "PACS", "DicomPort": 4242}\n'
+    config.write_text(original)
+    given = source if as_folder else config
+    proc = imgpolicy("import", "orthanc", given, "-o", config, "--force")
+    assert_clean_failure(proc, "is the imported configuration")
+    assert config.read_text() == original

@@ -824,3 +824,48 @@ class SendsButNotInitiator(Rule):
                     for item, path, what in found[:_MAX_RELATED]
                 ],
             )
+
+
+class ModalityWithoutAE(Rule):
+    """An acquisition modality declares no application entity.
+
+    What:
+        A device of kind `modality` with no `application_entities`.
+    Why:
+        Every other check of a modality (worklist, routes to the archive of record, dose
+        reports) starts from its AEs, so a modality without one passes them all in silence
+        while its studies go nowhere the files can show (practice guide, Step 1, "AE title
+        management": "missing entries (new modalities not configured)"). A unit that sends
+        through a gateway (a DICOM converter, a vendor's acquisition workstation) is
+        declared with the AE it sends from.
+    Bad:
+        devices:
+          - {name: us-er-2, site: MAIN, kind: modality, modality: [US]}
+    Good:
+        devices:
+          - name: us-er-2
+            site: MAIN
+            kind: modality
+            modality: [US]
+            application_entities:
+              - ae_title: US_ER_2
+                acceptor: false
+                transfer_capabilities:
+                  - sop_classes: [UltrasoundImageStorage]
+                    role: SCU
+                    transfer_syntaxes: [ExplicitVRLittleEndian]
+    """
+
+    code = "AE012"
+    name = "modality-without-ae"
+    severity = Severity.WARNING
+
+    def check(self, index: Index) -> Iterator[Finding]:
+        for device in index.env.devices:
+            if device.kind == "modality" and not device.application_entities:
+                yield self.finding(
+                    f"modality '{device.name}' declares no application entity, so no check "
+                    "can follow its studies: declare the AE it sends from (or the gateway's)",
+                    index.where(device, "name"),
+                    entity=_device_entity(device),
+                )

@@ -13,7 +13,6 @@ to the rule that reports the reference itself.
 from __future__ import annotations
 
 import difflib
-from collections import deque
 from collections.abc import Iterable
 
 from ..analysis.index import Index
@@ -186,55 +185,7 @@ def device_related(index: Index, name: str, message: str) -> list[Related]:
 
 def origins_reaching(index: Index, targets: frozenset[str]) -> set[str]:
     """The AE titles whose own studies (what they originate) reach one of `targets` over
-    routes. Unlike `Flow.reaching`, which follows kinds of items, this follows each
-    origin's studies, so a route that forwards only what certain AEs sent (`calling_ae`)
-    keeps the others' studies out."""
-    return {
-        ae.ae_title
-        for _, ae in index.env.application_entities()
-        if ae.ae_title not in targets
-        and index.flow.origin(ae.ae_title)
-        and _reaches(index, ae.ae_title, targets)
-    }
+    routes, following each origin's studies (`analysis.reach`)."""
+    from ..analysis.reach import Reach
 
-
-def _reaches(index: Index, origin: str, targets: frozenset[str]) -> bool:
-    """Whether what `origin` sends reaches one of `targets`: a walk over (AE, the AE it
-    came from), carrying the items each route lets through."""
-    seen: dict[tuple[str, str | None], frozenset] = {}
-    queue: deque[tuple[str, str | None, frozenset, bool]] = deque(
-        [(origin, None, frozenset(index.flow.origin(origin)), False)]
-    )
-    while queue:
-        title, sender, items, last = queue.popleft()
-        if title in targets:
-            return True
-        known = seen.get((title, sender), frozenset())
-        if last or items <= known:
-            continue  # what arrives by prefetch is not forwarded again
-        seen[(title, sender)] = known | items
-        if title != origin:
-            items = frozenset(i for i in items if i[1] in index.storage_scu(title))
-        for route in index.routes_from.get(title, ()):
-            passed = _let_through(route, items, sender, title == origin)
-            passed = frozenset(i for i in passed if i[1] in index.storage_scp(route.to))
-            if route.enabled and passed:
-                queue.append((route.to, title, passed, route.purpose == "prefetch"))
-    return False
-
-
-def _let_through(route, items: frozenset, sender: str | None, own: bool) -> frozenset:
-    """The items `route` carries of those its source holds, `sender` having sent them
-    (`own`: the source originated them)."""
-    match = route.match
-    if match is None:
-        return items
-    if match.calling_ae and not (
-        sender in match.calling_ae or (own and route.from_ in match.calling_ae)
-    ):
-        return frozenset()
-    if match.sop_classes:
-        items = frozenset(i for i in items if i[1] in match.sop_classes)
-    if match.modality:
-        items = frozenset(i for i in items if i[0] in match.modality)
-    return items
+    return Reach.of(index).origins_reaching(targets)
