@@ -417,6 +417,8 @@ def init(directory: str) -> None:
             err=True,
         )
         sys.exit(2)
+    except OSError as err:  # a file where a folder is needed, no permission, a full disk
+        _fail(f"cannot write the starter into {directory}: {err.strerror or err}")
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: imgpolicy check {directory}")
@@ -850,10 +852,13 @@ def run() -> None:
     except BrokenPipeError:  # a reader gone before the sink was in place
         code = 1
     except OSError as err:
-        if sink is None or sink.failed is not err:
-            raise
-        code = _stdout_failed(err)
-        sink.reader_gone = True  # said once; the rest of the output is dropped
+        if sink is not None and sink.failed is err:
+            code = _stdout_failed(err)
+            sink.reader_gone = True  # said once; the rest of the output is dropped
+        else:  # a file system error no command caught: a message, never a traceback
+            where = f"{err.filename}: " if err.filename else ""
+            print(f"imgpolicy: {where}{err.strerror or err}", file=sys.stderr)
+            code = 2
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import assert_no_traceback, run
 
 CLEAN = "imgpolicy: 1\nsites:\n  - {name: MAIN, jurisdiction: US-CA, region: west}\n"
@@ -145,3 +147,28 @@ def test_written_reports_get_normal_permissions(write_env, tmp_path):
     out.chmod(0o640)
     run("check", str(root), "--output", f"sarif={out}")
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("where", ["file", "below-a-file"])
+def test_init_onto_a_file_is_a_clear_error(tmp_path, where):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine\n")
+    target = afile if where == "file" else afile / "env"
+    result = run("init", str(target))
+    assert_no_traceback(result)
+    assert result.exit_code == 2
+    assert afile.read_text() == "mine\n"
+
+
+def test_init_below_a_file_through_the_console_script(tmp_path):
+    """The same through the real process: a message on standard error, exit 2."""
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from imgpolicy.cli import run; run()", "init", str(afile / "x")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "imgpolicy:" in proc.stderr
