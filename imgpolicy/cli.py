@@ -581,10 +581,13 @@ def probe(
 
 @main.group("import")
 def import_() -> None:
-    """Write an environment file from a real system's configuration (Orthanc, DCMTK).
+    """Write an environment file from a real system's configuration (Orthanc, DCMTK,
+    dcm4chee-arc-light, mercure).
 
     The file goes to standard output, or to -o FILE (written atomically; an existing file
-    only with --force). Each device and AE carries a comment saying where it came from;
+    only with --force), or with --into ENV_DIR is merged into an environment: what it has
+    is matched, conflicts reported, the rest written to a new imported-<device>.yaml there
+    (--dry-run: print the diff only). Each device and AE carries a comment saying where it came from;
     what the source does not say is marked "edit:". Settings that are a security or safety
     posture of the source are printed as IMPORT findings on standard error. Exit status:
     0 written (1 with --fail-on and a finding at least that severe), 2 input that cannot
@@ -618,10 +621,33 @@ def _import_options(command):
             help="Exit 1 when a finding is at least this severe "
             "(default: findings never fail the import).",
         ),
+        click.option(
+            "--into",
+            type=click.Path(file_okay=False),
+            expose_value=False,
+            callback=_remember,
+            help="Merge into this environment folder: devices it already has are matched "
+            "(AE title, host:port), conflicts reported, the rest written to a new "
+            "imported-<device>.yaml there; no file you wrote is changed.",
+        ),
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="With --into: print the unified diff of what would be written; write nothing.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Keep --into/--dry-run in the context, so every importer command gets them from
+    `_import_options` without a parameter of its own (read by `_import_finish`)."""
+    ctx.meta[f"imgpolicy.import.{param.name}"] = value
+    return value
 
 
 def _import_checks(
@@ -652,6 +678,12 @@ def _import_finish(run, output: str | None, fail_on: str | None, source: str | N
     `source`: a configuration file, or a file of a configuration folder)."""
     from .importers import ImportFailed, format_finding, render, self_check
 
+    meta = click.get_current_context().meta
+    into, dry_run = meta.get("imgpolicy.import.into"), meta.get("imgpolicy.import.dry_run")
+    if into and output:
+        raise click.UsageError("give either -o FILE or --into ENV_DIR")
+    if dry_run and not into:
+        raise click.UsageError("--dry-run shows what --into would change: give --into ENV_DIR")
     try:
         result = run()
     except ImportFailed as err:
@@ -661,7 +693,9 @@ def _import_finish(run, output: str | None, fail_on: str | None, source: str | N
     findings = result.sorted_findings()
     for finding in findings:
         click.echo(format_finding(finding), err=True)
-    if output:
+    if into:
+        findings += _import_into(result, into, bool(dry_run), source)
+    elif output:
         from .fsutil import refuse_inputs, write_atomic
 
         sources = [source] if source and not os.path.isdir(source) else []
@@ -684,6 +718,38 @@ def _import_finish(run, output: str | None, fail_on: str | None, source: str | N
         click.echo(text, nl=False)
     threshold = Severity.parse(fail_on) if fail_on else None
     sys.exit(1 if threshold and any(f.severity >= threshold for f in findings) else 0)
+
+
+def _import_into(result, env_dir: str, dry_run: bool, source: str | None) -> list:
+    """--into: merge the import into ENV_DIR (or, with --dry-run, print the diff); print
+    the merge's findings and what was done; return the findings."""
+    from .importers import ImportFailed, format_finding
+    from .importers import merge as merging
+
+    ctx = click.get_current_context()
+    try:
+        plan = merging.plan(result, env_dir, merging.source_key(ctx.info_name, source, ctx.params))
+    except ImportFailed as err:
+        _fail(str(err))
+    for finding in sorted(plan.findings, key=lambda f: f.sort_key()):
+        click.echo(format_finding(finding), err=True)
+    for note in plan.notes:
+        click.echo(f"imgpolicy: {note}", err=True)
+    if dry_run:
+        click.echo(plan.diff(), nl=False)
+    else:
+        try:
+            merging.write(plan)
+        except ImportFailed as err:
+            _fail(str(err))
+        except OSError as err:
+            _fail(f"cannot write {plan.target}: {err.strerror or err}")
+    if not plan.changed:
+        done = f"{plan.target} is up to date" if plan.edits else "nothing to write"
+    else:
+        done = f"{'would write' if dry_run else 'wrote'} {plan.target}"
+    click.echo(f"{done} ({plan.summary()})", err=True)
+    return plan.findings
 
 
 @import_.command("orthanc")
@@ -717,6 +783,23 @@ def _import_finish(run, output: str | None, fail_on: str | None, source: str | N
     show_default=True,
     help="Device kind of the Orthanc node (pacs, vna, router, ...).",
 )
+@click.option(
+    "--orthanc-version",
+    metavar="VERSION",
+    help="The Orthanc release (e.g. 1.10.1): what its DICOM server accepts depends on it "
+    "(default: /system's over --url; for a file, see the header).",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="KEY=VALUE lines for the ${VAR} placeholders of the configuration (they win over "
+    "this process's environment).",
+)
+@click.option(
+    "--keep-placeholders",
+    is_flag=True,
+    help="Import a ${VAR} without a value as written (IMPORT010) instead of stopping.",
+)
 @_import_options
 def import_orthanc(
     config: str | None,
@@ -725,6 +808,9 @@ def import_orthanc(
     user: str | None,
     password: str | None,
     kind: str,
+    orthanc_version: str | None,
+    env_file: str | None,
+    keep_placeholders: bool,
     output: str | None,
     force: bool,
     site: str,
@@ -754,6 +840,9 @@ def import_orthanc(
             kind=kind,
             hostname=hostname,
             timeout=timeout,
+            orthanc_version=orthanc_version,
+            env_file=env_file,
+            keep_placeholders=keep_placeholders,
         ),
         output,
         fail_on,
@@ -821,6 +910,91 @@ def import_dcmtk(
             ae_title=ae_title,
             port=port,
         ),
+        output,
+        fail_on,
+        config,
+    )
+
+
+@import_.command("dcm4chee")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option(
+    "--kind",
+    default="pacs",
+    show_default=True,
+    help="Device kind of the archive (pacs, vna, ...); other devices get theirs from "
+    "dicomPrimaryDeviceType.",
+)
+@_import_options
+def import_dcm4chee(
+    config: str,
+    kind: str,
+    output: str | None,
+    force: bool,
+    site: str,
+    hostname: str | None,
+    fail_on: str | None,
+) -> None:
+    """dcm4chee-arc-light: a device JSON export (GET /dcm4chee-arc/devices/{name}) or LDIF.
+
+    Each dicomDevice with a DICOM AE becomes a device: its DICOM connections (TLS when
+    dicomTLSCipherSuite is set), its AEs and their transfer capabilities. The archive's
+    export rules with a dicom:AET exporter become routes (dcmProperty conditions as the
+    match where they map, IMPORT032 where not); storage, retention, compression and
+    coercion rules are comments; posture is reported (IMPORT001/002, IMPORT030-036).
+    --hostname replaces the archive's own dicomHostname.
+    """
+    from .importers import import_dcm4chee as run_import
+
+    _import_checks(output, force, site, kind, hostname)
+    _import_finish(
+        lambda: run_import(config, site=site, kind=kind, hostname=hostname),
+        output,
+        fail_on,
+        config,
+    )
+
+
+@import_.command("mercure")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option(
+    "--kind", default="router", show_default=True, help="Device kind of the mercure node."
+)
+@click.option(
+    "--ae-title",
+    help="The AE title senders call mercure with (mercure answers any; default MERCURE).",
+)
+@_import_options
+def import_mercure(
+    config: str,
+    kind: str,
+    ae_title: str | None,
+    output: str | None,
+    force: bool,
+    site: str,
+    hostname: str | None,
+    fail_on: str | None,
+) -> None:
+    """mercure: its mercure.json (the router's targets, rules and modules).
+
+    The router becomes a device with one AE that receives (storescp --promiscuous on
+    `port`) and forwards; each DICOM target a device (kind other: edit it); each rule a
+    route per DICOM target, its condition as the route's match where it maps (IMPORT037
+    where not); DICOMweb targets become integrations. Secrets are never written (IMPORT040).
+    """
+    from .importers import import_mercure as run_import
+
+    _import_checks(output, force, site, kind, hostname)
+    if ae_title is not None:
+        from .importers.common import check_ae_title
+
+        if check_ae_title(ae_title)[0] != ae_title:
+            raise click.BadParameter(
+                f"{ae_title!r}: {check_ae_title(ae_title)[1] or 'not as imgpolicy stores it'}",
+                param_hint="--ae-title",
+            )
+    _import_finish(
+        lambda: run_import(config, site=site, kind=kind, hostname=hostname, ae_title=ae_title),
         output,
         fail_on,
         config,

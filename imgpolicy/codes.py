@@ -438,7 +438,7 @@ _CODES = [
         "accepts-unknown-store",
         "The imported system stores C-STORE requests "
         "from any AE title (Orthanc DicomAlwaysAllowStore, a DCMTK AETable entry with peers "
-        "ANY).",
+        "ANY, a dcm4chee AE without dcmAcceptedCallingAETitle).",
         WARNING,
         what="The source accepts C-STORE from AE titles it does not know.",
         why="Anyone on the network can write studies into the archive, including to the "
@@ -452,7 +452,7 @@ _CODES = [
         "accepts-unknown-query",
         "The imported system answers C-FIND, C-MOVE or "
         "C-GET from any AE title (Orthanc DicomAlwaysAllowFind/FindWorklist/Move/Get, DCMTK "
-        "peers ANY).",
+        "peers ANY, a dcm4chee AE without dcmAcceptedCallingAETitle).",
         WARNING,
         what="The source answers queries or retrievals from AE titles it does not know.",
         why="Anyone on the network can search and retrieve patient data (HIPAA access control).",
@@ -542,6 +542,466 @@ _CODES = [
         example="Message: dcmqrscp.cfg:31:5: IMPORT009 symbolic name 'ct9' is not defined "
         "in the HostTable (dcmqrscp refuses to start); left out\nFix: define the host in "
         "the source, or add the device by hand.",
+    ),
+    # IMPORT010-012: how Orthanc reads its configuration, and what its DICOM server accepts.
+    Code(
+        "IMPORT010",
+        "unresolved-placeholder",
+        "An Orthanc `${VAR}` placeholder with no value (not in the environment or "
+        "--env-file, no `:-default`), imported as written because --keep-placeholders asks "
+        "for it.",
+        WARNING,
+        what="Orthanc substitutes `${VAR}`, `${VAR:-default}` in the raw text of its "
+        "configuration with its own environment; the import runs elsewhere, so it takes the "
+        "values from its environment and --env-file. Without --keep-placeholders an "
+        "unresolved placeholder stops the import (exit 2) at the same position.",
+        why="Orthanc reads an unset `${VAR}` as an empty string: an AE title of `${AET}` in "
+        "the imported file is neither what Orthanc uses nor a title any peer calls.",
+        example="Message: orthanc.json:12:16: IMPORT010 ${ORTHANC_AET} is not set (no value "
+        "in the environment or --env-file, no default): imported as written\nFix: "
+        "imgpolicy import orthanc orthanc.json --env-file /etc/default/orthanc, or edit "
+        "the AE title in the imported file.",
+    ),
+    Code(
+        "IMPORT011",
+        "no-storage-transfer-syntax",
+        "Orthanc accepts no transfer syntax for storage: its C-STORE SCP is disabled and "
+        "every study sent to it is refused.",
+        ERROR,
+        what="`AcceptedTransferSyntaxes` is empty, or its patterns match nothing Orthanc "
+        "knows, or the ...TransferSyntaxAccepted options remove everything it matched. "
+        "Orthanc starts anyway (it logs a warning); the imported AE gets no storage SCP.",
+        why="Every modality and router sending to this Orthanc fails at association time "
+        "while the configuration looks fine; `check` then reports the routes to it (RT002).",
+        example="Message: orthanc.json:147:3: IMPORT011 Orthanc accepts no transfer syntax for "
+        'storage (AcceptedTransferSyntaxes [] ...)\nFix: "AcceptedTransferSyntaxes": '
+        '[ "1.2.840.10008.1.*" ], or remove the option (default: all).',
+    ),
+    Code(
+        "IMPORT012",
+        "transfer-syntax-ignored",
+        "An Orthanc transfer syntax setting that this Orthanc version does not act on: an "
+        "`AcceptedTransferSyntaxes` entry matching no transfer syntax it can negotiate "
+        "(HTJ2K, a typo), or an option older versions do not read.",
+        WARNING,
+        what="Orthanc matches `AcceptedTransferSyntaxes` against its own list of transfer "
+        "syntaxes, not against the DICOM standard's, and negotiates only those its DCMTK "
+        "knows; before 1.9.0 it reads neither that option nor H265TransferSyntaxAccepted.",
+        why="The configuration says a syntax is accepted; the server refuses associations "
+        "that offer only it. The import declares what the server really negotiates.",
+        example="Message: orthanc.json:147:7: IMPORT012 AcceptedTransferSyntaxes entry "
+        '"1.2.840.10008.1.2.4.201" matches HTJ2KLossless, which Orthanc 1.10.1 does not '
+        "know: Orthanc ignores it\nFix: send HTJ2K studies elsewhere or transcode them at "
+        "the sender; remove the entry.",
+    ),
+    # IMPORT013-022: Orthanc's routing (Lua and Python auto-routing scripts) and posture.
+    Code(
+        "IMPORT013",
+        "routing-not-imported",
+        "An Orthanc auto-routing script (LuaScripts, the Python plugin) sends studies on in "
+        "a way the import cannot state as a route; the route is left out.",
+        WARNING,
+        what="A `SendToModality` or `RestApiPost('/modalities/.../store')` call whose target "
+        "is computed, that sits in a loop, under a condition other than Modality, SOP class "
+        "or calling AE title tests, outside a stored-instance or stable-study callback, or "
+        "a script that cannot be read or parsed. Scripts are read, never run.",
+        why="Auto-forwarding scripts are the real routes of many Orthanc setups: a route "
+        "missing from the environment is a flow nobody checks (transfer syntaxes, "
+        "encryption across sites, where PHI goes).",
+        example="Message: autorouting.lua:7:5: IMPORT013 SendToModality(instanceId, target): "
+        "the target is computed at run time; routing was not imported\nFix: add the route "
+        "by hand (`routes:`), with the match the script applies.",
+    ),
+    Code(
+        "IMPORT014",
+        "lua-execution-enabled",
+        "Orthanc runs any Lua script posted to its REST API (ExecuteLuaEnabled true).",
+        ERROR,
+        what="`POST /tools/execute-script` executes the Lua code in the request body, with the "
+        "rights of the Orthanc process (`os.execute` included).",
+        why="Whoever can reach the REST API (or trick a browser that can) runs commands on "
+        "the server: remote code execution, every study readable and deletable. Orthanc "
+        "disables it by default since 1.5.8.",
+        example="Message: orthanc.json:727:3: IMPORT014 ExecuteLuaEnabled is true\nFix: set "
+        "ExecuteLuaEnabled to false; load scripts through LuaScripts instead.",
+    ),
+    Code(
+        "IMPORT015",
+        "https-peers-not-verified",
+        "Orthanc does not verify the certificates of the HTTPS servers it calls "
+        "(HttpsVerifyPeers false).",
+        WARNING,
+        what="Orthanc peers, DICOMweb servers and every outgoing HTTPS request accept any "
+        "certificate.",
+        why="Whoever answers at the peer's address (DNS spoofing, a rogue proxy) receives the "
+        "studies sent there and the credentials Orthanc presents (see SEC003).",
+        example="Message: orthanc.json:499:3: IMPORT015 HttpsVerifyPeers is false\nFix: set "
+        "HttpsVerifyPeers to true and HttpsCACertificates to the CA that signs the peers.",
+    ),
+    Code(
+        "IMPORT016",
+        "http-credentials-in-clear",
+        "Orthanc asks remote HTTP clients for a password over plain HTTP (AuthenticationEnabled "
+        "with RemoteAccessAllowed and SslEnabled false).",
+        ERROR,
+        what="HTTP Basic authentication, whose password is only base64-encoded, on an HTTP "
+        "server reachable from other hosts without TLS.",
+        why="Anyone on the path reads the passwords of RegisteredUsers and then has the "
+        "REST API: every study, and deleting them (HIPAA transmission security).",
+        example="Message: orthanc.json:183:3: IMPORT016 SslEnabled is false while "
+        "RemoteAccessAllowed asks for passwords\nFix: set SslEnabled with SslCertificate, or "
+        "terminate TLS at a reverse proxy and keep RemoteAccessAllowed false.",
+    ),
+    Code(
+        "IMPORT017",
+        "plaintext-registered-users",
+        "Orthanc's RegisteredUsers holds passwords in plain text in the configuration.",
+        WARNING,
+        what="`RegisteredUsers` maps user names to literal passwords (Orthanc has no hashed "
+        "form); the import names the users, never the passwords.",
+        why="Whoever reads the configuration file (a backup, a container image, a "
+        "repository) has the REST API.",
+        example="Message: credentials.json:10:3: IMPORT017 RegisteredUsers holds the plain "
+        "text passwords of 2 users (alice, bob)\nFix: write them as ${ENV_VAR} references "
+        "that Orthanc substitutes, keep the file readable by Orthanc's user only, or "
+        "authenticate in a reverse proxy or the authorization plugin.",
+    ),
+    Code(
+        "IMPORT018",
+        "storage-recycling",
+        "Orthanc deletes its oldest patients when its storage limit is reached "
+        "(MaximumStorageSize or MaximumPatientCount with MaximumStorageMode Recycle).",
+        WARNING,
+        what="A storage or patient-count limit with recycling, Orthanc's default mode: when "
+        "the limit is reached, the least recently stored unprotected patients are deleted.",
+        why="Studies disappear without a message, whatever retention period the law or the "
+        "policy requires; if this Orthanc is an archive of record, that is a retention "
+        "breach (see the `retention` rules).",
+        example="Message: orthanc.json:37:3: IMPORT018 MaximumStorageSize 500000 MB with "
+        "MaximumStorageMode Recycle\nFix: set MaximumStorageMode to Reject (Orthanc >= "
+        "1.11.2) or remove the limit, and declare the retention it really gives.",
+    ),
+    Code(
+        "IMPORT019",
+        "storage-compression",
+        "Orthanc compresses the files of its storage area (StorageCompression true).",
+        INFO,
+        what="Stored DICOM files are zlib-compressed by Orthanc, not DICOM files on disk.",
+        why="Tools that read the storage folder directly (backup verification, restore "
+        "outside Orthanc) see no DICOM files; ingest and retrieval cost CPU.",
+        example="Message: orthanc.json:33:3: IMPORT019 StorageCompression is true\nFix: "
+        "nothing if backups and restores go through Orthanc; otherwise plan for it.",
+    ),
+    Code(
+        "IMPORT020",
+        "lossy-ingest-transcoding",
+        "Orthanc transcodes what it receives to a lossy transfer syntax before storing it "
+        "(IngestTranscoding).",
+        ERROR,
+        what="`IngestTranscoding` names a lossy transfer syntax (JPEG baseline, JPEG 2000, "
+        "...) and applies to received images.",
+        why="The original pixel data is never stored: the archive keeps an irreversibly "
+        "compressed copy under a new SOP Instance UID, which breaks references and may be "
+        "unfit for diagnosis (lossy compression needs a documented, approved decision).",
+        example="Message: orthanc.json:767:3: IMPORT020 IngestTranscoding "
+        "1.2.840.10008.1.2.4.50 (JPEG Baseline) is lossy\nFix: transcode losslessly (e.g. "
+        "1.2.840.10008.1.2.4.90) or not at all, and compress lossily on the routes that "
+        "need it.",
+    ),
+    Code(
+        "IMPORT021",
+        "http-without-tls",
+        "Orthanc exchanges studies over HTTP without TLS (an Orthanc peer or DICOMweb "
+        "server at http://, or its DICOMweb service open to other hosts without SslEnabled).",
+        WARNING,
+        what="An `OrthancPeers` or `DicomWeb.Servers` URL with http://, or the DICOMweb "
+        "plugin served to other hosts (RemoteAccessAllowed) while SslEnabled is false.",
+        why="Studies (PHI) and credentials cross the network readable by anyone on the path "
+        "(HIPAA transmission security); across sites see INT001.",
+        example='Message: orthanc.json:446:5: IMPORT021 OrthancPeers["remote"] is '
+        "http://pacs2:8042/: studies travel without TLS\nFix: use https:// (with "
+        "HttpsVerifyPeers true), or carry it over an encrypted site link.",
+    ),
+    Code(
+        "IMPORT022",
+        "routing-over-http",
+        "An Orthanc auto-routing script sends to an Orthanc peer or a DICOMweb server: "
+        "recorded as its integration, not as a DICOM route.",
+        INFO,
+        what="`SendToPeer`, `RestApiPost('/peers/.../store')` or "
+        "`RestApiPost('/dicom-web/servers/.../stow')` in an auto-routing script.",
+        why="imgpolicy's routes are DICOM associations between AE titles; a transfer over "
+        "HTTP is the integration with that peer or server, which the import writes.",
+        example="Message: autorouting.lua:4:3: IMPORT022 SendToPeer(instanceId, 'remote') "
+        "sends over HTTP: see integration orthanc-peer-remote\nFix: nothing; check the "
+        "integration's endpoint and credentials.",
+    ),
+    Code(
+        "IMPORT023",
+        "dcmqrscp-access-not-writable",
+        "A dcmqrscp AETable access that is not exactly `RW`, `WR` or `W` (`rw`, `Write`): "
+        "dcmqrscp reads it as read-only and refuses every C-STORE to that AE.",
+        WARNING,
+        what="dcmqrscp compares the access column case-sensitively with RW, WR and W; "
+        "anything else (lowercase `rw` too) makes the storage area read-only. C-FIND, "
+        "C-MOVE and C-GET are allowed whatever the access says.",
+        why="The file looks writable to a reader but every modality storing to that AE "
+        "gets its storage presentation contexts rejected; imported as dcmqrscp runs it.",
+        example="Message: dcmqrscp.cfg:70:1: IMPORT023 access 'rw' of ARCHIVE is not RW, "
+        "WR or W: dcmqrscp refuses every C-STORE to ARCHIVE (imported read-only)\n"
+        "Fix: write RW in upper case, or R if the area is meant to be read-only.",
+    ),
+    Code(
+        "IMPORT024",
+        "dcmtk-name-of-another-release",
+        "A UID name of an older DCMTK release (3.5.4's `PETImageStorage`, `BasicTextSR`), "
+        "or one whose UID changed: imported as that release read it; today's DCMTK stops "
+        "on it.",
+        INFO,
+        what="A transfer syntax or SOP class named as an older DCMTK named it; DCMTK's "
+        "current name table no longer has it (or gives it another UID).",
+        why="The running (old) DCMTK reads the file, but an upgrade stops the tool with "
+        '"not a valid abstract syntax UID": the profile must be renamed first.',
+        example="Message: storescp.cfg:94:26: IMPORT024 'PETImageStorage' is the name "
+        "DCMTK 3.2.0 to 3.5.4 gave to 1.2.840.10008.5.1.4.1.1.128; imported as such, but "
+        "today's DCMTK (3.7.0) stops on it (not a valid abstract syntax UID): write "
+        "PositronEmissionTomographyImageStorage\nFix: rename it in the profile before "
+        "upgrading DCMTK.",
+    ),
+    Code(
+        "IMPORT025",
+        "not-a-dcmtk-name",
+        "A DICOM keyword (pydicom's) in a DCMTK file where DCMTK reads only its own names: "
+        "no DCMTK release starts with it.",
+        WARNING,
+        what="`ExplicitVRLittleEndian` where DCMTK expects `LittleEndianExplicit`: the tool "
+        'stops with "not a valid transfer syntax UID". Imported with the keyword\'s UID.',
+        why="The file cannot be the configuration of a running tool as written; the "
+        "imported capability is what was meant, not what runs.",
+        example="Message: storescp.cfg:12:19: IMPORT025 'ExplicitVRLittleEndian' is "
+        "pydicom's keyword of 1.2.840.10008.1.2.1, not a DCMTK name: every DCMTK release "
+        "stops on it (not a valid transfer syntax UID); imported as 1.2.840.10008.1.2.1: "
+        "write LittleEndianExplicit\nFix: use DCMTK's name or the UID.",
+    ),
+    Code(
+        "IMPORT026",
+        "into-conflict",
+        "`import --into`: the import and the environment disagree about an AE (its title on "
+        "another host or port, its host:port under another title, a title that differs "
+        "only by case, an AE the known device does not list, a site the environment lacks); "
+        "left out.",
+        WARNING,
+        what="An imported AE that cannot be the environment's AE of that title, nor a new "
+        "one: one of the two descriptions is wrong. Routes that join such an AE are left "
+        "out with it.",
+        why="Adding it would define one AE title twice (the environment would not load) or "
+        "give two devices one host:port; picking either silently would hide a wiring error "
+        "that fails associations (C-MOVE to the wrong port, a study sent to another host).",
+        example="Message: env/devices/core.yaml:101:9: IMPORT026 AE title PACS_SPMC is on "
+        "pacs.spmc.example.org:11112 in the environment, but on 10.1.2.3:104 in the import "
+        '(from DicomModalities["pacs"] in orthanc.json:12:5): one AE title, two hosts; '
+        "left out: correct whichever is wrong\nFix: correct the source's peer table or the "
+        "environment, then import again.",
+    ),
+    Code(
+        "IMPORT027",
+        "into-renamed",
+        "`import --into`: a new device, route or integration whose name the environment "
+        "already uses; written with a suffix (`-2`).",
+        INFO,
+        what="A device the environment does not have (no AE title or host:port in common) "
+        "under a name another device of the environment has.",
+        why="Names are unique across the environment (SCHEMA009); the suffix keeps both, "
+        "and integrations of the import that name the device follow it.",
+        example="Message: env/devices/core.yaml:85:11: IMPORT027 device name 'pacs-spmc' "
+        '(from DicomModalities["pacs-spmc"] in orthanc.json:9:5) is taken by another '
+        "device of the environment: the imported one is written as 'pacs-spmc-2'\nFix: "
+        "rename it in the generated file if another name says more.",
+    ),
+    Code(
+        "IMPORT028",
+        "into-matched",
+        "`import --into`: an imported device the environment already has (same AE title on "
+        "the same host, or the source names no host); its definition there is kept.",
+        INFO,
+        what="An AE of the import found in the environment by its AE title and host.",
+        why="The environment is what the team maintains: the import adds what is new and "
+        "never rewrites what is there; this says which of the source's devices were "
+        "recognised, so a wrong match is visible.",
+        example="Message: env/devices/spmc-modalities.yaml:65:9: IMPORT028 AE title "
+        'CT_SPMC_2 (from DicomModalities["ct2"] in orthanc.json:6:5) is device '
+        "'ct-spmc-2' of the environment, matched by AE title and host: its definition "
+        "there is kept\nFix: nothing; if the match is wrong, correct the AE title.",
+    ),
+    # IMPORT030-036: dcm4chee-arc-light (device JSON, LDIF).
+    Code(
+        "IMPORT030",
+        "dicom-without-tls",
+        "The dcm4chee archive accepts associations on a DICOM connection without TLS "
+        "(no dicomTLSCipherSuite).",
+        INFO,
+        what="A connection of the archive's AEs with a port and no dicomTLSCipherSuite.",
+        why="Studies and queries on it travel in clear text; inside one site that may be "
+        "accepted, between sites it must be encrypted (PS3.15 Annex B; `check`'s transport "
+        "rules decide once sites are set).",
+        example="Message: default-config.ldif:190:1: IMPORT030 connection 'dicom' (port "
+        "11112) accepts associations without TLS for DCM4CHEE, WORKLIST\nFix: point remote "
+        "senders at the TLS connection (dicom-tls, 2762) and remove the plain one, or carry "
+        "the traffic over an encrypted site link.",
+    ),
+    Code(
+        "IMPORT031",
+        "weak-tls",
+        "A dcm4chee TLS connection offers weak cipher suites (3DES, RC4, DES, NULL, export, "
+        "anonymous, SSL_) or protocols (SSLv3, TLSv1, TLSv1.1).",
+        WARNING,
+        what="dicomTLSCipherSuite or dcmTLSProtocol of a connection names a suite or a "
+        "protocol version that is broken or deprecated.",
+        why="A peer that offers only the weak choice is accepted, and the traffic can be "
+        "decrypted (SWEET32 for 3DES; RFC 8996 deprecates TLS 1.0 and 1.1; BCP 195).",
+        example="Message: default-config.ldif:231:1: IMPORT031 TLS connection 'dicom-tls' "
+        "offers weak cipher suites SSL_RSA_WITH_3DES_EDE_CBC_SHA\nFix: keep "
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (or the BCP 195 profile's suites) and "
+        "dcmTLSProtocol TLSv1.2/TLSv1.3.",
+    ),
+    Code(
+        "IMPORT032",
+        "export-condition-not-mapped",
+        "An export rule's condition (dcmProperty) that a route's match cannot say: the "
+        "imported route carries more than the archive exports.",
+        WARNING,
+        what="A condition other than plain Modality, SendingApplicationEntityTitle, "
+        "BodyPartExamined or SOPClassUID values (a regular expression, a negation `!=`, "
+        "another attribute, another receiving AE).",
+        why="`check` then reasons about studies the archive never sends there (syntaxes, "
+        "transport, de-identification); the condition is kept as a comment on the route.",
+        example="Message: archive.json:88:11: IMPORT032 export rule 'Forward to AI': the "
+        "condition InstitutionName=Site A cannot be written as the route's match: route "
+        "'Forward-to-AI' carries more than the archive exports\nFix: narrow the route's "
+        "match by hand if it can say the condition, or accept the wider route.",
+    ),
+    Code(
+        "IMPORT033",
+        "export-not-imported",
+        "A dcm4chee export or forward rule that is not a DICOM C-STORE route: left out.",
+        INFO,
+        what="An exporter that is not `dicom:AET` (WADO, XDS-I, storage copy, nop), an "
+        "export rule naming an exporter that does not exist, or an MPPS, HL7 or "
+        "export-priors forward rule.",
+        why="imgpolicy's routes are C-STORE transfers between AEs; these move data in "
+        "other ways and are listed so no flow is silently lost.",
+        example="Message: archive.ldif:120:1: IMPORT033 export rule 'Copy to nearline' "
+        "exports with 'NEARLINE' to 'storage:nearline' (storage, not DICOM C-STORE): not "
+        "imported as a route\nFix: model a storage copy as a storage tier, an HL7 feed as "
+        "an integration, by hand.",
+    ),
+    Code(
+        "IMPORT034",
+        "retention-not-imported",
+        "A dcm4chee study retention policy (dcmStudyRetentionPolicy, "
+        "hl7StudyRetentionPolicy): written as a comment, not as `retention`.",
+        INFO,
+        what="A retention period the archive enforces (it expires studies after it).",
+        why="imgpolicy's retention policies are per jurisdiction (the law they implement), "
+        "which the archive does not record; add the policy under `retention:` so the "
+        "retention rules can compare the archive's period with the law.",
+        example="Message: archive.json:140:9: IMPORT034 retention policy 'Mammography' (keep "
+        "P10Y, Modality=MG) is not imported: imgpolicy's retention needs the jurisdiction "
+        "whose law it implements\nFix: add `retention: [{name: mammography, jurisdiction: "
+        "US-CA, modality: MG, keep: 10y}]`.",
+    ),
+    Code(
+        "IMPORT035",
+        "storage-deletes-studies",
+        "A dcm4chee storage deletes studies by free space or age (dcmDeleterThreshold, "
+        "dcmDeleteStudiesOlderThan...).",
+        WARNING,
+        what="A storage descriptor with a deleter: studies are removed when usable space "
+        "falls below a threshold or after a period, whatever the retention policy says.",
+        why="Deletion by disk space is a retention decision taken by the storage: with "
+        "dcmNoDeletionConstraint a study may be deleted while no other copy exists.",
+        example="Message: archive.json:60:9: IMPORT035 storage 'fs1' (PERMANENT) deletes "
+        "studies by dcmDeleterThreshold 1GB; studies are deleted once exported or stored on "
+        "another storage\nFix: confirm that the deleter only removes copies kept elsewhere "
+        "(no dcmNoDeletionConstraint) and that it matches the retention policy.",
+    ),
+    Code(
+        "IMPORT036",
+        "lossy-compression-on-store",
+        "A dcm4chee compression rule stores studies in a lossy transfer syntax "
+        "(dcmArchiveCompressionRule).",
+        WARNING,
+        what="The archive recompresses received instances with an irreversible syntax "
+        "(JPEG baseline, JPEG 2000, JPEG-LS near-lossless, HTJ2K, JPEG XL, MPEG).",
+        why="The original pixels are gone: a lossy archive copy is not the diagnostic "
+        "original (ACR-AAPM-SIIM; never for mammography, 21 CFR 900.12).",
+        example="Message: archive.json:170:9: IMPORT036 compression rule 'US lossy' stores "
+        "Modality=US in the lossy JPEGBaseline8Bit: the originals are not kept\nFix: use a "
+        "lossless syntax (JPEGLSLossless, JPEG2000Lossless), or document the approval.",
+    ),
+    # IMPORT037-040: mercure (mercure.json).
+    Code(
+        "IMPORT037",
+        "mercure-condition-not-mapped",
+        "A mercure rule's condition, or part of it, cannot be a route's `match`; the "
+        "route is imported with a wider match and the rule kept as a comment.",
+        WARNING,
+        what="A rule expression (a Python expression over the series' tags) that uses "
+        "something a route match cannot say: a substring test, `!=`, `not`, a number, a "
+        "tag other than Modality, BodyPartExamined, SenderAET or SOPClassUID, or an `or` "
+        "across different tags.",
+        why="The route then claims more than mercure sends, so rules about what reaches "
+        "the target (lossy compression, AI clearance, archive reachability) may report "
+        "studies that never go there; a narrower guess could hide real problems instead.",
+        example='Message: mercure.json:88:13: IMPORT037 rule "cardiac": "\'CINE\' in '
+        'tags.SeriesDescription" cannot be a route match; its routes carry more than '
+        "mercure sends\nFix: narrow the route's match by hand (the rule is in the "
+        "comment above it), or suppress it if the wider route is acceptable.",
+    ),
+    Code(
+        "IMPORT038",
+        "mercure-route-not-imported",
+        "A mercure rule sends somewhere a route cannot reach: a non-DICOM target (DICOMweb, "
+        "SFTP, S3, folder, rsync, XNAT), the sending host (`ip: sender`), a missing "
+        "target, targets chosen at run time, or an invalid expression.",
+        WARNING,
+        what="Routes run from AE title to AE title; these destinations have none, or are "
+        "only known when mercure runs.",
+        why="Studies leave through a path the environment does not show: the destination "
+        "is out of reach of the routing, transport and compliance rules.",
+        example='Message: mercure.json:95:9: IMPORT038 rule "research" routes to target '
+        '"s3-bucket", but it is a s3 target (files, not DICOM); no route\nFix: document '
+        "the destination by hand (a device and a note, or an integration for DICOMweb).",
+    ),
+    Code(
+        "IMPORT039",
+        "mercure-force-discard",
+        "A mercure rule with action discard drops what it selects before every other "
+        "rule; the routes imported for the other rules do not exclude it.",
+        INFO,
+        what='A "Force discard" rule: mercure stops evaluating and discards the series.',
+        why="Another rule's route then carries less than its match says; imgpolicy's "
+        "route match has no exclusion to express it.",
+        example='Message: mercure.json:70:13: IMPORT039 rule "drop-scouts" discards what '
+        "\"tags.SeriesDescription == 'SCOUT'\" selects before any other rule\nFix: nothing "
+        "to fix in mercure; keep it in mind when reading findings about the other routes.",
+    ),
+    Code(
+        "IMPORT040",
+        "mercure-secret-in-config",
+        "A password, token or key is stored in plain text in mercure.json (a target's "
+        "password, http_password, access_token or secret_access_key, bookkeeper_api_key, "
+        "influxdb_token, a module's secret-looking environment variable).",
+        WARNING,
+        what="A credential in the configuration file, readable by whoever reads the file "
+        "or a backup of it.",
+        why="The environment file never holds it (SEC002): the import writes a `${ENV}` "
+        "reference where the model has a credential field and reports the secret here, "
+        "without its value.",
+        example='Message: mercure.json:41:13: IMPORT040 target "ext-pacs-web": '
+        "http_password is stored in mercure.json in plain text; not imported\nFix: use a "
+        "restricted account for the target, limit who can read mercure.json and its "
+        "backups, and rotate the secret if the file was shared.",
     ),
 ]
 

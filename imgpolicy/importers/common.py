@@ -130,8 +130,46 @@ class Device:
 
 
 @dataclass
+class Route:
+    """A forwarding rule of the source (an auto-routing script, an export rule)."""
+
+    name: str
+    from_ae: str
+    to_ae: str
+    purpose: str = "forward"
+    match: dict[str, list[str]] = field(default_factory=dict)
+    """`RouteMatch` field -> values (modality, sop_classes, calling_ae...)."""
+    description: str | None = None
+    priority: str | None = None
+    """high, medium or low: the sender's queue priority, where the source sets one."""
+    enabled: bool = True
+    above: list[str | None] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Integration:
+    """A DICOMweb, FHIR or HL7 endpoint one device calls on another."""
+
+    name: str
+    kind: str
+    source: str
+    target: str
+    endpoint: str
+    services: list[str] = field(default_factory=list)
+    credentials: dict[str, str] = field(default_factory=dict)
+    """username/password/token/api_key -> a value; secrets only as `${ENV}` references."""
+    verify_tls: bool = True
+    description: str | None = None
+    above: list[str | None] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class ImportResult:
     devices: list[Device] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    integrations: list[Integration] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     """Comment lines at the top of the file: what was imported from where, and how."""
@@ -179,8 +217,11 @@ def check_name(value: Any) -> tuple[str | None, str | None]:
 
 def check_port(value: Any) -> tuple[int | None, str | None]:
     """Orthanc and DCMTK accept a port as a number or as digits in a string."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    digits = value.strip().lstrip("0") if isinstance(value, str) else ""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        if len(digits) > 5:  # int() of 4,300+ digits raises; no port has 6
+            return None, f"port {value.strip()[:12]}... is out of range (1-65535)"
+        value = int(digits or "0")
     if isinstance(value, bool) or not isinstance(value, int):
         return None, f"port {value!r} is not a number"
     if not 1 <= value <= 65535:
@@ -359,6 +400,58 @@ def _plain_seq(values: list[str]) -> Seq:
     return seq
 
 
+def _items(items: list, build) -> Seq:
+    """A block sequence of mappings, an empty line between them."""
+    seq = Seq()
+    for i, item in enumerate(items):
+        seq.add(build(item), above=[None] if i else [])
+    return seq
+
+
+def _route(route: Route) -> Map:
+    entry = Map()
+    notes = route.notes
+    entry.add("name", route.name, above=route.above, after=notes.get("name"))
+    if route.description:
+        entry.add("description", route.description)
+    entry.add("from", route.from_ae, after=notes.get("from"))
+    entry.add("to", route.to_ae, after=notes.get("to"))
+    if route.match:
+        match = Map()
+        for key, values in route.match.items():
+            uids = key == "sop_classes"
+            match.add(key, _uid_seq(values, {}, None) if uids else _plain_seq(values))
+        entry.add("match", match, after=notes.get("match"))
+    entry.add("purpose", route.purpose, after=notes.get("purpose"))
+    if route.priority is not None:
+        entry.add("priority", route.priority, after=notes.get("priority"))
+    if not route.enabled:
+        entry.add("enabled", False, after=notes.get("enabled"))
+    return entry
+
+
+def _integration(integration: Integration) -> Map:
+    entry = Map()
+    notes = integration.notes
+    entry.add("name", integration.name, above=integration.above, after=notes.get("name"))
+    entry.add("kind", integration.kind)
+    entry.add("source", integration.source, after=notes.get("source"))
+    entry.add("target", integration.target, after=notes.get("target"))
+    entry.add("endpoint", integration.endpoint, after=notes.get("endpoint"))
+    if integration.services:
+        entry.add("services", _plain_seq(integration.services), after=notes.get("services"))
+    if integration.credentials:
+        credentials = Map()
+        for key, value in integration.credentials.items():
+            credentials.add(key, value, after=notes.get(f"credentials.{key}"))
+        entry.add("credentials", credentials)
+    if not integration.verify_tls:
+        entry.add("verify_tls", False, after=notes.get("verify_tls"))
+    if integration.description:
+        entry.add("description", integration.description)
+    return entry
+
+
 def render(result: ImportResult) -> str:
     """The environment file: header comments, then `imgpolicy: 1` and the devices."""
     document = Map()
@@ -367,6 +460,10 @@ def render(result: ImportResult) -> str:
     for i, device in enumerate(result.devices):
         devices.add(_device(device), above=[None] if i else [])
     document.add("devices", devices, above=[None])
+    if result.integrations:
+        document.add("integrations", _items(result.integrations, _integration), above=[None])
+    if result.routes:
+        document.add("routes", _items(result.routes, _route), above=[None])
     header = list(result.header)
     findings = result.sorted_findings()
     if findings:

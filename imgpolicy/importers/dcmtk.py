@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import dicom
@@ -56,9 +57,28 @@ from .common import (
     safe_name,
     storage_sop_classes,
 )
-from .dcmtk_names import NAMES
+from .dcmtk_names import (
+    BYTE_ORDER_NAMES,
+    CURRENT,
+    EARLIER,
+    HISTORY,
+    NAMES,
+    NEWEST_RELEASE,
+    releases,
+    span,
+)
 
 STORAGE_ANCHOR = "storage-sop-classes"
+QUERY_RETRIEVE = [
+    PATIENT_ROOT["FIND"],
+    STUDY_ROOT["FIND"],
+    PATIENT_ROOT["MOVE"],
+    STUDY_ROOT["MOVE"],
+    PATIENT_ROOT["GET"],
+    STUDY_ROOT["GET"],
+]
+"""The query/retrieve SOP classes dcmqrscp answers (dcmqrsrv.cc; also the retired
+Patient/Study Only model, which imgpolicy's rules need not see)."""
 DCMQRSCP_TRANSFER_SYNTAXES = [EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR]
 """dcmqrscp's default (no `+x` option): explicit VR in local byte order, then the other
 byte order, then implicit VR, on a little-endian machine."""
@@ -102,17 +122,31 @@ def detect(text: str) -> str | None:
 # --- UID names -------------------------------------------------------------------------
 
 
-def resolve(name: str, want_transfer_syntax: bool) -> tuple[str | None, str | None]:
-    """(UID, None) or (None, why not): a UID, a DCMTK name or a pydicom keyword."""
+def _dcmtk_text(name: str) -> str:
+    """The name as DCMTK looks it up: blanks around it and one leading `=` do not count
+    (dccfuidh.cc skips the `=` that dump2dcm-style files put before a symbolic name)."""
     text = name.strip()
+    return text[1:] if text.startswith("=") else text
+
+
+def resolve(name: str, want_transfer_syntax: bool) -> tuple[str | None, str | None]:
+    """(UID, None) or (None, why not): a UID, a DCMTK name of any release, or a pydicom
+    keyword (which DCMTK itself does not read: see `remark`)."""
+    text = _dcmtk_text(name)
     what = "transfer syntax" if want_transfer_syntax else "SOP class"
     if re.fullmatch(r"[0-9]+(\.[0-9]+)+", text):
         info = dicom.lookup(text)
         if info is None:
             return None, f"UID {text} is not in pydicom's registry, so imgpolicy cannot check it"
+    elif text in NAMES:
+        info = dicom.lookup(NAMES[text])
+        if info is None:
+            return None, (
+                f"{text!r} is DCMTK's name ({releases(text)}) of UID {NAMES[text]}, which "
+                "pydicom's registry does not know, so imgpolicy cannot check it"
+            )
     else:
-        uid = NAMES.get(text)
-        info = dicom.lookup(uid) if uid else dicom.lookup(text)
+        info = dicom.lookup(text)
         if info is None:
             hint = _suggest(text, want_transfer_syntax)
             return None, (
@@ -126,10 +160,47 @@ def resolve(name: str, want_transfer_syntax: bool) -> tuple[str | None, str | No
     return info.uid, None
 
 
+def remark(name: str, uid: str, want_transfer_syntax: bool) -> tuple[str, str] | None:
+    """(code, message) when a name `resolve` translated to `uid` is not what today's
+    DCMTK reads the same way: a name of an older release (IMPORT024) or a keyword no release reads
+    (IMPORT025). DCMTK stops on such a name ("not a valid ... UID"), so it matters the
+    day the tool is upgraded, or now if the file was never used."""
+    text = _dcmtk_text(name)
+    if re.fullmatch(r"[0-9.]+", text) or text in BYTE_ORDER_NAMES:
+        return None
+    what = "transfer syntax" if want_transfer_syntax else "abstract syntax"
+    today = _current_name(uid)
+    rename = f"write {today}" if today else f"write the UID {uid}"
+    if text in EARLIER:
+        old_uid, first, last = EARLIER[text]
+        old = dicom.lookup(old_uid)
+        return "IMPORT024", (
+            f"{text!r} meant {old_uid} ({old.name if old else 'not in pydicom'}) in "
+            f"{span(first, last)} and means {uid} since; imported as {uid}: if that "
+            "DCMTK reads this file, correct the capability"
+        )
+    if text in CURRENT:
+        return None
+    if text in HISTORY:
+        return "IMPORT024", (
+            f"{text!r} is the name {releases(text)} gave to {uid}; imported as such, but "
+            f"today's DCMTK ({NEWEST_RELEASE}) stops on it (not a valid {what} UID): {rename}"
+        )
+    return "IMPORT025", (
+        f"{text!r} is pydicom's keyword of {uid}, not a DCMTK name: every DCMTK release "
+        f"stops on it (not a valid {what} UID); imported as {uid}: {rename}"
+    )
+
+
+def _current_name(uid: str) -> str | None:
+    """Today's DCMTK name of a UID, if it has one."""
+    return next((n for n, u in CURRENT.items() if u == uid and n not in BYTE_ORDER_NAMES), None)
+
+
 def _suggest(text: str, want_transfer_syntax: bool) -> list[str]:
     names = [
         n
-        for n, uid in NAMES.items()
+        for n, uid in CURRENT.items()
         if (info := dicom.lookup(uid)) and info.is_transfer_syntax == want_transfer_syntax
     ]
     hits = difflib.get_close_matches(text, names, n=2, cutoff=0.8)
@@ -270,6 +341,18 @@ def import_association(
     contexts = supers["PRESENTATIONCONTEXTS"].get(_norm(pc_ref.value))
     if contexts is None:
         raise ImportFailed(f"{pc_ref.where.at}: no [{pc_ref.value}] in [[PresentationContexts]]")
+
+    def translate(name: str, want_transfer_syntax: bool, where: Where) -> str | None:
+        """The UID of a name, reported where DCMTK would read it otherwise or not at all."""
+        uid, problem = resolve(name, want_transfer_syntax)
+        if uid is None:
+            result.add("IMPORT008", f"{problem}; left out", where)
+            return None
+        said = remark(name, uid, want_transfer_syntax)
+        if said is not None:
+            result.add(*said, where)
+        return uid
+
     roles: dict[str, set[str]] = {}
     role_ref = chosen.get("SCPSCUROLESELECTION")
     if role_ref is not None:
@@ -283,16 +366,17 @@ def import_association(
         else:
             for entry in selection.numbered("ROLE"):
                 sop, _, which = entry.value.partition("\\")
-                uid, problem = resolve(sop, False)
                 which = which.strip().upper()
-                if uid is None or which not in ("SCU", "SCP", "BOTH"):
+                if which not in ("SCU", "SCP", "BOTH"):
                     result.add(
                         "IMPORT008",
-                        problem or f"role {which!r} is not SCU, SCP or BOTH; left out",
+                        f"role {which!r} is not SCU, SCP or BOTH; left out",
                         entry.where,
                     )
                     continue
-                roles[uid] = {"SCU", "SCP"} if which == "BOTH" else {which}
+                uid = translate(sop, False, entry.where)
+                if uid is not None:
+                    roles[uid] = {"SCU", "SCP"} if which == "BOTH" else {which}
 
     syntaxes = supers["TRANSFERSYNTAXES"]
     ts_cache: dict[str, list[str] | None] = {}
@@ -313,10 +397,8 @@ def import_association(
             return None
         uids: list[str] = []
         for entry in section.numbered("TRANSFERSYNTAX"):
-            uid, problem = resolve(entry.value, True)
-            if uid is None:
-                result.add("IMPORT008", f"{problem}; left out", entry.where)
-            elif uid not in uids:
+            uid = translate(entry.value, True, entry.where)
+            if uid is not None and uid not in uids:
                 uids.append(uid)
         ts_cache[key] = uids or None
         return ts_cache[key]
@@ -334,9 +416,8 @@ def import_association(
                 entry.where,
             )
             continue
-        uid, problem = resolve(sop, False)
+        uid = translate(sop, False, entry.where)
         if uid is None:
-            result.add("IMPORT008", f"{problem}; left out", entry.where)
             continue
         tss = ts_list(label.strip(), entry.where)
         if not tss:
@@ -481,6 +562,7 @@ class _AEEntry:
     quota: str
     peers: list[_Token]
     where: Where
+    access_where: Where | None = None
     any_where: Where | None = None
 
 
@@ -569,6 +651,7 @@ def parse_dcmqrscp(path: str, text: str, result: ImportResult):
                             Where(
                                 path, row_number, toks[0].column, f"AETable entry {toks[0].text}"
                             ),
+                            Where(path, row_number, toks[2].column, f"access of {toks[0].text}"),
                         )
                     )
                     continue
@@ -686,13 +769,6 @@ def import_dcmqrscp(
 
     permissions: dict[int, dict[str, list[str]]] = {}  # peer -> "R"/"W" -> AE titles
     for entry in entries:
-        access = entry.access.upper()
-        if access not in ("R", "RW", "W"):
-            result.add(
-                "IMPORT009",
-                f"access {entry.access!r} of {entry.title} is not R, RW or W",
-                entry.where,
-            )
         title, problem = check_ae_title(entry.title)
         if title is None:
             result.add("IMPORT009", f"{problem}; not imported", entry.where)
@@ -706,101 +782,14 @@ def import_dcmqrscp(
                 entry.where,
             )
             continue
-        ae = AE(
-            title,
-            connections=["dicom"],
-            initiator="R" in access,
-            acceptor=True,
-            description=f"storage area {entry.area}, access {entry.access}, quota ({entry.quota})",
-        )
-        ae.above = [f"AETable, {entry.where.at}"]
-        if "W" in access:
-            ae.capabilities.append(
-                Capability(
-                    "SCP",
-                    list(storage_sop_classes()),
-                    list(DCMQRSCP_TRANSFER_SYNTAXES),
-                    above=[
-                        "C-STORE SCP (access W): every non-retired storage SOP class in "
-                        "pydicom's registry, dcmqrscp's default transfer syntaxes"
-                    ],
-                    sop_anchor=STORAGE_ANCHOR,
-                )
-            )
-        scp = [VERIFICATION]
-        if "R" in access:
-            scp += [
-                PATIENT_ROOT["FIND"],
-                STUDY_ROOT["FIND"],
-                PATIENT_ROOT["MOVE"],
-                STUDY_ROOT["MOVE"],
-                PATIENT_ROOT["GET"],
-                STUDY_ROOT["GET"],
-            ]
-        ae.capabilities.append(
-            Capability(
-                "SCP",
-                scp,
-                list(DCMQRSCP_TRANSFER_SYNTAXES),
-                above=[
-                    "C-ECHO SCP" + (", C-FIND/C-MOVE/C-GET SCP (access R)" if "R" in access else "")
-                ],
-            )
-        )
-        if "R" in access:
-            ae.capabilities.append(
-                Capability(
-                    "SCU",
-                    list(storage_sop_classes()),
-                    list(DCMQRSCP_TRANSFER_SYNTAXES),
-                    above=[
-                        "C-STORE SCU: the sub-operations of C-MOVE send to the HostTable's "
-                        "move destinations"
-                    ],
-                    sop_anchor=STORAGE_ANCHOR,
-                )
-            )
-        server.application_entities.append(ae)
-
-        allowed: list[_Peer] = []
-        for tok in entry.peers:
-            tok_where = Where(path, entry.where.line, tok.column, entry.where.what)
-            if tok.text == "ANY" and not tok.quoted:
-                entry.any_where = tok_where
-                break
-            if tok.quoted and "," in tok.text:
-                peer = _triple(tok, tok_where)
-                if peer is None:
-                    result.add(
-                        "IMPORT009",
-                        f"({tok.text}) is not (AETitle, host, port); not imported",
-                        tok_where,
-                    )
-                else:
-                    allowed.append(known(peer))
-            else:
-                allowed += expand(tok.text, tok_where) or []
-        if entry.any_where is not None:
-            if "W" in access:
-                result.add(
-                    "IMPORT001",
-                    f"{title} accepts C-STORE from ANY peer: any AE on any host can "
-                    "store into its storage area; list the peers instead",
-                    entry.any_where,
-                )
-            if "R" in access:
-                result.add(
-                    "IMPORT002",
-                    f"{title} answers C-FIND/C-MOVE/C-GET from ANY peer: any AE on any "
-                    "host can query and retrieve its studies; list the peers instead",
-                    entry.any_where,
-                )
+        writable = _writable(entry, title, result)
+        server.application_entities.append(_dcmqrscp_ae(entry, title, writable))
+        allowed = _allowed_peers(entry, title, writable, expand, known, result)
         for peer in allowed:
-            for letter in ("R", "W"):
-                if letter in access:
-                    bucket = permissions.setdefault(id(peer), {}).setdefault(letter, [])
-                    if title not in bucket:
-                        bucket.append(title)
+            for letter in ("R", "W") if writable else ("R",):
+                bucket = permissions.setdefault(id(peer), {}).setdefault(letter, [])
+                if title not in bucket:
+                    bucket.append(title)
 
     for peer in peers.values():
         device = _peer_device(
@@ -828,6 +817,129 @@ def import_dcmqrscp(
                 "them.",
             ]
         )
+
+
+WRITABLE_ACCESS = ("RW", "WR", "W")
+"""dcmqrcnf.cc's writableStorageArea (3.5.4 to 3.7.0): these exact strings, nothing else."""
+
+
+def _writable(entry: _AEEntry, title: str, result: ImportResult) -> bool:
+    """Whether dcmqrscp stores into the AE's area: the access column compared exactly.
+
+    The access gates storage only: dcmqrscp answers C-FIND, C-MOVE and C-GET on every
+    AE of its AETable whatever the access says (dcmqrsrv.cc refuses only the storage
+    presentation contexts of a non-writable area)."""
+    if entry.access in WRITABLE_ACCESS:
+        return True
+    if entry.access != "R":
+        result.add(
+            "IMPORT023",
+            f"access {entry.access!r} of {title} is not RW, WR or W: dcmqrscp refuses every "
+            f"C-STORE to {title} (imported read-only)"
+            if "W" in entry.access.upper()
+            else f"access {entry.access!r} of {title} is not R, RW, WR or W: dcmqrscp reads it "
+            "as read-only (C-FIND, C-MOVE and C-GET only)",
+            entry.access_where or entry.where,
+        )
+    return False
+
+
+def _dcmqrscp_ae(entry: _AEEntry, title: str, writable: bool) -> AE:
+    """An AETable AE as dcmqrscp runs it: C-ECHO, C-FIND, C-MOVE and C-GET SCP always,
+    C-STORE SCP when its area is writable, C-STORE SCU for the C-MOVE sub-operations."""
+    ae = AE(
+        title,
+        connections=["dicom"],
+        initiator=True,
+        acceptor=True,
+        description=f"storage area {entry.area}, access {entry.access}, quota ({entry.quota})",
+    )
+    ae.above = [f"AETable, {entry.where.at}"]
+    if writable:
+        ae.capabilities.append(
+            Capability(
+                "SCP",
+                list(storage_sop_classes()),
+                list(DCMQRSCP_TRANSFER_SYNTAXES),
+                above=[
+                    f"C-STORE SCP (access {entry.access}): every non-retired storage SOP class "
+                    "in pydicom's registry, dcmqrscp's default transfer syntaxes"
+                ],
+                sop_anchor=STORAGE_ANCHOR,
+            )
+        )
+    ae.capabilities.append(
+        Capability(
+            "SCP",
+            [VERIFICATION, *QUERY_RETRIEVE],
+            list(DCMQRSCP_TRANSFER_SYNTAXES),
+            above=[
+                "C-ECHO, C-FIND/C-MOVE/C-GET SCP: dcmqrscp answers them on every AE, "
+                "whatever the access"
+            ],
+        )
+    )
+    ae.capabilities.append(
+        Capability(
+            "SCU",
+            list(storage_sop_classes()),
+            list(DCMQRSCP_TRANSFER_SYNTAXES),
+            above=[
+                "C-STORE SCU: the sub-operations of C-MOVE send to the HostTable's "
+                "move destinations"
+            ],
+            sop_anchor=STORAGE_ANCHOR,
+        )
+    )
+    return ae
+
+
+def _allowed_peers(
+    entry: _AEEntry,
+    title: str,
+    writable: bool,
+    expand: Callable[[str, Where], list[_Peer] | None],
+    known: Callable[[_Peer], _Peer],
+    result: ImportResult,
+) -> list[_Peer]:
+    """The peers an AETable line lets in, as dcmqrcnf.cc's parsePeers reads them.
+
+    `ANY` as the first value, quoted or not (`"ANY"`, `(ANY)`: the quotes are taken
+    off before the comparison), opens the AE to every peer and ends the list; `ANY`
+    later in the list is a symbolic name like any other."""
+    allowed: list[_Peer] = []
+    for index, tok in enumerate(entry.peers):
+        tok_where = Where(entry.where.path, entry.where.line, tok.column, entry.where.what)
+        if index == 0 and tok.text == "ANY":
+            entry.any_where = tok_where
+            break
+        if tok.quoted and "," in tok.text:
+            peer = _triple(tok, tok_where)
+            if peer is None:
+                result.add(
+                    "IMPORT009",
+                    f"({tok.text}) is not (AETitle, host, port); not imported",
+                    tok_where,
+                )
+            else:
+                allowed.append(known(peer))
+        else:
+            allowed += expand(tok.text, tok_where) or []
+    if entry.any_where is not None:
+        if writable:
+            result.add(
+                "IMPORT001",
+                f"{title} accepts C-STORE from ANY peer: any AE on any host can "
+                "store into its storage area; list the peers instead",
+                entry.any_where,
+            )
+        result.add(
+            "IMPORT002",
+            f"{title} answers C-FIND/C-MOVE/C-GET from ANY peer: any AE on any "
+            "host can query and retrieve its studies; list the peers instead",
+            entry.any_where,
+        )
+    return allowed
 
 
 def _peer_device(
@@ -892,15 +1004,7 @@ def _peer_device(
         ae.capabilities.append(
             Capability(
                 "SCU",
-                [
-                    VERIFICATION,
-                    PATIENT_ROOT["FIND"],
-                    STUDY_ROOT["FIND"],
-                    PATIENT_ROOT["MOVE"],
-                    STUDY_ROOT["MOVE"],
-                    PATIENT_ROOT["GET"],
-                    STUDY_ROOT["GET"],
-                ],
+                [VERIFICATION, *QUERY_RETRIEVE],
                 [IMPLICIT_VR],
                 above=["may query and retrieve from " + ", ".join(access["R"])],
             )

@@ -21,27 +21,40 @@ options, `DicomCheckCalledAet`, `StrictAetComparison`, `DicomCheckModalityHost`,
 permissions each modality has by its own `Allow*` flags, and only the posture findings the
 API can support; import the configuration file for the rest.
 
-Orthanc semantics followed here (Orthanc 1.9-1.12 sources and its sample configuration):
-the accepted transfer syntaxes are `AcceptedTransferSyntaxes` (a UID pattern or a list of
-them; default: all), then each `...TransferSyntaxAccepted` boolean adds or removes its
-group; a request from a remote AE is allowed when the matching `DicomAlwaysAllow...`
-option is true or the modality's own `Allow...` flag is (all default to true); Q/R,
+Orthanc semantics followed here (Orthanc 1.0-1.12 sources and its sample configuration):
+what the C-STORE SCP accepts is Orthanc's own list for its version, never pydicom's
+(`orthanc_syntaxes`: `AcceptedTransferSyntaxes` patterns matched against that list, then
+each `...TransferSyntaxAccepted` boolean adds or removes its group; storage SOP classes of
+its DCMTK); a request from a remote AE is allowed when the matching `DicomAlwaysAllow...`
+option is true or the modality's own `Allow...` flag is (all default to true;
+`AllowStorageCommitment`, when present, sets `AllowNAction` and `AllowEventReport`); Q/R,
 verification and storage commitment are negotiated in Explicit VR Little Endian, Explicit
-VR Big Endian or Implicit VR Little Endian.
+VR Big Endian or Implicit VR Little Endian. The files are read as Orthanc reads them:
+`${VAR}` placeholders substituted first (`orthanc_variables`), bytes that are not UTF-8
+taken as they are (JsonCpp does not check the encoding; here: as Latin-1).
+
+Retired UIDs are not declared (pydicom's registry says which): Orthanc also accepts the
+retired JPEG processes, Explicit VR Big Endian and retired storage SOP classes, but no
+current device needs them and `check` would report each (CF002); the header lists the
+transfer syntaxes left out that way, for a legacy device that still sends one.
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import os
 import sys
+import textwrap
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import net
+from .. import dicom, net
 from . import jsonc
+from . import orthanc_syntaxes as syntaxes
+from . import orthanc_variables as variables
 from .common import (
     AE,
     EXPLICIT_VR,
@@ -63,33 +76,52 @@ from .common import (
     check_ae_title,
     check_hostname,
     check_port,
-    expand_wildcard,
     placeholder_hostname,
     read_bounded,
     safe_name,
+    spelled,
     storage_sop_classes,
     transfer_syntaxes,
     uid_key,
 )
 
 GENERIC_TRANSFER_SYNTAXES = [EXPLICIT_VR, EXPLICIT_VR_BIG, IMPLICIT_VR]
-"""What Orthanc's SCP accepts for verification, Q/R and storage commitment."""
+"""What Orthanc's SCP accepts for verification, Q/R and storage commitment (Explicit VR
+Big Endian is retired, so `_current` leaves it out of what is declared)."""
 
-TRANSFER_SYNTAX_GROUPS: dict[str, list[str]] = {
-    "DeflatedTransferSyntaxAccepted": ["1.2.840.10008.1.2.1.99"],
-    "JpegTransferSyntaxAccepted": [
-        f"1.2.840.10008.1.2.4.{n}"
-        for n in (50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 70)
-    ],
-    "Jpeg2000TransferSyntaxAccepted": [f"1.2.840.10008.1.2.4.{n}" for n in (90, 91, 92, 93)],
-    "JpegLosslessTransferSyntaxAccepted": ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"],
-    "JpipTransferSyntaxAccepted": ["1.2.840.10008.1.2.4.94", "1.2.840.10008.1.2.4.95"],
-    "Mpeg2TransferSyntaxAccepted": ["1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.101"],
-    "Mpeg4TransferSyntaxAccepted": [f"1.2.840.10008.1.2.4.{n}" for n in (102, 103, 104, 105, 106)],
-    "RleTransferSyntaxAccepted": ["1.2.840.10008.1.2.5"],
-    "H265TransferSyntaxAccepted": ["1.2.840.10008.1.2.4.107", "1.2.840.10008.1.2.4.108"],
-}
-"""Orthanc's groups (GetTransferSyntaxGroup); "JpegLossless" is JPEG-LS there."""
+
+def _retired(uid: str) -> bool:
+    info = dicom.lookup(uid)
+    return bool(info and info.retired)
+
+
+def _current(uids: list[str] | tuple[str, ...]) -> list[str]:
+    """The UIDs pydicom does not list as retired, in their order (see the module)."""
+    return [uid for uid in uids if not _retired(uid)]
+
+
+def _latin1(error: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: each byte that is not UTF-8 as the Latin-1 character."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("imgpolicy.latin1", _latin1)
+
+
+@dataclass
+class Reading:
+    """How configuration files are read: `${VAR}` values (the process environment,
+    `--env-file`), whether unresolved placeholders are kept, and what was noticed on the
+    way (header lines, IMPORT010 findings)."""
+
+    environment: dict[str, str] = field(default_factory=dict)
+    env_file: dict[str, str] = field(default_factory=dict)
+    keep_placeholders: bool = False
+    notes: list[str] = field(default_factory=list)
+    unresolved: list[Where] = field(default_factory=list)
+
 
 ALWAYS_ALLOW = {  # option -> (the request it opens to every AE, its default)
     "DicomAlwaysAllowEcho": ("Echo", True),
@@ -139,9 +171,16 @@ class Settings:
     port: Setting = field(default_factory=lambda: Setting(4242))
     dicom_enabled: Setting = field(default_factory=lambda: Setting(True))
     tls: Setting | None = field(default_factory=lambda: Setting(False))
+    profile: syntaxes.Profile = field(default_factory=lambda: syntaxes.Profile(None))
+    """What this Orthanc version accepts (`--orthanc-version`, or /system over REST)."""
     accepted: list[str] = field(default_factory=list)
+    """Every transfer syntax the C-STORE SCP negotiates, retired ones included."""
+    accepted_where: Where | None = None
+    """Where the accepted transfer syntaxes are decided (the option, or the REST route)."""
     accepted_above: list[str] = field(default_factory=list)
     accepted_notes: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Header lines about how the source was read (placeholders, encoding, version)."""
     unknown_sop: Setting | None = field(default_factory=lambda: Setting(False))
     always: dict[str, Setting] | None = None
     """Request -> the DicomAlwaysAllow... setting; None when unknown (REST)."""
@@ -152,6 +191,8 @@ class Settings:
     """Set when the HTTP server takes requests from other hosts without a password."""
     worklists: Setting | None = None
     modalities: list[Modality] = field(default_factory=list)
+    config: Any = None
+    """The configuration read (`_Config`), for routing and posture; None over REST."""
 
 
 # --- reading the configuration file(s) --------------------------------------------------
@@ -161,8 +202,9 @@ class _Config:
     """Top-level options of one file or of every `*.json` in a folder (Orthanc merges a
     folder's files; the same option in two files stops Orthanc, and the import)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, reading: Reading | None = None):
         self.path = path
+        reading = reading or Reading()
         self.files: dict[str, jsonc.Parsed] = {}
         self.owner: dict[str, str] = {}
         if os.path.isdir(path):
@@ -176,7 +218,7 @@ class _Config:
         else:
             paths = [path]
         for file in paths:
-            parsed = _read_json(file)
+            parsed = _read_json(file, reading)
             if not isinstance(parsed.value, dict):
                 raise ImportFailed(
                     f"{file}:1:1: an Orthanc configuration is a JSON object {{ ... }}"
@@ -221,27 +263,78 @@ class _Config:
         return Setting(value, where)
 
 
-def _read_json(path: str) -> jsonc.Parsed:
-    raw = read_bounded(path)
+def _decode(raw: bytes, path: str, reading: Reading) -> str:
+    """The file's text as Orthanc sees it: it reads bytes and JsonCpp does not check
+    their encoding, so a Latin-1 byte (even in a comment) does not stop it. UTF-8 where
+    the bytes are UTF-8, each other byte as its Latin-1 character, with a header note."""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise ImportFailed(
-            f"{path}:{line}:1: not UTF-8 (Orthanc reads its configuration as UTF-8)"
-        ) from None
+        reading.notes.append(
+            f"{path}:{line}: bytes that are not UTF-8 (from this line on) were read as "
+            "Latin-1, as Orthanc takes them byte for byte; save the file as UTF-8"
+        )
+        return raw.decode("utf-8", errors="imgpolicy.latin1")
+
+
+def _read_json(path: str, reading: Reading) -> jsonc.Parsed:
+    text = _decode(read_bounded(path), path, reading)
+    substituted = variables.substitute(
+        text, path, reading.environment, reading.env_file, reading.keep_placeholders
+    )
+    for placeholder in substituted.placeholders:
+        if placeholder.context == "comment":
+            continue
+        where = Where(path, placeholder.line, placeholder.column, placeholder.text)
+        if placeholder.source == "unresolved":
+            reading.unresolved.append(where)
+        else:
+            how = {
+                "--env-file": "from --env-file",
+                "environment": "from the environment",
+                "default": "its default",
+            }[placeholder.source]
+            reading.notes.append(f"{where.at}: {placeholder.text}: {how}")
     try:
-        return jsonc.parse(text)
+        parsed = jsonc.parse(substituted.text)
     except jsonc.JsoncError as err:
+        line, column = substituted.position(err.line, err.column)
         raise ImportFailed(
-            f"{path}:{err.line}:{err.column}: not a valid Orthanc "
+            f"{path}:{line}:{column}: not a valid Orthanc "
             f"configuration (JSON with comments): {err.message}"
         ) from None
+    if substituted.remap is not None:
+        parsed.positions = {
+            key: jsonc.Pos(*substituted.position(pos.line, pos.column))
+            for key, pos in parsed.positions.items()
+        }
+    return parsed
 
 
-def read_file(path: str, result: ImportResult) -> Settings:
-    config = _Config(path)
+def read_file(
+    path: str,
+    result: ImportResult,
+    *,
+    version: str | None = None,
+    reading: Reading | None = None,
+) -> Settings:
+    """Read a configuration file or folder as Orthanc `version` (None: not known) would."""
+    reading = reading or Reading()
+    config = _Config(path, reading)
     settings = Settings(source=path, root=config.root())
+    settings.config = config
+    settings.version = version
+    settings.profile = syntaxes.Profile(syntaxes.parse_version(version) if version else None)
+    settings.notes.extend(reading.notes)
+    for where in reading.unresolved:
+        result.add(
+            "IMPORT010",
+            f"{where.what} is not set (no value in the environment or --env-file, no "
+            "default): imported as written (--keep-placeholders); Orthanc would read an "
+            "empty string here",
+            where,
+        )
     name = config.get("Name", str, None, "a string")
     settings.name = name.value
     settings.aet = config.get("DicomAet", str, "ORTHANC", "a string")
@@ -292,9 +385,16 @@ def read_file(path: str, result: ImportResult) -> Settings:
 
 
 def _accepted_from_file(config: _Config, settings: Settings, result: ImportResult) -> None:
+    """The transfer syntaxes Orthanc's C-STORE SCP negotiates, as its version computes
+    them (`OrthancConfiguration::GetAcceptedTransferSyntaxes`): the patterns of
+    `AcceptedTransferSyntaxes` matched against Orthanc's own list (default: all of it),
+    then the group options; then only what its DCMTK can negotiate."""
     option = "AcceptedTransferSyntaxes"
+    profile = settings.profile
+    version = f"Orthanc {syntaxes.show(profile.version)}" if profile.version else "Orthanc"
     accepted: set[str] = set()
-    if option in config:
+    settings.accepted_where = config.where(option) if option in config else settings.root
+    if option in config and profile.has_accepted_option:
         value = config.value(option)
         where = config.where(option)
         patterns = [value] if isinstance(value, str) else value
@@ -303,35 +403,48 @@ def _accepted_from_file(config: _Config, settings: Settings, result: ImportResul
                 f'{where.at}: "{option}" must be a transfer syntax UID pattern or a list of them'
             )
         for i, pattern in enumerate(patterns):
-            matched = expand_wildcard(pattern)
-            if not matched:
-                at = config.where(option, i) if isinstance(value, list) else where
-                result.add(
-                    "IMPORT008",
-                    f"{option} entry {json.dumps(pattern)} matches no transfer syntax "
-                    "in pydicom's registry; it is left out",
-                    at,
-                )
+            at = config.where(option, i) if isinstance(value, list) else where
+            matched = _expand(pattern, profile)
+            if not [uid for uid in matched if uid not in syntaxes.NEVER_NEGOTIATED]:
+                result.add("IMPORT012", _ignored_pattern(option, pattern, matched, version), at)
             accepted.update(matched)
         shown = json.dumps(value)
         if len(shown) > 100:
             shown = shown[:97] + "..."
         settings.accepted_above.append(
-            f"{option} {shown} ({where.at}), expanded through pydicom's registry"
+            f"{option} {shown} ({where.at}), matched against the "
+            f"{len(profile.known())} transfer syntaxes {version} knows"
         )
     else:
-        accepted.update(transfer_syntaxes())
+        if option in config:
+            result.add(
+                "IMPORT012",
+                f"{option} is read by Orthanc 1.9.0 and later: {version} ignores it and "
+                "accepts the uncompressed transfer syntaxes plus the ...TransferSyntaxAccepted "
+                "groups (each true by default)",
+                config.where(option),
+            )
+        accepted.update(profile.default_accepted())
         settings.accepted_above.append(
-            f"{option} is not set: Orthanc's default is every transfer syntax it knows "
-            "(here: every one in pydicom's registry)"
+            f"{option} is not set: {version}'s default, every transfer syntax it knows"
+            if profile.has_accepted_option
+            else f"{version}: the uncompressed transfer syntaxes and every group not set to false"
         )
     notes = {}
-    for group, uids in TRANSFER_SYNTAX_GROUPS.items():
+    groups = profile.groups()
+    for group in syntaxes.GROUP_OPTIONS:
         if group not in config:
             continue
         setting = config.get(group, bool, True, "true or false")
-        known = [u for u in uids if u in transfer_syntaxes()]
-        for uid in known:
+        if group not in groups:
+            result.add(
+                "IMPORT012",
+                f"{group} is read by Orthanc {syntaxes.show(syntaxes.GROUP_OPTIONS[group])} "
+                f"and later: {version} ignores it",
+                config.where(group),
+            )
+            continue
+        for uid in groups[group]:
             if setting.value:
                 accepted.add(uid)
                 notes[uid] = f"{group} ({_at(setting)})"
@@ -339,10 +452,35 @@ def _accepted_from_file(config: _Config, settings: Settings, result: ImportResul
                 accepted.discard(uid)
         settings.accepted_above.append(
             f"{group} {'true' if setting.value else 'false'} ({_at(setting)}) "
-            f"{'adds' if setting.value else 'removes'} {len(known)}"
+            f"{'adds' if setting.value else 'removes'} {len(groups[group])}"
         )
+    accepted -= syntaxes.NEVER_NEGOTIATED
     settings.accepted = sorted(accepted, key=uid_key)
     settings.accepted_notes = {u: n for u, n in notes.items() if u in accepted}
+
+
+def _expand(pattern: str, profile: syntaxes.Profile) -> list[str]:
+    """What an `AcceptedTransferSyntaxes` pattern selects: Orthanc matches it against its
+    own list of transfer syntaxes, not against every UID the standard defines."""
+    regex = syntaxes.matcher(pattern)
+    return [uid for uid in profile.known() if regex.fullmatch(uid)]
+
+
+def _ignored_pattern(option: str, pattern: str, matched: list[str], version: str) -> str:
+    """IMPORT012's message for a pattern that adds nothing the SCP negotiates."""
+    regex = syntaxes.matcher(pattern)
+    others = [uid for uid in transfer_syntaxes() if regex.fullmatch(uid) and uid not in matched]
+    if matched:
+        why = (
+            "matches only transfer syntaxes Orthanc lists but its DCMTK cannot negotiate "
+            "(RFC 2557 MIME encapsulation, XML encoding)"
+        )
+    elif others:
+        named = ", ".join(spelled(uid) for uid in others[:4]) + (", ..." if len(others) > 4 else "")
+        why = f"matches {named}, which {version} does not know"
+    else:
+        why = "matches no transfer syntax"
+    return f"{option} entry {json.dumps(pattern)} {why}: Orthanc ignores it, and so does the import"
 
 
 def _modality(key: str, value: Any, where: Where, result: ImportResult) -> Modality | None:
@@ -366,8 +504,10 @@ def _modality(key: str, value: Any, where: Where, result: ImportResult) -> Modal
         modality.manufacturer = value.get("Manufacturer", "Generic")
         for request in REQUESTS:
             flag = value.get(f"Allow{request}")
-            if request == "NAction" and flag is None:
-                flag = value.get("AllowStorageCommitment")
+            if request == "NAction" and "AllowStorageCommitment" in value:
+                # RemoteModalityParameters: AllowStorageCommitment, read after
+                # AllowNAction, sets it (and AllowEventReport) whatever AllowNAction says
+                flag = value["AllowStorageCommitment"]
             if isinstance(flag, bool):
                 modality.allow[request] = flag
         if isinstance(value.get("UseDicomTls"), bool):
@@ -401,8 +541,10 @@ def read_url(
     password: str | None,
     result: ImportResult,
     timeout: float = DEFAULT_URL_TIMEOUT,
+    version: str | None = None,
 ) -> Settings:
-    """Read an Orthanc's REST API within `timeout` seconds in all.
+    """Read an Orthanc's REST API within `timeout` seconds in all (`version` overrides
+    the one /system gives for what its DICOM server accepts).
 
     Credentials come from --user/--password, else from the URL's user info; the URL is
     shown without them. Every request goes through `net.http_get` (one deadline for the
@@ -463,25 +605,22 @@ def read_url(
     if system.get("IsHttpServerSecure") is False:
         settings.http_insecure = Setting(True, system_where)
 
+    settings.profile = syntaxes.Profile(syntaxes.parse_version(version or settings.version or ""))
+    if version:
+        settings.version = version
     accepted_where = Where(f"{base}/tools/accepted-transfer-syntaxes")
+    settings.accepted_where = accepted_where
     accepted = get("/tools/accepted-transfer-syntaxes", optional=True)
     if isinstance(accepted, list):
-        known = set(transfer_syntaxes())
-        for uid in accepted:
-            if uid not in known:
-                result.add(
-                    "IMPORT008",
-                    f"Orthanc accepts transfer syntax {json.dumps(uid)}, which "
-                    "pydicom's registry does not know; it is left out",
-                    accepted_where,
-                )
-        settings.accepted = sorted({u for u in accepted if u in known}, key=uid_key)
-        settings.accepted_above.append(f"from {accepted_where.path}")
+        _accepted_from_rest(accepted, accepted_where, settings, result)
     else:
-        settings.accepted = sorted(transfer_syntaxes(), key=uid_key)
+        settings.accepted = sorted(
+            set(settings.profile.default_accepted()) - syntaxes.NEVER_NEGOTIATED, key=uid_key
+        )
         settings.accepted_above.append(
             "this Orthanc (before 1.9.0) does not publish its accepted transfer syntaxes: "
-            "edit to what its configuration accepts"
+            "its version's default (the uncompressed ones and every group); import its "
+            "configuration file if it sets a ...TransferSyntaxAccepted option to false"
         )
     unknown = get("/tools/unknown-sop-class-accepted", optional=True)
     settings.unknown_sop = (
@@ -515,6 +654,30 @@ def read_url(
         if modality:
             settings.modalities.append(modality)
     return settings
+
+
+def _accepted_from_rest(
+    accepted: list[Any], where: Where, settings: Settings, result: ImportResult
+) -> None:
+    """`/tools/accepted-transfer-syntaxes`: the server's own list, less RFC 2557 and XML
+    encoding, which it lists but its DCMTK never negotiates."""
+    known = set(transfer_syntaxes())
+    for uid in accepted:
+        if uid not in known:
+            result.add(
+                "IMPORT008",
+                f"Orthanc accepts transfer syntax {json.dumps(uid)}, which "
+                "pydicom's registry does not know; it is left out",
+                where,
+            )
+    listed = {u for u in accepted if u in known}
+    settings.accepted = sorted(listed - syntaxes.NEVER_NEGOTIATED, key=uid_key)
+    settings.accepted_above.append(f"from {where.path}")
+    if listed & syntaxes.NEVER_NEGOTIATED:
+        settings.accepted_above.append(
+            "less RFC 2557 MIME encapsulation and XML encoding, which Orthanc lists but its "
+            "DCMTK never negotiates"
+        )
 
 
 def _answer_json(url: str, body: bytes) -> Any:
@@ -667,12 +830,26 @@ def _remote_permissions(settings: Settings, modality: Modality) -> dict[str, str
     return allowed
 
 
-def _orthanc_scu(storage_ts: list[str]) -> list[Capability]:
+def _storage_classes(settings: Settings) -> list[str]:
+    """The storage SOP classes Orthanc's DCMTK accepts, less retired ones (see the
+    module), in UID order."""
+    accepted = settings.profile.storage_sop_classes()
+    return [uid for uid in storage_sop_classes() if uid in accepted]
+
+
+def _declared(settings: Settings) -> list[str]:
+    """The accepted transfer syntaxes the file declares: the non-retired ones (all of
+    them when Orthanc accepts retired ones only)."""
+    return _current(settings.accepted) or list(settings.accepted)
+
+
+def _orthanc_scu(settings: Settings) -> list[Capability]:
+    storage_ts = _declared(settings)
     caps = [
         Capability(
             "SCU",
-            list(storage_sop_classes()),
-            storage_ts,
+            _storage_classes(settings),
+            storage_ts or _current(GENERIC_TRANSFER_SYNTAXES),
             above=[
                 "C-STORE SCU: Orthanc sends what it stores (transcoding to "
                 "uncompressed when a destination needs it)"
@@ -690,7 +867,7 @@ def _orthanc_scu(storage_ts: list[str]) -> list[Capability]:
                 STUDY_ROOT["MOVE"],
                 STORAGE_COMMITMENT,
             ],
-            list(GENERIC_TRANSFER_SYNTAXES),
+            _current(GENERIC_TRANSFER_SYNTAXES),
             above=[
                 "C-ECHO, C-FIND and C-MOVE SCU (/modalities/.../echo, query, "
                 "move), storage commitment SCU"
@@ -743,10 +920,16 @@ def build(
         connections=[conn],
     )
     device.description = (
-        f"Orthanc server, Name {json.dumps(settings.name)}" if settings.name else "Orthanc server"
+        f"Orthanc server, Name {json.dumps(settings.name, ensure_ascii=False)}"
+        if settings.name
+        else "Orthanc server"
     )
     device.above = [f"Orthanc, from {source}"]
     device.notes["kind"] = "--kind"
+    if settings.version:
+        device.notes["software_version"] = (
+            "--orthanc-version, else /system's Version" if settings.rest else "--orthanc-version"
+        )
     result.devices.append(device)
 
     title, problem = check_ae_title(settings.aet.value)
@@ -759,20 +942,27 @@ def build(
         ae.notes["ae_title"] = _from(settings.aet, "DicomAet")
         if not dicom_on:
             ae.notes["acceptor"] = f"DicomServerEnabled false ({_at(settings.dicom_enabled)})"
-        storage_ts = settings.accepted
+        storage_ts = _declared(settings)
         if dicom_on:
             if storage_ts:
                 above: list[str | None] = [
-                    "C-STORE SCP: every non-retired storage SOP class in pydicom's "
-                    "registry (Orthanc accepts every storage SOP class of its DCMTK)",
-                    "transfer syntaxes: " + "; ".join(settings.accepted_above),
+                    "C-STORE SCP: the storage SOP classes of Orthanc's DCMTK (see the header)",
+                    *textwrap.wrap("transfer syntaxes: " + "; ".join(settings.accepted_above), 84),
                 ]
+                retired = [uid for uid in settings.accepted if uid not in storage_ts]
+                if retired:
+                    above += textwrap.wrap(
+                        f"Orthanc also accepts {len(retired)} retired transfer syntaxes, "
+                        "left out (add one if a device still sends it): "
+                        + ", ".join(spelled(uid) for uid in retired),
+                        84,
+                    )
                 if settings.unknown_sop is not None and settings.unknown_sop.value:
                     above.append("UnknownSopClassAccepted: SOP classes it does not know too")
                 ae.capabilities.append(
                     Capability(
                         "SCP",
-                        list(storage_sop_classes()),
+                        _storage_classes(settings),
                         list(storage_ts),
                         above=above,
                         ts_notes=settings.accepted_notes,
@@ -787,9 +977,12 @@ def build(
                     + ")"
                 )
                 result.add(
-                    "IMPORT009",
-                    "Orthanc accepts no transfer syntax, so it refuses every C-STORE",
-                    settings.root,
+                    "IMPORT011",
+                    "Orthanc accepts no transfer syntax for storage ("
+                    + "; ".join(settings.accepted_above)
+                    + "): its C-STORE SCP is disabled and every study sent to it is "
+                    "refused; list the transfer syntaxes it should accept",
+                    settings.accepted_where or settings.root,
                 )
             scp = [VERIFICATION, PATIENT_ROOT["FIND"], STUDY_ROOT["FIND"]]
             notes = {}
@@ -809,12 +1002,12 @@ def build(
                 Capability(
                     "SCP",
                     scp,
-                    list(GENERIC_TRANSFER_SYNTAXES),
+                    _current(GENERIC_TRANSFER_SYNTAXES),
                     sop_notes=notes,
                     above=["C-ECHO, C-FIND, C-MOVE, C-GET SCP and storage commitment SCP"],
                 )
             )
-        ae.capabilities += _orthanc_scu(storage_ts)
+        ae.capabilities += _orthanc_scu(settings)
         device.application_entities.append(ae)
 
     _posture(settings, result)
@@ -847,12 +1040,44 @@ def build(
             initiator=True,
             acceptor=False,
             description="the calling AE title Orthanc uses toward some modalities",
-            capabilities=_orthanc_scu(settings.accepted),
+            capabilities=_orthanc_scu(settings),
         )
         ae.above = [f"LocalAet of {where.text()}"]
         device.application_entities.append(ae)
 
     result.header.extend(_header(settings, source))
+    _routing_and_posture(settings, device, names, site, result)
+
+
+def _routing_and_posture(
+    settings: Settings, device: Device, names: Names, site: str, result: ImportResult
+) -> None:
+    """Peers, DICOMweb, auto-routing scripts (`orthanc_routing`) and the storage and HTTP
+    posture (`orthanc_posture`): read from the configuration file only."""
+    from . import orthanc_posture, orthanc_routing
+
+    imported = {ae.ae_title for d in result.devices for ae in d.application_entities}
+    modalities = {
+        m.key: title
+        for m in settings.modalities
+        if (title := check_ae_title(m.aet)[0]) is not None and title in imported
+    }
+    config = settings.config
+    in_db = (
+        config is not None
+        and orthanc_posture.option(config, "DicomModalitiesInDatabase", False).value
+    )
+    orthanc_routing.build(
+        config,
+        orthanc=device,
+        modalities=modalities,
+        names=names,
+        site=site,
+        modalities_elsewhere=bool(in_db),
+        result=result,
+    )
+    if config is not None:
+        orthanc_posture.check(config, result)
 
 
 def _at(setting: Setting) -> str:
@@ -914,11 +1139,17 @@ def _remote_device(
         "conformance statement)"
     ]
     allowed = _remote_permissions(settings, modality)
+    if not settings.dicom_enabled.value:
+        allowed = {}  # no DICOM server: whatever the flags say, nothing can be asked of it
+        device.above.append(
+            f"DicomServerEnabled is false ({_at(settings.dicom_enabled)}): Orthanc takes no "
+            "association from this AE, only opens them toward it"
+        )
     if "Store" in allowed:
         ae.capabilities.append(
             Capability(
                 "SCU",
-                list(storage_sop_classes()),
+                _storage_classes(settings),
                 [IMPLICIT_VR],
                 above=[
                     f"{allowed['Store']}: Orthanc accepts C-STORE from this AE; narrow the SOP "
@@ -976,9 +1207,11 @@ def _header(settings: Settings, source: str) -> list[str]:
         f"Imported by `imgpolicy import orthanc` from {source}",
         f"({how}).",
         'Review before committing: lines marked "edit:" are what the source does not say.',
-        f"&{STORAGE_ANCHOR}: every non-retired storage SOP class in pydicom's registry "
-        f"({len(storage_sop_classes())}), what Orthanc accepts by default.",
+        f"&{STORAGE_ANCHOR}: the {len(_storage_classes(settings))} storage SOP classes of "
+        "Orthanc's DCMTK that are not retired.",
+        *textwrap.wrap(f"What it accepts is read as {settings.profile.describe()}.", 88),
     ]
+    lines += settings.notes
     if settings.rest:
         lines.append(
             "Not exposed over REST (import the configuration file for them): "
