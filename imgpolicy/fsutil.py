@@ -26,11 +26,10 @@ from typing import TextIO
 MiB = 1024 * 1024
 
 
-class ReadRefused(OSError):
-    """A file that is not read: not a regular file, or larger than the limit.
-
-    `reason` is a sentence for the user, without the path (callers add where it is).
-    """
+class Refused(OSError):
+    """A file imgpolicy will not read or write. `reason` is a sentence for the user,
+    without the path (callers add where it is); it is also the error's `strerror`, so
+    callers that print `err.strerror` for any OSError need no special case."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -39,6 +38,10 @@ class ReadRefused(OSError):
     @property
     def strerror(self) -> str:  # type: ignore[override]
         return self.reason
+
+
+class ReadRefused(Refused):
+    """A file that is not read: not a regular file, or larger than the limit."""
 
 
 def _kind(mode: int) -> str:
@@ -88,17 +91,9 @@ def _size(limit: int) -> str:
     return f"{limit // MiB} MiB" if limit >= MiB else f"{limit} bytes"
 
 
-class OutputRefused(OSError):
+class OutputRefused(Refused):
     """An output path imgpolicy will not write: read-only, one of the inputs, a FIFO nobody
-    reads. `reason` is a sentence for the user, without the path."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-    @property
-    def strerror(self) -> str:  # type: ignore[override]
-        return self.reason
+    reads."""
 
 
 _TEMP = re.compile(r"\.imgpolicy-(\d+)-[^/]*\.tmp")
