@@ -82,6 +82,9 @@ class Entry:
     kind: str = RULE
     suppressible: bool = True
     sections: dict[str, str] = field(default_factory=dict)
+    origin: str = "imgpolicy"
+    """Where the code comes from: imgpolicy, house (the configuration's `house_rules`),
+    plugin:<package> or rules_path:<file>."""
 
 
 def family_of(code: str) -> str:
@@ -108,8 +111,44 @@ def _help(sections: dict[str, str]) -> str:
     return "\n\n".join(parts)
 
 
-@cache
+_extensions: dict[str, Entry] = {}
+"""House and plugin rules of the configuration in use (`register_extensions`)."""
+
+
+def register_extensions(rules: Iterable[object], origins: dict[str, str]) -> None:
+    """Make the configuration's house and plugin rules known codes (select, ignore,
+    suppressions, `imgpolicy rules`); replaces those of a previous configuration."""
+    _extensions.clear()
+    for rule in rules:
+        code = rule.code  # type: ignore[attr-defined]
+        sections = rule.sections() if isinstance(rule, type) else {"Summary": rule.message}  # type: ignore[attr-defined]
+        _extensions[code] = Entry(
+            code,
+            rule.name,  # type: ignore[attr-defined]
+            rule.severity if isinstance(rule, type) else rule.effective_severity,  # type: ignore[attr-defined]
+            sections["Summary"].split("\n", 1)[0],
+            _help(sections),
+            family_of(code),
+            RULE,
+            bool(rule.suppressible),  # type: ignore[attr-defined]
+            sections,
+            origins.get(code, "plugin"),
+        )
+    _merged.cache_clear()
+
+
 def catalogue() -> dict[str, Entry]:
+    """Every code: the shipped ones, then the configuration's house and plugin rules."""
+    return _merged()
+
+
+@cache
+def _merged() -> dict[str, Entry]:
+    return {**_shipped(), **_extensions}
+
+
+@cache
+def _shipped() -> dict[str, Entry]:
     entries = {}
     kinds = families()
     for code, rule in all_rules().items():

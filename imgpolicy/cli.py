@@ -66,6 +66,14 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="Record the current findings as the baseline and exit 0.",
 )
+@click.option(
+    "--down",
+    "down",
+    multiple=True,
+    metavar="DEVICE[,DEVICE]",
+    help="What-if: report the flows that stop or lose a destination while these devices "
+    "are down, and the continuity plans covering them (text and json).",
+)
 def check(
     paths: tuple[str, ...],
     fmt: str | None,
@@ -77,6 +85,7 @@ def check(
     today: str | None,
     baseline: str | None,
     write_baseline: str | None,
+    down: tuple[str, ...] = (),
 ) -> None:
     """Validate and cross-check the environment under PATHS (directories or files).
 
@@ -127,22 +136,46 @@ def check(
         click.echo(written.summary(write_baseline))
         sys.exit(2 if result.load.unusable else 0)
     report = Report.of_check(result, threshold, paths)
-    _emit(report, fmt, targets, [*inputs, *([baseline] if baseline else [])])
+    what_if = _what_if(result, down) if down else None
+    _emit(report, fmt, targets, [*inputs, *([baseline] if baseline else [])], what_if)
     sys.exit(exit_code(result, threshold))
 
 
-def _emit(report, fmt: str, targets: list[tuple[str, str]], inputs: list[str]) -> None:
-    """Write each --output target (never over an input of the run), then standard output."""
+def _what_if(result, down: tuple[str, ...]):
+    """`--down`: what stops while the named devices are down (`analysis.outage`); a name
+    that is no device is a usage error."""
+    from .analysis.outage import outage, unknown_devices
+
+    names = [n.strip() for value in down for n in value.split(",") if n.strip()]
+    if result.index is None:
+        _fail("--down needs an environment the rules can run on: fix the errors above first")
+    unknown = unknown_devices(result.index, names) if names else ["no device named"]
+    if unknown:
+        raise click.BadParameter(
+            "; ".join(unknown) + ": give device names (`name:` in the device files), "
+            "separated by commas",
+            param_hint="--down",
+        )
+    return outage(result.index, names)
+
+
+def _emit(
+    report, fmt: str, targets: list[tuple[str, str]], inputs: list[str], what_if=None
+) -> None:
+    """Write each --output target (never over an input of the run), then standard output;
+    a --down what-if joins the text and json formats."""
+    from .analysis.outage import with_outage
     from .fsutil import write_atomic
     from .report import render
 
     for target_fmt, target_path in targets:
         try:
             _refuse_inputs(target_path, inputs)
-            write_atomic(target_path, render(target_fmt, report))
+            write_atomic(target_path, with_outage(target_fmt, render(target_fmt, report), what_if))
         except OSError as err:
             _fail(f"cannot write {target_path}: {err.strerror or err}")
-    click.echo(render(fmt, report, color=fmt == "text" and _color()), nl=False)
+    shown = render(fmt, report, color=fmt == "text" and _color())
+    click.echo(with_outage(fmt, shown, what_if), nl=False)
 
 
 def _stdout_format(fmt: str | None, targets: list[tuple[str, str]]) -> str:
@@ -343,13 +376,28 @@ def docs_command(
 
 
 @main.command("rules")
-def list_rules() -> None:
-    """List every rule and problem code (code, name, severity, what it finds), then the
-    families that --select, --ignore and suppressions accept."""
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration whose house rules and rules_path to list (default: the nearest one).",
+)
+def list_rules(config_path: str | None) -> None:
+    """List every rule and problem code (code, name, severity, origin, what it finds):
+    shipped (imgpolicy), house rules, plugins; then the families that --select, --ignore
+    and suppressions accept."""
     from .catalogue import catalogue, families
+    from .config import ConfigError, resolve_config
 
+    try:
+        resolve_config(config_path, (".",))
+    except ConfigError as err:
+        _fail(str(err))
     for code, entry in catalogue().items():
-        click.echo(f"{code:<9} {entry.name:<40} {entry.severity.label:<8} {entry.summary}")
+        click.echo(
+            f"{code:<9} {entry.name:<40} {entry.severity.label:<8} {entry.origin:<12} "
+            f"{entry.summary}"
+        )
     click.echo("\nFamilies (for --select, --ignore, config select/ignore and suppressions):")
     for prefix, family in families().items():
         click.echo(f"{prefix:<9} {family.kind:<12} {family.description}")

@@ -14,6 +14,8 @@ file is a clear error, not a hang.
     rules:
       DR003: {severity: warning, minimum_window: 14d}
     exclude: [charts/, "*.helm.yaml"]   # YAML under the environment that is not part of it
+    house_rules: [...]           # the team's declarative rules (imgpolicy/house.py)
+    rules_path: rules/           # a folder of Python rule files (imgpolicy/plugins.py)
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ class Config:
     configuration file's folder."""
     notes: list[str] = field(default_factory=list)
     """What the report says about the configuration: which file was used, or ignored."""
+    extensions: list[Any] = field(default_factory=list)
+    """House rules (instances) and plugin rules (classes) run next to the shipped ones."""
+    origins: dict[str, str] = field(default_factory=dict)
+    """Code of each house or plugin rule -> where it comes from (`imgpolicy rules`)."""
 
     def exclusions(self) -> Exclusions:
         """The `exclude:` globs, for the loader."""
@@ -144,7 +150,7 @@ def _pyproject_table(path: str) -> dict | None:
 
 def load_config(path: str | None) -> Config:
     if path is None:
-        return Config()
+        return _with_extensions(Config(), {}, "")
     if path.endswith(".toml"):
         raw = _pyproject_table(path) or {}
         where = f"{path} [tool.imgpolicy]"
@@ -169,13 +175,15 @@ def _parse(raw: dict, where: str, path: str) -> Config:
     from .rules.registry import all_rules
 
     known = {"select", "ignore", "fail_on", "today", "rules", "exclude"}
+    known |= {"house_rules", "rules_path"}
     for key in raw:
         if key not in known:
             raise ConfigError(
                 f"{where}: unknown setting '{key}' (known: {', '.join(sorted(known))})"
             )
-    rules = all_rules()
-    config = Config(source=path)
+    config = _with_extensions(Config(source=path), raw, where)
+    plugin_rules = {r.code: r for r in config.extensions if isinstance(r, type)}  # type: ignore[attr-defined]
+    rules: dict[str, type[Rule]] = {**all_rules(), **plugin_rules}
     for key in ("select", "ignore"):
         values = raw.get(key, [])
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -209,6 +217,36 @@ def _parse(raw: dict, where: str, path: str) -> Config:
         if not isinstance(settings, dict):
             raise ConfigError(f"{where}: rules.{code} must be a mapping")
         config.rules[code] = _rule_settings(rules[code], settings, f"{where}: rules.{code}")
+    return config
+
+
+def _with_extensions(config: Config, raw: dict, where: str) -> Config:
+    """`config` with its house rules, its `rules_path:` rules and the installed plugins'
+    rules, which the catalogue then knows (select, ignore, `imgpolicy rules`)."""
+    from . import catalogue, house, plugins
+    from .rules.registry import all_rules
+
+    try:
+        local: tuple[plugins.PluginRule, ...] = ()
+        if "rules_path" in raw:
+            folder = raw["rules_path"]
+            if not isinstance(folder, str) or not folder.strip():
+                raise ConfigError(f"{where}: rules_path must be a folder of Python rule files")
+            base = os.path.dirname(os.path.abspath(config.source or "."))
+            folder = os.path.join(base, folder)
+            if not os.path.isdir(folder):
+                raise ConfigError(f"{where}: rules_path: {folder} is not a folder")
+            local = plugins.path_rules(folder)
+        found = plugins.merged(set(all_rules()), plugins.entry_point_rules(), local)
+        house_rules = house.parse_house_rules(raw.get("house_rules", []), set(found))
+    except plugins.PluginError as err:
+        raise ConfigError(str(err)) from None
+    except house.HouseRuleError as err:
+        raise ConfigError(f"{where}: {err}") from None
+    config.extensions = [*house_rules, *(p.rule for p in found.values())]
+    config.origins = {r.code: "house" for r in house_rules}
+    config.origins.update({code: p.origin for code, p in found.items()})
+    catalogue.register_extensions(config.extensions, config.origins)
     return config
 
 

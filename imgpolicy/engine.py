@@ -29,6 +29,8 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     index: object | None = None
     """The rules' `Index` (flow analysis included), for the docs to reuse."""
+    failures: list[str] = field(default_factory=list)
+    """House or plugin rules that raised: each named, the check exits 2."""
 
     @property
     def active(self) -> list[Finding]:
@@ -85,6 +87,7 @@ def check(
     findings = list(load.findings)
     notes: list[str] = [*config.notes, *load.notes]
     rules = configured_rules(config)
+    failures: list[str] = []
     rules_ran = load.schema_valid and not load.unusable
     known = set(catalogue())
     unsuppressible = {code for code, entry in catalogue().items() if not entry.suppressible}
@@ -94,6 +97,9 @@ def check(
 
         index = Index(load, today or config.today or date.today())
         findings.extend(_run(index, rules))
+        extra, failures = run_extensions(index, config)
+        findings.extend(extra)
+        notes.extend(failures)
     elif load.files:
         notes.append("Policy rules were not run: fix the errors above first.")
     comments = [
@@ -119,10 +125,47 @@ def check(
     # SUP code is dropped like an ignored rule; YAML and SCHEMA problems always stay
     findings = [f for f in findings if config.selects(f.code)]
     findings.sort(key=Finding.sort_key)
-    return CheckResult(load, findings, rules_ran, notes, index)
+    return CheckResult(load, findings, rules_ran, notes, index, failures if rules_ran else [])
+
+
+def run_extensions(index, config: Config) -> tuple[list[Finding], list[str]]:
+    """The findings of the configuration's house and plugin rules, and a sentence per rule
+    that raised or reported a code not its own. They run after the shipped rules, each on
+    its own, so a failing one is named and loses only its own findings."""
+    findings: list[Finding] = []
+    failures: list[str] = []
+    for rule in config.extensions:
+        if not config.selects(rule.code):
+            continue
+        origin = config.origins.get(rule.code, "plugin")
+        try:
+            instance = rule if isinstance(rule, Rule) else configured_rule(config, rule)
+            found = list(instance.check(index))
+        except ConfigError:
+            raise
+        except Exception as err:  # third-party code: named, never a traceback
+            failures.append(
+                f"Rule {rule.code} {rule.name} ({origin}) failed ({type(err).__name__}: {err}); "
+                "its findings are missing: fix the rule or ignore it."
+            )
+            continue
+        foreign = sorted({getattr(f, "code", "?") for f in found if _foreign(f, rule.code)})
+        if foreign:
+            failures.append(
+                f"Rule {rule.code} {rule.name} ({origin}) reported codes not its own "
+                f"({', '.join(foreign)}); its findings are dropped."
+            )
+            continue
+        findings.extend(found)
+    return findings, failures
+
+
+def _foreign(finding: object, code: str) -> bool:
+    """A finding a rule may not report: not a Finding, or another rule's code."""
+    return not isinstance(finding, Finding) or finding.code != code
 
 
 def exit_code(result: CheckResult, fail_on: Severity) -> int:
-    if result.load.unusable:
+    if result.load.unusable or result.failures:
         return 2
     return 1 if any(f.severity >= fail_on for f in result.active) else 0

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shlex
-import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
 from junitparser import JUnitXml
 
 from .conftest import EXAMPLES, ROOT
+from .test_code_hosts import gitlab_job, run_action, run_gitlab
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -25,62 +21,53 @@ def recipe(name: str) -> dict:
     return yaml.safe_load(match.group(1))
 
 
-def imgpolicy_commands(lines: list[str]) -> list[str]:
-    return [line for line in lines if line.startswith("imgpolicy ")]
+def action_step(workflow: dict) -> dict:
+    """The workflow's step that uses this repository's action, pinned to a commit."""
+    [step] = [
+        s
+        for s in workflow["jobs"]["imgpolicy"]["steps"]
+        if "imgpolicy/imgpolicy@" in s.get("uses", "")
+    ]
+    assert step["uses"] == "imgpolicy/imgpolicy@COMMIT"  # explained in words as the SHA to pin
+    return step
 
 
-def run_in_repo(tmp_path, command: str, env: dict | None = None):
-    shutil.copytree(EXAMPLES / "regional-health", tmp_path / "environment")
-    args = shlex.split(command)
-    assert args[0] == "imgpolicy"
-    return subprocess.run(
-        [sys.executable, "-m", "imgpolicy.cli", *args[1:], "--today", "2026-11-28"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-
-
+@pytest.mark.peers  # installs imgpolicy from a copy of the repository, as the runner does
 def test_github_workflow(tmp_path):
     workflow = recipe("github")
-    steps = workflow["jobs"]["imgpolicy"]["steps"]
     assert workflow["jobs"]["imgpolicy"]["permissions"]["security-events"] == "write"
-    [command] = imgpolicy_commands([s["run"] for s in steps if "run" in s])
-    upload = next(
-        s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif")
-    )
-    result = run_in_repo(tmp_path, command, {"GITHUB_ACTIONS": "true"})
-    assert result.returncode == 0, result.stdout + result.stderr
-    sarif = json.loads((tmp_path / upload["with"]["sarif_file"]).read_text())
-    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"] == []
+    step = action_step(workflow)
+    results, context = run_action(tmp_path, EXAMPLES / "regional-health", step["with"])
+    assert [r.returncode for r in results] == [0, 0], [r.stdout + r.stderr for r in results]
+    sarif = json.loads((tmp_path / "workspace" / step["with"]["sarif-file"]).read_text())
+    assert sarif["version"] == "2.1.0"
+    assert context["inputs.upload-sarif"] == "true"  # the action uploads it to code scanning
 
 
+@pytest.mark.peers
 def test_github_workflow_annotates_findings(tmp_path):
-    [command] = imgpolicy_commands(
-        [s["run"] for s in recipe("github")["jobs"]["imgpolicy"]["steps"] if "run" in s]
-    )
-    shutil.copytree(EXAMPLES / "broken" / "schema003-quoted-port", tmp_path / "environment")
-    args = shlex.split(command)
-    result = subprocess.run(
-        [sys.executable, "-m", "imgpolicy.cli", *args[1:]],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "GITHUB_ACTIONS": "true"},
-    )
-    assert result.returncode == 1
-    assert result.stdout.startswith("::error file=environment/environment.yaml,line=10,col=15")
+    step = action_step(recipe("github"))
+    results, _ = run_action(tmp_path, EXAMPLES / "broken" / "schema003-quoted-port", step["with"])
+    check = results[-1]
+    assert check.returncode == 1
+    assert check.stdout.startswith("::error file=environment/environment.yaml,line=10,col=15")
 
 
+@pytest.mark.peers
 def test_gitlab_job(tmp_path):
-    job = recipe("gitlab")["imgpolicy"]
-    [command] = imgpolicy_commands(job["script"])
-    result = run_in_repo(tmp_path, command)
-    assert result.returncode == 0, result.stdout + result.stderr
-    reports = job["artifacts"]["reports"]
-    assert json.loads((tmp_path / reports["codequality"]).read_text()) == []
-    assert JUnitXml.fromfile(str(tmp_path / reports["junit"]))
+    config = recipe("gitlab")
+    [include] = config["include"]
+    assert include["remote"].endswith("/COMMIT/ci/gitlab/imgpolicy.gitlab-ci.yml")
+    assert config["variables"]["IMGPOLICY_REF"] == "COMMIT"
+    project = run_gitlab(tmp_path, "git repository", config["variables"])
+    reports = gitlab_job()[1]["artifacts"]["reports"]
+    assert json.loads((project / reports["codequality"]).read_text()) == []
+    assert JUnitXml.fromfile(str(project / reports["junit"]))
+
+
+def test_no_recipe_installs_from_a_package_index():
+    assert not re.search(r"pip install [\'\"]?imgpolicy", README)
+    assert "v0.1.0" not in README
 
 
 def test_precommit_snippet_names_our_hook():

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .. import __version__, dicom, identity
-from ..analysis import continuity, worklist
+from ..analysis import continuity, outage, worklist
 from ..analysis.capacity import format_size, project
 from ..analysis.index import Index, is_storage, keyword
 from ..analysis.retention import requirement
@@ -884,7 +884,9 @@ class _Builder:
         # the systems DR001, as configured (its critical_kinds), reports without a plan
         kinds = self._rule_option("DR001", "critical_kinds")
         missing = sorted(d.name for d in continuity.without_plan(self.env, kinds))
-        return {"plans": rows, "critical_without_plan": missing}
+        critical = [d.name for d in continuity.critical_systems(self.env, kinds)]
+        impact = outage.failure_impact(self.index, critical)
+        return {"plans": rows, "critical_without_plan": missing, "impact": impact}
 
     def dose(self) -> dict[str, Any]:
         env = self.env

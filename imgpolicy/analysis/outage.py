@@ -1,0 +1,318 @@
+"""What stops when some devices are down: the what-if of `imgpolicy check --down` and the
+failure-impact table of the documents, computed in one place.
+
+The same walk the rules use (`Reach`, over what each route lets through and who sent it)
+runs twice: once as declared and once with every route into or out of a down device's AEs
+taken away. An acquisition AE whose studies reached a destination before and no longer do
+has lost it; one that reaches nothing any more has stopped. Each down device is then set
+against its continuity plan (a read-only fallback that is itself up, replication, RTO), and
+each site against what its modalities lose: worklist, reading (a PACS) or the archive of
+record.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..model.continuity import ContinuityPlan
+from .index import ACQUISITION_KIND, Index
+from .reach import Reach
+from .worklist import acquisition_aes, device_entries, entries_by_consumer
+
+_PURPOSE_OF_KIND = {
+    "pacs": "PACS",
+    "ai": "AI",
+    "dose-monitor": "dose monitor",
+    "viewer": "viewer",
+    "workstation": "workstation",
+}
+
+
+@dataclass(frozen=True)
+class LostFlow:
+    """One acquisition AE's studies and the destinations they no longer reach."""
+
+    ae_title: str
+    device: str
+    site: str
+    produces: tuple[str, ...]
+    """The modalities the device acquires."""
+    lost: tuple[tuple[str, str], ...]
+    """(purpose, AE title) of each destination lost, sorted."""
+    stops: bool
+    """Nothing is reached any more: the modality has nowhere to send."""
+
+    def as_dict(self) -> dict:
+        return {
+            "ae_title": self.ae_title,
+            "device": self.device,
+            "site": self.site,
+            "produces": list(self.produces),
+            "stops": self.stops,
+            "lost": [{"purpose": p, "ae_title": t} for p, t in self.lost],
+        }
+
+
+@dataclass(frozen=True)
+class DownSystem:
+    """A down device and what its continuity plan offers while it is down."""
+
+    device: str
+    kind: str
+    site: str
+    plan: bool
+    fallback: str | None
+    fallback_up: bool
+    rto: str | None
+    replication: str | None
+
+    @property
+    def covered(self) -> bool:
+        """A plan exists and keeps something going: a fallback that is up, or a replica."""
+        return self.plan and (
+            (self.fallback is not None and self.fallback_up) or bool(self.replication)
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "device": self.device,
+            "kind": self.kind,
+            "site": self.site,
+            "continuity_plan": self.plan,
+            "read_only_fallback": self.fallback,
+            "fallback_up": self.fallback_up,
+            "rto": self.rto,
+            "replication": self.replication,
+            "covered": self.covered,
+        }
+
+
+@dataclass
+class Outage:
+    """The whole what-if: the down devices, the flows they break, what each site loses."""
+
+    down: list[DownSystem]
+    flows: list[LostFlow]
+    sites: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Site -> what some of its modalities lose ('worklist', 'reading', 'archive') -> the
+    acquisition AEs that lose it."""
+
+    def as_dict(self) -> dict:
+        return {
+            "devices": [d.as_dict() for d in self.down],
+            "flows": [f.as_dict() for f in self.flows],
+            "sites": dict(sorted(self.sites.items())),
+        }
+
+    def as_text(self) -> str:
+        """The section of the text report, one line per fact."""
+        names = ", ".join(d.device for d in self.down)
+        lines = [f"What-if: {names} down"]
+        for d in self.down:
+            lines.append(f"  {d.device} ({d.kind}, {d.site}): {_plan_words(d)}")
+        if not self.flows:
+            lines.append("  No flow stops or loses a destination.")
+        for f in self.flows:
+            what = "stops" if f.stops else "loses"
+            lost = ", ".join(f"{t} ({p})" for p, t in f.lost)
+            produces = "/".join(f.produces) or "-"
+            lines.append(f"  {f.ae_title} [{produces}] at {f.site} {what}: {lost}")
+        for site, losses in sorted(self.sites.items()):
+            for what, aes in losses.items():
+                lines.append(f"  Site {site} loses {what} for {len(aes)} AE(s): {', '.join(aes)}")
+        return "\n".join(lines) + "\n"
+
+
+def _plan_words(d: DownSystem) -> str:
+    if not d.plan:
+        return "no continuity plan"
+    parts = [f"RTO {d.rto or 'not stated'}"]
+    if d.fallback:
+        parts.append(f"fallback {d.fallback}" + ("" if d.fallback_up else " (also down)"))
+    else:
+        parts.append("no read-only fallback")
+    parts.append(f"replication {d.replication}" if d.replication else "no replication")
+    parts.append("covered" if d.covered else "NOT covered")
+    return "; ".join(parts)
+
+
+class _WithoutDevices:
+    """The check's Index seen with the down devices' routes taken away: `Reach` walks
+    `routes_from`, so hiding those routes is the whole outage."""
+
+    def __init__(self, index: Index, titles: frozenset[str]):
+        self._index = index
+        self.routes_from = {
+            source: [r for r in routes if r.to not in titles]
+            for source, routes in index.routes_from.items()
+            if source not in titles
+        }
+
+    def __getattr__(self, name: str):
+        return getattr(self._index, name)
+
+
+def unknown_devices(index: Index, names: Iterable[str]) -> list[str]:
+    """Each name given to --down that names no device, with the closest device names."""
+    problems = []
+    for name in names:
+        if name not in index.devices:
+            close = difflib.get_close_matches(name, index.devices, n=3, cutoff=0.5)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            problems.append(f"{name!r} is not the name of a device{hint}")
+    return problems
+
+
+def outage(index: Index, names: Iterable[str]) -> Outage:
+    """What stops when the devices `names` (all known) are down."""
+    down_devices = [index.devices[n] for n in dict.fromkeys(names)]
+    down_names = {d.name for d in down_devices}
+    titles = frozenset(ae.ae_title for d in down_devices for ae in d.application_entities)
+    before = Reach.of(index)
+    after = Reach(_WithoutDevices(index, titles))  # type: ignore[arg-type]
+    flows: list[LostFlow] = []
+    sites: dict[str, dict[str, set[str]]] = {}
+    for device, ae in acquisition_aes(index):
+        if device.name in down_names or not index.flow.origin(ae.ae_title):
+            continue
+        was, now = before.reached(ae.ae_title), after.reached(ae.ae_title)
+        lost = sorted((_purpose(index, t), t) for t in was - now)
+        if lost:
+            flows.append(
+                LostFlow(
+                    ae.ae_title,
+                    device.name,
+                    device.site,
+                    tuple(device.modality),
+                    tuple(lost),
+                    not now,
+                )
+            )
+        for what, targets in (("archive", index.archive_titles), ("reading", _pacs(index))):
+            if was & targets and not now & targets:
+                sites.setdefault(device.site, {}).setdefault(what, set()).add(ae.ae_title)
+    for device, ae in _losing_worklist(index, titles):
+        sites.setdefault(device.site, {}).setdefault("worklist", set()).add(ae.ae_title)
+    plans = {p.system: p for p in index.env.continuity}
+    down = [_down_system(d, plans.get(d.name), down_names) for d in down_devices]
+    flows.sort(key=lambda f: (f.site, f.ae_title))
+    order = ("worklist", "reading", "archive")
+    return Outage(
+        down,
+        flows,
+        {s: {w: sorted(lost[w]) for w in order if w in lost} for s, lost in sites.items()},
+    )
+
+
+def _purpose(index: Index, title: str) -> str:
+    """What a destination is for, in the words of a change board."""
+    device = index.device_of(title)
+    if device is None:
+        return "unknown"
+    site = index.sites.get(device.site)
+    if site is not None and site.teleradiology:
+        return "teleradiology"
+    if device.is_archive_of_record:
+        return "archive of record"
+    if device.site in _dr_sites(index):
+        return "DR"
+    return _PURPOSE_OF_KIND.get(device.kind, device.kind)
+
+
+def _dr_sites(index: Index) -> frozenset[str]:
+    """Sites that continuity plans replicate to and where nothing is acquired: a
+    hospital that holds another's replica is still a hospital."""
+    acquiring = {d.site for d in index.env.devices if d.kind == ACQUISITION_KIND}
+    return frozenset(
+        p.replication.target_site
+        for p in index.env.continuity
+        if p.replication is not None and p.replication.target_site not in acquiring
+    )
+
+
+def _pacs(index: Index) -> frozenset[str]:
+    """AEs radiologists read from."""
+    return frozenset(ae.ae_title for d, ae in index.env.application_entities() if d.kind == "pacs")
+
+
+def _losing_worklist(index: Index, titles: frozenset[str]) -> list:
+    """(device, AE) of order-based modalities whose every worklist provider is down (a
+    broker that caches the worklist, like a site's MWL broker, keeps serving)."""
+    by_consumer = entries_by_consumer(index)
+    losing = []
+    for device, ae in acquisition_aes(index):
+        if device.workflow == "encounter-based":
+            continue
+        entries = device_entries(device, by_consumer)
+        if entries and all(e.provider in titles for e in entries):
+            losing.append((device, ae))
+    return losing
+
+
+def _down_system(device, plan: ContinuityPlan | None, down: set[str]) -> DownSystem:
+    replication = None
+    if plan is not None and plan.replication is not None:
+        r = plan.replication
+        scope = "full" if r.scope == "full" else f"{_text(r.window)} window"
+        replication = f"{scope} to {r.target_site}"
+    fallback = plan.read_only_fallback if plan is not None else None
+    return DownSystem(
+        device=device.name,
+        kind=device.kind,
+        site=device.site,
+        plan=plan is not None,
+        fallback=fallback,
+        fallback_up=fallback is not None and fallback not in down,
+        rto=_text(plan.rto) if plan is not None and plan.rto is not None else None,
+        replication=replication,
+    )
+
+
+def _text(duration: object) -> str:
+    """A duration as the YAML wrote it (e.g. 4h)."""
+    return str(getattr(duration, "text", None) or duration)
+
+
+def with_outage(fmt: str, rendered: str, what_if: Outage | None) -> str:
+    """A rendered report with the what-if joined: a section after the text report, a
+    `down` object in the JSON one; the other formats carry findings only."""
+    if what_if is None:
+        return rendered
+    if fmt == "text":
+        return f"{rendered.rstrip(chr(10))}\n\n{what_if.as_text()}"
+    if fmt == "json":
+        document = json.loads(rendered)
+        document["down"] = what_if.as_dict()
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return rendered
+
+
+def failure_impact(index: Index, systems: Iterable[str]) -> list[dict]:
+    """One row per critical system for the documents' failure-impact table: what stops
+    when it alone is down (the same what-if as `check --down SYSTEM`), its fallback and
+    RTO."""
+    rows = []
+    for name in systems:
+        what_if = outage(index, [name])
+        system = what_if.down[0]
+        purposes = sorted({purpose for f in what_if.flows for purpose, _ in f.lost})
+        rows.append(
+            {
+                "system": name,
+                "kind": system.kind,
+                "site": system.site,
+                "stops": sorted(f.ae_title for f in what_if.flows if f.stops),
+                "loses": sorted(f.ae_title for f in what_if.flows if not f.stops),
+                "purposes": purposes,
+                "sites": {site: sorted(losses) for site, losses in sorted(what_if.sites.items())},
+                "plan": system.plan,
+                "fallback": system.fallback or "",
+                "rto": system.rto or "",
+                "replication": system.replication or "",
+                "covered": system.covered,
+            }
+        )
+    return rows
