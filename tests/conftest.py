@@ -53,3 +53,14 @@ def write_env(tmp_path):
         return tmp_path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _no_extensions_left_over():
+    """House and plugin rules are registered in the catalogue for the configuration in use
+    (one per process in the command line); a test that loaded a configuration with them
+    must not leave them to the next test, which may build a `Config()` by hand."""
+    yield
+    from imgpolicy import catalogue
+
+    catalogue.register_extensions([], {})
