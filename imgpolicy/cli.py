@@ -12,17 +12,60 @@ from .findings import Severity
 from .report import FORMATS
 
 
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """-q/-v given after a command: add to what the group set (`progress.configure`)."""
+    from . import progress
+
+    if value:
+        now = progress.settings()
+        progress.configure(
+            quiet=now.quiet or param.name == "quiet", verbose=now.verbose or param.name == "verbose"
+        )
+    return value
+
+
+def _verbosity_options(*, exposed: bool = False):
+    """-q/--quiet and -v/--verbose, accepted by the group and by every command (so both
+    `imgpolicy -q check` and `imgpolicy check -q` work); README "Quiet and verbose" says
+    what -q leaves out per command."""
+    quiet_help = (
+        "Quiet: no progress; only findings and results (no notes, summary or "
+        "'wrote'/'unchanged' lines); the exit status is unchanged."
+    )
+    verbose_help = "Verbose: also print how long each phase took, on standard error."
+
+    def attach(command):
+        extra: dict = {} if exposed else {"expose_value": False, "callback": _set_verbosity}
+        command = click.option("-v", "--verbose", is_flag=True, help=verbose_help, **extra)(command)
+        return click.option("-q", "--quiet", is_flag=True, help=quiet_help, **extra)(command)
+
+    return attach
+
+
+def _quiet() -> bool:
+    from . import progress
+
+    return progress.settings().quiet
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="imgpolicy")
-def main() -> None:
+@_verbosity_options(exposed=True)
+def main(quiet: bool = False, verbose: bool = False) -> None:
     """Policy-as-code for DICOM imaging environments.
 
     Keep devices, AEs, routes, retention and DR targets as YAML in git; imgpolicy
-    validates them, cross-checks the whole environment and documents it.
+    validates them, cross-checks the whole environment and documents it. Progress is
+    shown on standard error when it is a terminal (not under CI or -q).
     """
+    from . import progress
+
+    progress.configure(quiet=quiet, verbose=verbose)
+    click.get_current_context().call_on_close(progress.configure)  # the next run starts clean
 
 
 @main.command()
+@_verbosity_options()
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True)
 )
@@ -103,6 +146,7 @@ def check(
     from .engine import RuleCrashed, exit_code
     from .engine import check as run_check
     from .fsutil import names_stdout
+    from .progress import phase
     from .report import Report
 
     targets = [_output(spec) for spec in outputs]
@@ -116,7 +160,8 @@ def check(
             config.ignore = [*config.ignore, *_codes(ignore, "--ignore")]
         _no_rule_left(config)
         when = _date(today) if today else None
-        result = run_check(paths, config, baseline=baseline, today=when)
+        with phase("checking the environment"):
+            result = run_check(paths, config, baseline=baseline, today=when)
     except (ConfigError, BaselineError, RuleCrashed) as err:
         _fail(str(err))
     if not result.load.files:
@@ -133,7 +178,8 @@ def check(
             _fail(str(err))
         except OSError as err:
             _fail(f"cannot write {write_baseline}: {err.strerror or err}")
-        click.echo(written.summary(write_baseline))
+        if not _quiet():
+            click.echo(written.summary(write_baseline))
         sys.exit(2 if result.load.unusable else 0)
     report = Report.of_check(result, threshold, paths)
     what_if = _what_if(result, down) if down else None
@@ -166,16 +212,34 @@ def _emit(
     a --down what-if joins the text and json formats."""
     from .analysis.outage import with_outage
     from .fsutil import write_atomic
+    from .progress import phase
     from .report import render
 
-    for target_fmt, target_path in targets:
-        try:
-            _refuse_inputs(target_path, inputs)
-            write_atomic(target_path, with_outage(target_fmt, render(target_fmt, report), what_if))
-        except OSError as err:
-            _fail(f"cannot write {target_path}: {err.strerror or err}")
-    shown = render(fmt, report, color=fmt == "text" and _color())
+    with phase("writing the report"):
+        for target_fmt, target_path in targets:
+            try:
+                _refuse_inputs(target_path, inputs)
+                write_atomic(
+                    target_path, with_outage(target_fmt, render(target_fmt, report), what_if)
+                )
+            except OSError as err:
+                _fail(f"cannot write {target_path}: {err.strerror or err}")
+        shown = _quiet_text(report) if fmt == "text" and _quiet() else None
+        if shown is None:
+            shown = render(fmt, report, color=fmt == "text" and _color())
     click.echo(with_outage(fmt, shown, what_if), nl=False)
+
+
+def _quiet_text(report) -> str:
+    """-q on the text format: the findings only, without the notes and the closing
+    summary line (a clean run prints nothing; the exit status still tells)."""
+    from dataclasses import replace
+
+    from .report import render
+    from .report.text import summary
+
+    bare = replace(report, notes=())
+    return render("text", bare, color=_color()).removesuffix(summary(bare) + "\n")
 
 
 def _stdout_format(fmt: str | None, targets: list[tuple[str, str]]) -> str:
@@ -264,6 +328,7 @@ def _date(text: str):
 
 
 @main.command("docs")
+@_verbosity_options()
 @click.argument("env_dir", type=click.Path(exists=True, dir_okay=True, readable=True))
 @click.option(
     "-o",
@@ -330,6 +395,7 @@ def docs_command(
     from .docs.templating import TemplateProblem
     from .engine import RuleCrashed
     from .engine import check as run_check
+    from .progress import phase
     from .report import Report, render
 
     try:
@@ -341,7 +407,8 @@ def docs_command(
             or (architecture.recorded_date(out_dir) if check_only else None)
             or date.today()
         )
-        result = run_check((env_dir,), config, baseline=baseline, today=when)
+        with phase("checking the environment"):
+            result = run_check((env_dir,), config, baseline=baseline, today=when)
     except (ConfigError, BaselineError, RuleCrashed) as err:
         _fail(str(err))
     if not result.load.files:
@@ -366,16 +433,102 @@ def docs_command(
             click.echo(f"{path}: {state}; regenerate with: imgpolicy docs {env_dir} -o {out_dir}")
         if stale:
             sys.exit(1)
-        click.echo(f"architecture documents in {out_dir} are up to date (as of {when})")
+        if not _quiet():
+            click.echo(f"architecture documents in {out_dir} are up to date (as of {when})")
         return
     try:
-        for path, written in architecture.write(out_dir, files, result.load.files):
-            click.echo(f"{'wrote' if written else 'unchanged'} {path}")
+        with phase("writing the documents"):
+            done = architecture.write(out_dir, files, result.load.files)
+        for path, written in done:
+            if written or not _quiet():
+                click.echo(f"{'wrote' if written else 'unchanged'} {path}")
     except architecture.WriteFailed as err:
         _fail(str(err))
 
 
+@main.command("diff")
+@_verbosity_options()
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option(
+    "--env",
+    "env",
+    default=".",
+    show_default=True,
+    help="The environment's folder (inside the git repository for revisions).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown is written for a pull-request comment.",
+)
+@click.option(
+    "--json-output",
+    type=click.Path(dir_okay=False),
+    help="Also write the full JSON here (the Markdown points to it when truncated).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Use this .imgpolicy.yaml or pyproject.toml on both sides.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default="error",
+    show_default=True,
+    help="The severity --fail-on-new counts.",
+)
+@click.option(
+    "--fail-on-new",
+    is_flag=True,
+    help="Exit 1 when the change introduces a finding at or above --fail-on.",
+)
+def diff_command(
+    base: str,
+    head: str | None,
+    env: str,
+    fmt: str,
+    json_output: str | None,
+    config_path: str | None,
+    fail_on: str,
+    fail_on_new: bool,
+) -> None:
+    """What the change from BASE to HEAD does: entities added, removed and changed, the
+    destinations each acquisition AE's studies gain and lose, transfer syntax changes on
+    the way, and findings introduced and resolved.
+
+    BASE and HEAD are git revisions of the repository holding --env, or directories;
+    HEAD defaults to the working tree (--env). Exit status: 0, 1 with --fail-on-new when
+    a new finding is at or above --fail-on, 2 when a side cannot be read or loaded.
+    """
+    from . import diff as semantic
+    from .config import ConfigError
+    from .engine import RuleCrashed
+    from .fsutil import write_atomic
+
+    try:
+        with semantic.sides(base, head, env, config_path) as (old, new):
+            result = semantic.compare(old, new)
+    except (semantic.DiffError, ConfigError, RuleCrashed) as err:
+        _fail(str(err))
+    if json_output:
+        try:
+            write_atomic(json_output, semantic.render(result, "json"))
+        except OSError as err:
+            _fail(f"cannot write {json_output}: {err.strerror or err}")
+    hint = f"in `{json_output}`" if json_output else ""
+    click.echo(semantic.render(result, fmt, hint), nl=False)
+    threshold = Severity.parse(fail_on)
+    sys.exit(1 if fail_on_new and semantic.new_at_or_above(result, threshold) else 0)
+
+
 @main.command("rules")
+@_verbosity_options()
 @click.option(
     "--config",
     "config_path",
@@ -404,6 +557,7 @@ def list_rules(config_path: str | None) -> None:
 
 
 @main.command("rule")
+@_verbosity_options()
 @click.argument("code")
 def show_rule(code: str) -> None:
     """Explain one rule or problem code: what it finds, why it matters, a bad and a good
@@ -443,6 +597,7 @@ def _color() -> bool:
 
 
 @main.command()
+@_verbosity_options()
 def schema() -> None:
     """Print the JSON Schema of environment files (for yaml-language-server and editors)."""
     from .schema import schema_text
@@ -451,6 +606,7 @@ def schema() -> None:
 
 
 @main.command()
+@_verbosity_options()
 @click.argument("directory", type=click.Path(file_okay=False))
 def init(directory: str) -> None:
     """Write a small, commented starter environment into DIRECTORY."""
@@ -467,12 +623,15 @@ def init(directory: str) -> None:
         sys.exit(2)
     except OSError as err:  # a file where a folder is needed, no permission, a full disk
         _fail(f"cannot write the starter into {directory}: {err.strerror or err}")
+    if _quiet():
+        return
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: imgpolicy check {directory}")
 
 
 @main.command()
+@_verbosity_options()
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True)
 )
@@ -565,6 +724,7 @@ def probe(
     from .config import ConfigError, resolve_config
     from .fsutil import names_stdout
     from .load import load_environment
+    from .progress import phase
     from .redact import Redactor
     from .report import Report
 
@@ -583,7 +743,8 @@ def probe(
         config = resolve_config(None, paths)
     except ConfigError as err:
         _fail(str(err))
-    load = load_environment(paths, config.exclusions())
+    with phase("loading the environment"):
+        load = load_environment(paths, config.exclusions())
     if not load.files:
         _fail(load.nothing_found(paths))
     findings, notes = list(load.findings), []
@@ -594,13 +755,14 @@ def probe(
                 _fail(f"{flag} {', '.join(unknown)}: not in the environment")
         settings = probing.Settings(calling_ae, timeout, tls_ca, tls_cert, tls_key)
         try:
-            findings += probing.probe(
-                load,
-                selection.targets,
-                settings,
-                jobs=jobs,
-                progress=probing.terminal_progress(sys.stderr),
-            )
+            with phase("probing"):
+                findings += probing.probe(
+                    load,
+                    selection.targets,
+                    settings,
+                    jobs=jobs,
+                    progress=probing.terminal_progress(sys.stderr),
+                )
         except (probing.TLSSetupError, probing.ProbeCrashed) as err:
             _fail(str(err))
         count = len(selection.targets)
@@ -628,6 +790,7 @@ def probe(
 
 
 @main.group("import")
+@_verbosity_options()
 def import_() -> None:
     """Write an environment file from a real system's configuration (Orthanc, DCMTK,
     dcm4chee-arc-light, mercure).
@@ -688,7 +851,7 @@ def _import_options(command):
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return _verbosity_options()(command)
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
@@ -725,6 +888,7 @@ def _import_finish(run, output: str | None, fail_on: str | None, source: str | N
     """Run the import, print its findings, write the file (never over the imported
     `source`: a configuration file, or a file of a configuration folder)."""
     from .importers import ImportFailed, format_finding, render, self_check
+    from .progress import phase
 
     meta = click.get_current_context().meta
     into, dry_run = meta.get("imgpolicy.import.into"), meta.get("imgpolicy.import.dry_run")
@@ -733,7 +897,8 @@ def _import_finish(run, output: str | None, fail_on: str | None, source: str | N
     if dry_run and not into:
         raise click.UsageError("--dry-run shows what --into would change: give --into ENV_DIR")
     try:
-        result = run()
+        with phase("importing"):
+            result = run()
     except ImportFailed as err:
         _fail(str(err))
     text = render(result)
@@ -755,13 +920,14 @@ def _import_finish(run, output: str | None, fail_on: str | None, source: str | N
         except OSError as err:
             _fail(f"cannot write {output}: {err.strerror or err}")
         aes = sum(len(d.application_entities) for d in result.devices)
-        click.echo(
-            f"wrote {output}: {len(result.devices)} device"
-            f"{'s' if len(result.devices) != 1 else ''}, {aes} AE"
-            f"{'s' if aes != 1 else ''}, {len(findings)} finding"
-            f"{'s' if len(findings) != 1 else ''}",
-            err=True,
-        )
+        if not _quiet():
+            click.echo(
+                f"wrote {output}: {len(result.devices)} device"
+                f"{'s' if len(result.devices) != 1 else ''}, {aes} AE"
+                f"{'s' if aes != 1 else ''}, {len(findings)} finding"
+                f"{'s' if len(findings) != 1 else ''}",
+                err=True,
+            )
     else:
         click.echo(text, nl=False)
     threshold = Severity.parse(fail_on) if fail_on else None
@@ -781,7 +947,7 @@ def _import_into(result, env_dir: str, dry_run: bool, source: str | None) -> lis
         _fail(str(err))
     for finding in sorted(plan.findings, key=lambda f: f.sort_key()):
         click.echo(format_finding(finding), err=True)
-    for note in plan.notes:
+    for note in [] if _quiet() else plan.notes:
         click.echo(f"imgpolicy: {note}", err=True)
     if dry_run:
         click.echo(plan.diff(), nl=False)
@@ -796,7 +962,8 @@ def _import_into(result, env_dir: str, dry_run: bool, source: str | None) -> lis
         done = f"{plan.target} is up to date" if plan.edits else "nothing to write"
     else:
         done = f"{'would write' if dry_run else 'wrote'} {plan.target}"
-    click.echo(f"{done} ({plan.summary()})", err=True)
+    if not _quiet():
+        click.echo(f"{done} ({plan.summary()})", err=True)
     return plan.findings
 
 

@@ -13,6 +13,7 @@ from .catalogue import catalogue
 from .config import Config, ConfigError
 from .findings import Finding, Severity
 from .load import LoadResult, load_environment
+from .progress import phase
 from .rules.base import OptionError, Rule
 from .rules.registry import all_rules
 
@@ -83,7 +84,8 @@ def check(
     paths: Iterable[str], config: Config, *, baseline: str | None = None, today: date | None = None
 ) -> CheckResult:
     paths = tuple(paths)
-    load = load_environment(paths, config.exclusions())
+    with phase("loading the environment"):
+        load = load_environment(paths, config.exclusions())
     findings = list(load.findings)
     notes: list[str] = [*config.notes, *load.notes]
     rules = configured_rules(config)
@@ -95,9 +97,10 @@ def check(
     if rules_ran:
         from .analysis.index import Index
 
-        index = Index(load, today or config.today or date.today())
-        findings.extend(_run(index, rules))
-        extra, failures = run_extensions(index, config)
+        with phase("running the rules"):
+            index = Index(load, today or config.today or date.today())
+            findings.extend(_run(index, rules))
+            extra, failures = run_extensions(index, config)
         findings.extend(extra)
         notes.extend(failures)
     elif load.files:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -36,6 +36,7 @@ from . import dicom, net
 from .codes import CODES
 from .findings import Finding, Location
 from .load import LoadResult
+from .progress import ProgressCallback, bar
 
 VERIFICATION = "1.2.840.10008.1.1"
 IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
@@ -63,8 +64,6 @@ _REJECT_SOURCE = {
 }
 _NO_ANSWER = -1
 """A proposed context that the A-ASSOCIATE-AC did not answer at all."""
-
-ProgressCallback = Callable[[int, int], None]
 
 
 class ProbeUnavailable(Exception):
@@ -722,18 +721,6 @@ def _capability_findings(target: Target, results: dict[tuple[str, str], int]) ->
 
 
 def terminal_progress(stream) -> ProgressCallback | None:
-    """A one-line progress bar on `stream` when it is a terminal; None otherwise (so
-    redirected or CI output stays clean)."""
-    isatty = getattr(stream, "isatty", None)
-    if not (isatty and isatty()):
-        return None
-
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // total if total else width
-        stream.write(f"\rprobing [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done >= total:
-            stream.write("\r\x1b[K")
-        stream.flush()
-
-    return show
+    """The probe's bar (`progress.bar`): on `stream` when it is a terminal, not in CI and
+    not under -q; None otherwise (so redirected or CI output stays clean)."""
+    return bar("probing", stream)

@@ -32,13 +32,16 @@ def generate(
     The view model passes through the environment's `Redactor` before any template sees
     it, and each document's text through its known values after, so no template (the
     site's own included) can print a credential value or a URL's user info or token."""
+    from ..progress import phase
     from ..redact import Redactor
     from .render import build_view
     from .templating import render_documents
 
     redactor = Redactor.from_load(result.load)
-    view = redactor.view(build_view(result, root=root, today=today, config=config))
-    documents = render_documents(view, templates)
+    with phase("building the documents' model"):
+        view = redactor.view(build_view(result, root=root, today=today, config=config))
+    with phase("rendering the documents"):
+        documents = render_documents(view, templates)
     return {name: redactor.values(text) for name, text in documents.items()}
 
 
