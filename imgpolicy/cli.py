@@ -64,25 +64,30 @@ def main(quiet: bool = False, verbose: bool = False) -> None:
     click.get_current_context().call_on_close(progress.configure)  # the next run starts clean
 
 
+def _report_options(command):
+    """--format and --output, the same for every command that reports findings."""
+    command = click.option(
+        "--output",
+        "outputs",
+        multiple=True,
+        metavar="FORMAT=FILE",
+        help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.",
+    )(command)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="Output format on standard output (default: text; github when GITHUB_ACTIONS=true).",
+    )(command)
+
+
 @main.command()
 @_verbosity_options()
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True)
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format on standard output (default: text; github when GITHUB_ACTIONS=true).",
-)
-@click.option(
-    "--output",
-    "outputs",
-    multiple=True,
-    metavar="FORMAT=FILE",
-    help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.",
-)
+@_report_options
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
@@ -676,20 +681,7 @@ def init(directory: str) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Private key of --tls-cert (when not in the same file).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format on standard output (default: text; github when GITHUB_ACTIONS=true).",
-)
-@click.option(
-    "--output",
-    "outputs",
-    multiple=True,
-    metavar="FORMAT=FILE",
-    help="Also write FORMAT to FILE (repeatable), e.g. --output sarif=out.sarif.",
-)
+@_report_options
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
