@@ -376,7 +376,15 @@ def test_probe_finds_every_seeded_mismatch_and_nothing_else(
     )
     assert "does not accept ModalityPerformedProcedureStep as SCP" in says["PROBE004", mpps[0]]
     assert "Verification" in says["PROBE003", at(text, "NO_ECHO", "N")[0]]
-    assert "called AE title not recognised" in says["PROBE002", at(text, "NOT_ORTHANC", "N")[0]]
+    # Orthanc rejects a called AE title it does not know (DicomCheckCalledAet) and closes the
+    # connection at once; on a loaded machine the close sometimes reaches pynetdicom before
+    # the A-ASSOCIATE-RJ does (about 1 run in 5 under a full CI run), and the probe reports
+    # what it saw. Either way it is PROBE002 at the AE (asserted above); the reason is one of:
+    rejected = says["PROBE002", at(text, "NOT_ORTHANC", "N")[0]]
+    assert (
+        "called AE title not recognised" in rejected
+        or "closed the connection without answering the association request" in rejected
+    ), rejected
     assert "not DICOM" in says["PROBE002", at(text, "ORTHANC_WEB", "O")[0]]
     assert "connection refused" in says["PROBE001", at(text, "CLOSED_PORT", "C")[0]]
     assert (
