@@ -79,7 +79,13 @@ def _materialise(stack: ExitStack, spec: str, env: str) -> tuple[str, str]:
     if os.path.isdir(spec):
         return spec, spec
     repo = os.path.abspath(env if os.path.isdir(env) else os.path.dirname(env) or ".")
-    top = _git(repo, "rev-parse", "--show-toplevel").decode().strip()
+    try:
+        top = _git(repo, "rev-parse", "--show-toplevel").decode().strip()
+    except DiffError:
+        raise DiffError(
+            f"{spec} is not a directory, and {repo} is not in a git repository: give two "
+            "directories, or run inside the repository that holds the environment (--env)"
+        ) from None
     inside = os.path.relpath(os.path.abspath(env), top)
     if inside.startswith(".."):
         raise DiffError(f"--env {env} is not inside the git repository {top}")

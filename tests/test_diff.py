@@ -279,3 +279,16 @@ def test_markdown_is_bounded_and_points_to_the_json():
     text = semantic.render_markdown(big, "in `diff.json`", limit=10_000)
     assert len(text) <= 10_000
     assert "the full report is in `diff.json`" in text and "Not shown: Entities (3000)" in text
+
+
+def test_a_revision_outside_a_git_repository_is_a_clear_error(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "imgpolicy.cli", "diff", "HEAD~1", "--env", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "is not in a git repository: give two directories" in proc.stderr
+    assert "Traceback" not in proc.stderr and "fatal:" not in proc.stderr
