@@ -17,12 +17,18 @@ and times, on the very same files in one run:
     (d) `check-jsonschema --schemafile <imgpolicy schema> FILES...` as a subprocess
     (e) `python -c pass`: interpreter start-up alone
     (f) `imgpolicy check` on the one-file starter: start-up + imports, almost no data
+    (g) `imgpolicy check DIR` with a warm parse cache (nothing changed since the last run)
+    (h) the same after one file changed ((c) and (f) run with --no-cache: always cold)
+    (s) `imgpolicy --version`: the command line's own start-up
+
+and after the table: start-up ((s) and (f) over (e)), the peak memory of one cold check
+per 1,000 AEs, and with --scale both the growth of (c) and (c3) from 1x to 10x.
 
 Each is repeated up to --repeat times while it stays within a time budget (the repeats
 interleave, so drift hits every line alike; a slow line runs fewer times, at least once)
 and reported as min and median seconds, and as a ratio to (a) from the same run:
-machines are noisy, ratios within one run much less so. The target (see README.md):
-(c) within 3x of (a) at 1x.
+machines are noisy, ratios within one run much less so. The targets (see README.md):
+(c) within 3x of (a) at 1x; (g) and (h) within 1x of (a).
 """
 
 from __future__ import annotations
@@ -136,11 +142,11 @@ def measures(directory: str, files: list[str], schema: str, work: str) -> list[M
 
     imgpolicy = _imgpolicy()
     today = ["--today", REFERENCE_DATE.isoformat()] if _supports_today(imgpolicy) else []
-    check_cmd = [*imgpolicy, "check", *today, directory]
+    check_cmd = [*imgpolicy, "check", *today, *_no_cache(imgpolicy), directory]
     starter = os.path.join(work, "starter")
     if not os.path.isdir(starter):
         _run([*imgpolicy, "init", starter])
-    starter_cmd = [*imgpolicy, "check", *today, starter]
+    starter_cmd = [*imgpolicy, "check", *today, *_no_cache(imgpolicy), starter]
     pass_cmd = [sys.executable, "-c", "pass"]
 
     def in_worker(what: str) -> Callable[[], float]:
@@ -195,6 +201,76 @@ def measures(directory: str, files: list[str], schema: str, work: str) -> list[M
         )
     )
     return out
+
+
+# --- the parse cache (imgpolicy/load/cache.py): warm and one-file-changed runs ---------------
+
+WARM_LABEL = "(g) imgpolicy check DIR, warm cache"
+CHANGED_LABEL = "(h) imgpolicy check DIR, 1 file changed"
+CACHE_TARGET = 1.0
+"""Issue 15: a run on an unchanged environment, or with one changed file, should cost
+less than parsing the environment once (the event stream, (a))."""
+
+
+def _no_cache(imgpolicy: list[str]) -> list[str]:
+    """`--no-cache` when this imgpolicy has a parse cache: (c) stays a cold run every time
+    (its second run would otherwise read what its first one cached)."""
+    out = subprocess.run([*imgpolicy, "check", "--help"], capture_output=True, text=True)
+    return ["--no-cache"] if "--no-cache" in out.stdout else []
+
+
+def cache_measures(directory: str, files: list[str], work: str) -> list[Measure]:
+    """(g) `imgpolicy check` with a cache that already holds every file, and (h) the same
+    after one file changed (its largest, a comment appended: bytes the cache has never
+    seen, so it is parsed again and the rest is read), each on its own copy of the
+    environment and its own cache folder so the other lines never meet the cache."""
+    imgpolicy = _imgpolicy()
+    if not _no_cache(imgpolicy):
+        print("note: this imgpolicy has no parse cache; lines (g) and (h) are skipped")
+        return []
+    today = ["--today", REFERENCE_DATE.isoformat()] if _supports_today(imgpolicy) else []
+    out: list[Measure] = []
+    for label, changing in ((WARM_LABEL, False), (CHANGED_LABEL, True)):
+        copy = os.path.join(work, f"cached-{len(out)}-{os.path.basename(directory)}")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(directory, copy)
+        cache_dir = os.path.join(work, f"cache-{len(out)}")
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cmd = [*imgpolicy, "check", *today, "--cache-dir", cache_dir, copy]
+        _run(cmd)  # fills the cache, outside the clock
+        largest = max(files, key=os.path.getsize)
+        target = os.path.join(copy, os.path.relpath(largest, directory))
+        run = _changing_one_file(cmd, target) if changing else (lambda cmd=cmd: _run(cmd))
+        note = f"  (before each run: a new comment appended to {target})" if changing else ""
+        out.append(Measure(label, run, shlex.join(cmd) + note))
+    return out
+
+
+def _changing_one_file(cmd: list[str], target: str) -> Callable[[], float]:
+    """A run of `cmd` after `target` got a comment it never had before; only the run is
+    timed (the edit stands for the user's, made before the hook runs)."""
+    edits = iter(range(1, 1_000_000))
+
+    def run() -> float:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"# edit {next(edits)}\n")
+        start = time.perf_counter()
+        _run(cmd)
+        return time.perf_counter() - start
+
+    return run
+
+
+def cache_verdict(rows: dict[str, tuple[float, float]], base_min: float) -> None:
+    """The cache target: (g) and (h), best runs, each within CACHE_TARGET x (a)."""
+    for label in (WARM_LABEL, CHANGED_LABEL):
+        if label in rows:
+            ratio = rows[label][0] / base_min
+            verdict = "met" if ratio <= CACHE_TARGET else "NOT met"
+            print(
+                f"   target: {label[4:]} within {CACHE_TARGET:g}x of the event stream: "
+                f"{ratio:.2f}x -> {verdict}"
+            )
 
 
 def timed(measure: Measure) -> None:
@@ -259,7 +335,8 @@ def bench_scale(
     summary = generate(directory, **size)
     generated_in = time.perf_counter() - started
     files = summary["paths"]
-    found = measures(directory, files, schema, work)
+    found = measures(directory, files, schema, work) + cache_measures(directory, files, work)
+    found += startup_measures()
     key_runs = min(repeat, MIN_RUNS_KEY[scale])
     for _ in range(repeat):
         for measure in found:
@@ -312,10 +389,82 @@ def bench_scale(
         f"   target: imgpolicy check within {TARGET_RATIO:g}x of the event stream"
         f"{' (set at 1x)' if scale != 1 else ''}: {ratio:.2f}x -> {verdict}"
     )
+    cache_verdict(rows, base_min)
+    fixed_cost_and_memory(rows, summary, directory)
     print("   commands:")
     for m in found:
         print(f"     {m.label.split(' ')[0]} {m.command}")
     return {"scale": scale, "rows": rows, "ratio": ratio, "directory": directory}
+
+
+# --- fixed cost, growth and memory (issue 15) --------------------------------------------
+
+VERSION_LABEL = "(s) imgpolicy --version (start-up)"
+GROWTH_TARGET = 11.0
+"""Issue 15: 10x the environment within 11x the time."""
+MEMORY_TARGET_KIB = 40 * 1000
+"""Issue 15: at most 40 KiB of peak memory per AE, i.e. 40,000 KiB per 1,000 AEs."""
+
+
+def startup_measures() -> list[Measure]:
+    """(s) `imgpolicy --version`: the interpreter, click and the command line, nothing of
+    the environment's model; divided by (e) it is what imgpolicy adds before any work."""
+    cmd = [*_imgpolicy(), "--version"]
+    return [Measure(VERSION_LABEL, lambda: _run(cmd), shlex.join(cmd))]
+
+
+def peak_rss_kib(argv: list[str]) -> int:
+    """Peak resident memory (KiB) of `argv`, run as the only child of a fresh Python whose
+    RUSAGE_CHILDREN is then that child's alone (Linux reports ru_maxrss in KiB)."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
+    code, kib = out.stdout.split()
+    if code != "0":
+        raise SystemExit(f"benchmark command failed (exit {code}): {shlex.join(argv[:6])}")
+    return int(kib)
+
+
+def fixed_cost_and_memory(rows: dict, summary: dict, directory: str) -> None:
+    """Start-up against the bare interpreter, and the check's peak memory per 1,000 AEs
+    (one run; --no-cache, so it is a cold check's)."""
+    bare = rows.get("(e) python -c pass (start-up)", (0.0, 0.0))[0]
+    if bare and VERSION_LABEL in rows:
+        version = rows[VERSION_LABEL][0]
+        starter = rows.get("(f) imgpolicy check <1-file starter>", (0.0, 0.0))[0]
+        print(
+            f"   start-up: imgpolicy --version {version:.3f} s = {version / bare:.2f}x "
+            f"python -c pass ({bare:.3f} s); check of the starter (f) {starter / bare:.2f}x"
+        )
+    imgpolicy = _imgpolicy()
+    today = ["--today", REFERENCE_DATE.isoformat()] if _supports_today(imgpolicy) else []
+    cmd = [*imgpolicy, "check", *today, *_no_cache(imgpolicy), directory]
+    peak = peak_rss_kib(cmd)
+    per_thousand = peak / (summary["aes"] / 1000)
+    verdict = "met" if per_thousand <= MEMORY_TARGET_KIB else "NOT met"
+    print(
+        f"   peak memory of (c): {peak / 1024:.0f} MiB = {per_thousand / 1024:.1f} MiB per "
+        f"1,000 AEs ({per_thousand / 1000:.1f} KiB per AE; target 40 KiB: {verdict})"
+    )
+
+
+def growth(results: list[dict]) -> None:
+    """(c) and (c3) at 10x divided by 1x, from the same run (--scale both)."""
+    by_scale = {r["scale"]: r["rows"] for r in results}
+    if 1 not in by_scale or 10 not in by_scale:
+        return
+    print()
+    for label in (CHECK_LABEL, "(c3) load + rules in-process (engine.check)"):
+        if label in by_scale[1] and label in by_scale[10]:
+            ratio = by_scale[10][label][0] / by_scale[1][label][0]
+            verdict = "met" if ratio <= GROWTH_TARGET else "NOT met"
+            print(
+                f"growth 10x / 1x, {label}: {ratio:.1f}x "
+                f"(linear 10x; target {GROWTH_TARGET:g}x: {verdict})"
+            )
 
 
 def profile(directory: str) -> None:
@@ -441,11 +590,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(schema, "wb") as handle:
             handle.write(subprocess.run(schema_cmd, check=True, capture_output=True).stdout)
         print(f"schema: {shlex.join(schema_cmd)} > {schema}")
+        results = []
         for scale in scales:
             budget = args.budget if args.budget is not None else BUDGET[scale]
             result = bench_scale(scale, max(1, args.repeat), budget, args.out, work, schema)
+            results.append(result)
             if args.profile:
                 profile(result["directory"])
+        growth(results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

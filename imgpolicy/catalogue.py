@@ -12,7 +12,8 @@ family has a kind that says what a selection may do with it:
 - `YAML` and `SCHEMA` are always reported: a file that is not readable YAML makes the
   input unusable (exit 2), and policy rules only run on files that fit the model, so
   hiding either would hide why nothing was checked;
-- `PROBE` and `IMPORT` come from `imgpolicy probe` and `imgpolicy import`, not `check`.
+- `PROBE`, `IMPORT` and `AUDIT` come from `imgpolicy probe`, `imgpolicy import` and
+  `imgpolicy audit`, not `check`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from .codes import CODES
 from .findings import Severity
 from .rules.registry import all_rules
 
-RULE, INPUT, SUPPRESSION, PROBE, IMPORT = "rule", "input", "suppression", "probe", "import"
+RULE, INPUT, SUPPRESSION, PROBE, IMPORT, AUDIT = (
+    "rule",
+    "input",
+    "suppression",
+    "probe",
+    "import",
+    "audit",
+)
 
 _RULE_FAMILIES = {
     "AE": "ae",
@@ -53,6 +61,7 @@ _OTHER_FAMILIES = {
     "SUP": (SUPPRESSION, "suppression comments themselves"),
     "PROBE": (PROBE, "imgpolicy probe: the live network against the files"),
     "IMPORT": (IMPORT, "imgpolicy import: the source system's posture, what was left out"),
+    "AUDIT": (AUDIT, "imgpolicy audit: what happened (traffic, headers, dose) against the files"),
 }
 
 _WHY_NOT = {
@@ -60,6 +69,7 @@ _WHY_NOT = {
     "cannot be selected, ignored or given another severity; fix the file",
     PROBE: "comes from `imgpolicy probe`, not `check`",
     IMPORT: "comes from `imgpolicy import`, not `check`",
+    AUDIT: "comes from `imgpolicy audit`, not `check`",
 }
 
 

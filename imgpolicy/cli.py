@@ -82,12 +82,51 @@ def _report_options(command):
     )(command)
 
 
+def _remember_cache(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Keep --no-cache/--cache-dir where `_parse_cache` finds them."""
+    ctx.meta.setdefault("imgpolicy.cache", {})[param.name] = value
+    return value
+
+
+def _cache_options(command):
+    """--no-cache and --cache-dir, for every command that loads an environment; read by
+    `_parse_cache`, so the commands' own signatures stay as they are."""
+    command = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False),
+        expose_value=False,
+        callback=_remember_cache,
+        help="Keep parsed files here (default: $IMGPOLICY_CACHE_DIR, the configuration's "
+        "cache_dir, else .imgpolicy_cache in the environment folder).",
+    )(command)
+    return click.option(
+        "--no-cache",
+        is_flag=True,
+        envvar="IMGPOLICY_NO_CACHE",
+        expose_value=False,
+        callback=_remember_cache,
+        help="Parse every file, neither reading nor writing the cache of parsed files.",
+    )(command)
+
+
+def _parse_cache(paths: tuple[str, ...], config):
+    """This run's cache of parsed files (`load/cache.py`), None under --no-cache or when
+    it cannot be used safely (-v says why)."""
+    chosen = click.get_current_context().meta.get("imgpolicy.cache", {})
+    if chosen.get("no_cache"):
+        return None
+    from .load.cache import ParseCache, cache_folder
+
+    return ParseCache.open(cache_folder(paths, chosen.get("cache_dir"), config.cache_dir))
+
+
 @main.command()
 @_verbosity_options()
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True)
 )
 @_report_options
+@_cache_options
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
@@ -166,7 +205,9 @@ def check(
         _no_rule_left(config)
         when = _date(today) if today else None
         with phase("checking the environment"):
-            result = run_check(paths, config, baseline=baseline, today=when)
+            result = run_check(
+                paths, config, baseline=baseline, today=when, cache=_parse_cache(paths, config)
+            )
     except (ConfigError, BaselineError, RuleCrashed) as err:
         _fail(str(err))
     if not result.load.files:
@@ -334,6 +375,7 @@ def _date(text: str):
 
 @main.command("docs")
 @_verbosity_options()
+@_cache_options
 @click.argument("env_dir", type=click.Path(exists=True, dir_okay=True, readable=True))
 @click.option(
     "-o",
@@ -374,6 +416,15 @@ def _date(text: str):
     type=click.Path(dir_okay=False),
     help="Accept the findings recorded in this baseline file (listed as suppressed).",
 )
+@click.option(
+    "--evidence",
+    "evidence_paths",
+    multiple=True,
+    metavar="FILE",
+    help="What an audit measured (imgpolicy audit ... --evidence FILE); repeatable. The "
+    "checklist items it establishes become met / not met with the figure and its date, "
+    "and the dose section charts the measured doses against the DRLs.",
+)
 def docs_command(
     env_dir: str,
     out_dir: str,
@@ -382,6 +433,7 @@ def docs_command(
     today: str | None,
     config_path: str | None,
     baseline: str | None,
+    evidence_paths: tuple[str, ...],
 ) -> None:
     """Write audit-ready architecture documentation of the environment in ENV_DIR.
 
@@ -413,7 +465,13 @@ def docs_command(
             or date.today()
         )
         with phase("checking the environment"):
-            result = run_check((env_dir,), config, baseline=baseline, today=when)
+            result = run_check(
+                (env_dir,),
+                config,
+                baseline=baseline,
+                today=when,
+                cache=_parse_cache((env_dir,), config),
+            )
     except (ConfigError, BaselineError, RuleCrashed) as err:
         _fail(str(err))
     if not result.load.files:
@@ -425,9 +483,22 @@ def docs_command(
         report = Report.of_check(result, config.fail_on, (env_dir,))
         click.echo(render("text", report, color=_color()), nl=False)
         _fail("architecture documents not generated: the environment must pass the schema")
+    evidence = None
+    if evidence_paths:
+        from .audit.evidence import EvidenceError, read_evidence
+
+        try:
+            evidence = read_evidence(evidence_paths)
+        except EvidenceError as err:
+            _fail(str(err))
     try:
         files = architecture.generate(
-            result, root=env_dir, today=when, config=config, templates=templates
+            result,
+            root=env_dir,
+            today=when,
+            config=config,
+            templates=templates,
+            evidence=evidence,
         )
     except TemplateProblem as err:
         _fail(str(err))
@@ -493,6 +564,14 @@ def docs_command(
     is_flag=True,
     help="Exit 1 when the change introduces a finding at or above --fail-on.",
 )
+@click.option(
+    "--down",
+    "down",
+    multiple=True,
+    metavar="DEVICE[,DEVICE]",
+    help="What-if on both sides: what the change does to the outage of these devices "
+    "(flows that newly stop or no longer stop, plan coverage gained or lost).",
+)
 def diff_command(
     base: str,
     head: str | None,
@@ -502,10 +581,12 @@ def diff_command(
     config_path: str | None,
     fail_on: str,
     fail_on_new: bool,
+    down: tuple[str, ...] = (),
 ) -> None:
     """What the change from BASE to HEAD does: entities added, removed and changed, the
     destinations each acquisition AE's studies gain and lose, transfer syntax changes on
-    the way, and findings introduced and resolved.
+    the way, retention and DR coverage gained or lost, findings introduced and resolved,
+    and with --down what the change does to that outage.
 
     BASE and HEAD are git revisions of the repository holding --env, or directories;
     HEAD defaults to the working tree (--env). Exit status: 0, 1 with --fail-on-new when
@@ -518,7 +599,10 @@ def diff_command(
 
     try:
         with semantic.sides(base, head, env, config_path) as (old, new):
-            result = semantic.compare(old, new)
+            names = [n.strip() for value in down for n in value.split(",") if n.strip()]
+            if down and not names:
+                raise semantic.DiffError("--down: give device names, separated by commas")
+            result = semantic.compare(old, new, names)
     except (semantic.DiffError, ConfigError, RuleCrashed) as err:
         _fail(str(err))
     if json_output:
@@ -682,6 +766,7 @@ def init(directory: str) -> None:
     help="Private key of --tls-cert (when not in the same file).",
 )
 @_report_options
+@_cache_options
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
@@ -736,7 +821,7 @@ def probe(
     except ConfigError as err:
         _fail(str(err))
     with phase("loading the environment"):
-        load = load_environment(paths, config.exclusions())
+        load = load_environment(paths, config.exclusions(), _parse_cache(paths, config))
     if not load.files:
         _fail(load.nothing_found(paths))
     findings, notes = list(load.findings), []
@@ -779,6 +864,317 @@ def probe(
     _emit(report, fmt, targets_out, [*load.files, *([config.source] if config.source else [])])
     failed = any(f.severity >= threshold for f in report.active)
     sys.exit(2 if load.unusable else 1 if failed else 0)
+
+
+@main.group("audit")
+@_verbosity_options()
+def audit() -> None:
+    """Judge what actually happened against the environment: traffic between AEs, DICOM
+    headers, radiation dose.
+
+    Each audit reads the environment (ENV) and one or more SOURCES: a folder of DICOM
+    files, orthanc+http://host:8042 (Orthanc's REST API), dicomweb+http://host/dicom-web
+    (QIDO-RS/WADO-RS), a DCMTK storescp/dcmqrscp -v log, a file of DICOM audit messages
+    (PS3.15 A.5). Audits only read: no C-STORE, no change to any archive. Patient identity
+    is masked unless --show-phi (text and json only). Findings come out in every format
+    `check` has; --evidence FILE keeps the measured figures for `imgpolicy docs --evidence`.
+    Exit status: 0 clean, 1 findings at or above --fail-on, 2 unusable input or source.
+    """
+
+
+def _audit_options(command):
+    """What every audit takes: ENV, SOURCES, the window, the report, evidence, identity,
+    and how to reach network sources."""
+    for option in reversed(
+        [
+            click.argument("env", type=click.Path(exists=True, dir_okay=True, readable=True)),
+            click.argument("sources", nargs=-1, required=True),
+            click.option(
+                "--since",
+                help="Only what happened from this date: YYYY-MM-DD, or a period back from "
+                "--today such as 30d, 12w, 6m (default: everything the source holds).",
+            ),
+            click.option("--until", help="Only what happened up to this date, YYYY-MM-DD."),
+            click.option("--today", help="The date --since counts back from (default: today)."),
+            _report_options,
+            click.option(
+                "--fail-on",
+                type=click.Choice(["error", "warning", "info"]),
+                default="error",
+                show_default=True,
+                help="Exit 1 when a finding is at least this severe.",
+            ),
+            click.option(
+                "--evidence",
+                "evidence_path",
+                type=click.Path(dir_okay=False),
+                help="Also write what was measured to this file, for `imgpolicy docs "
+                "--evidence` (no patient identity in it).",
+            ),
+            click.option(
+                "--show-phi",
+                is_flag=True,
+                help="Show patient names and identifiers in findings (text and json only; "
+                "never in formats that go to code hosts).",
+            ),
+            click.option(
+                "--user",
+                envvar="IMGPOLICY_SOURCE_USER",
+                help="User for network sources (or IMGPOLICY_SOURCE_USER).",
+            ),
+            click.option(
+                "--password",
+                envvar="IMGPOLICY_SOURCE_PASSWORD",
+                help="Its password (better: IMGPOLICY_SOURCE_PASSWORD, which `ps` does not show).",
+            ),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0.1),
+                default=30.0,
+                show_default=True,
+                help="Seconds for each request to a network source.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return _verbosity_options()(command)
+
+
+def _audit_window(since: str | None, until: str | None, today: str | None):
+    """--since/--until/--today as an `audit.observed.Window`."""
+    import re
+    from datetime import date, timedelta
+
+    from .audit.observed import Window
+
+    now = _date(today) if today else date.today()
+    start = None
+    if since:
+        period = re.fullmatch(r"(\d+)([dwmy])", since.strip().lower())
+        if period:
+            days = int(period[1]) * {"d": 1, "w": 7, "m": 30, "y": 365}[period[2]]
+            start = now - timedelta(days=days)
+        else:
+            try:
+                start = date.fromisoformat(since)
+            except ValueError:
+                raise click.BadParameter(
+                    f"{since!r}: give a date like 2026-11-01 or a period like 30d, 12w, 6m",
+                    param_hint="--since",
+                ) from None
+    end = None
+    if until:
+        try:
+            end = date.fromisoformat(until)
+        except ValueError:
+            raise click.BadParameter(
+                f"{until!r} is not a date like 2026-11-28", param_hint="--until"
+            ) from None
+    if start and end and end < start:
+        raise click.BadParameter(f"{until} is before --since {start}", param_hint="--until")
+    return Window(start, end)
+
+
+class _AuditRun:
+    """What every audit does around its judgement: load the environment, open the
+    sources, then report (`finish`)."""
+
+    def __init__(self, env: str, specs: tuple[str, ...], fmt, outputs, options: dict) -> None:
+        from .audit.phi import PHI_FORMATS, Identity
+        from .audit.sources import Settings
+        from .config import ConfigError, resolve_config
+        from .fsutil import names_stdout
+        from .load import load_environment
+        from .progress import phase
+
+        targets = [_output(spec) for spec in outputs]
+        self.fmt = _stdout_format(fmt, targets)
+        self.targets = [(f, path) for f, path in targets if not names_stdout(path)]
+        self.show_phi = options["show_phi"]
+        if self.show_phi:
+            unsafe = sorted({self.fmt, *(f for f, _ in self.targets)} - PHI_FORMATS)
+            if unsafe:
+                raise click.UsageError(
+                    f"--show-phi with {', '.join(unsafe)}: those formats end up on code hosts "
+                    "and CI logs; use --format text or json for patient identity"
+                )
+        self.identity = Identity(show=self.show_phi)
+        self.window = _audit_window(options["since"], options["until"], options["today"])
+        self.fail_on = Severity.parse(options["fail_on"])
+        self.evidence_path = options["evidence_path"]
+        self.env = env
+        try:
+            self.config = resolve_config(None, (env,))
+        except ConfigError as err:
+            _fail(str(err))
+        with phase("loading the environment"):
+            self.load = load_environment((env,), self.config.exclusions())
+        if not self.load.files:
+            _fail(self.load.nothing_found((env,)))
+        if not self.load.schema_valid or self.load.unusable:
+            self._refuse_broken_environment()
+        from .analysis.index import Index
+
+        self.index = Index(self.load, now := self._today(options["today"]))
+        self.today = now
+        self.settings = Settings(
+            options["user"] or None, options["password"] or None, options["timeout"]
+        )
+        self.sources = [self._open(spec) for spec in specs]
+
+    @staticmethod
+    def _today(text: str | None):
+        from datetime import date
+
+        return _date(text) if text else date.today()
+
+    def _open(self, spec: str):
+        from .audit.observed import SourceFailed
+        from .audit.sources import open_source
+
+        try:
+            return open_source(spec, self.settings)
+        except SourceFailed as err:
+            _fail(str(err))
+
+    def _refuse_broken_environment(self) -> None:
+        """An environment with YAML or schema errors cannot be audited against: show its
+        errors as `check` would and exit 2."""
+        from .redact import Redactor
+        from .report import Report, render
+
+        report = Report(
+            sorted(self.load.findings, key=lambda f: f.sort_key()),
+            self.load.files,
+            Severity.ERROR,
+            ("The audit did not run: fix the environment's errors first (imgpolicy check).",),
+            (self.env,),
+            Redactor.from_load(self.load),
+        )
+        click.echo(render("text", report, color=_color()), nl=False, err=True)
+        sys.exit(2)
+
+    def finish(self, result) -> None:
+        """Report `result` (an `audit.result.AuditResult`) in every asked format, write its
+        evidence, and exit with the status its findings call for."""
+        from .audit.observed import SourceFailed
+        from .redact import Redactor
+        from .report import Report
+
+        findings = sorted(result.findings, key=lambda f: f.sort_key())
+        notes = [*result.notes, *(f"{figure.text}" for figure in result.figures)]
+        report = Report(
+            findings,
+            self.load.files,
+            self.fail_on,
+            tuple(notes),
+            (self.env,),
+            Redactor.from_load(self.load),
+        )
+        inputs = [*self.load.files, *([self.config.source] if self.config.source else [])]
+        if self.evidence_path:
+            from .audit.evidence import write_evidence
+            from .fsutil import write_atomic
+
+            try:
+                _refuse_inputs(self.evidence_path, inputs)
+                write_atomic(self.evidence_path, write_evidence(result, self.today))
+            except SourceFailed as err:
+                _fail(str(err))
+            except OSError as err:
+                _fail(f"cannot write {self.evidence_path}: {err.strerror or err}")
+        _emit(report, self.fmt, self.targets, inputs)
+        failed = any(f.severity >= self.fail_on for f in report.active)
+        sys.exit(1 if failed else 0)
+
+    def judge(self, audit_function, **options) -> None:
+        """Run `audit_function(index, sources, window, identity=..., **options)` and
+        finish; a source that fails on the way is a message and exit 2."""
+        from .audit.observed import SourceFailed, Unsupported
+        from .progress import phase
+
+        try:
+            with phase(f"auditing {audit_function.__module__.rsplit('.', 1)[-1]}"):
+                result = audit_function(
+                    self.index, self.sources, self.window, identity=self.identity, **options
+                )
+        except (SourceFailed, Unsupported) as err:
+            _fail(str(err))
+        self.finish(result)
+
+
+@audit.command("traffic")
+@_audit_options
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0, max=100),
+    default=0.1,
+    show_default=True,
+    help="The routing error rate, in percent of studies, above which the audit fails the "
+    "Quality Audit item.",
+)
+def audit_traffic(env, sources, fmt, outputs, threshold, **options) -> None:
+    """Who talked to whom, against what ENV declares: declared AEs with no traffic, callers
+    and flows ENV does not declare, declared routes never used, the routing error rate,
+    rejected associations by cause."""
+    from .audit import traffic
+
+    _AuditRun(env, sources, fmt, outputs, options).judge(traffic.audit, threshold=threshold / 100)
+
+
+@audit.command("headers")
+@_audit_options
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Studies sampled per modality (all when fewer).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="The sampling seed: the same seed gives the same sample.",
+)
+@click.option(
+    "--orders",
+    "orders_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The RIS orders to match against: a CSV export or a file of HL7 v2 ORM messages.",
+)
+def audit_headers(env, sources, fmt, outputs, sample, seed, orders_path, **options) -> None:
+    """Sample studies and judge their headers against ENV (and the orders): patient ID and
+    its issuer, name format, accession, study description, referring physician, modality
+    and sending AE, character set, duplicates; the patient-ID accuracy with its
+    confidence interval."""
+    from .audit import headers
+    from .audit.observed import SourceFailed
+
+    orders = None
+    if orders_path:
+        from .audit.orders import read_orders
+
+        try:
+            orders = read_orders(orders_path)
+        except SourceFailed as err:
+            _fail(str(err))
+    _AuditRun(env, sources, fmt, outputs, options).judge(
+        headers.audit, sample=sample, seed=seed, orders=orders
+    )
+
+
+@audit.command("dose")
+@_audit_options
+def audit_dose(env, sources, fmt, outputs, **options) -> None:
+    """Read Radiation Dose SRs and judge them against ENV's reference levels and CT Dose
+    Check values: each exam's facility median (and 75th percentile) against its DRL,
+    single studies above notification or alert values (dates and devices, never patients
+    unless --show-phi)."""
+    from .audit import dose
+
+    _AuditRun(env, sources, fmt, outputs, options).judge(dose.audit)
 
 
 @main.group("import")

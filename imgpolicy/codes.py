@@ -1003,6 +1003,406 @@ _CODES = [
         "restricted account for the target, limit who can read mercure.json and its "
         "backups, and rotate the secret if the file was shared.",
     ),
+    # AUDIT020-039: `imgpolicy audit headers` (sampled studies' DICOM headers).
+    Code(
+        "AUDIT020",
+        "patient-id-missing",
+        "A sampled study has no Patient ID, or a placeholder (UNKNOWN, TEMP, 000000).",
+        ERROR,
+        what="Patient ID (0010,0020) is empty, all zeros, or a word that stands for no "
+        "patient, typed at the console when the worklist had no entry.",
+        why="The study cannot be matched to the patient's record: priors are missing, the "
+        "report cannot be filed. Checkpoint B: patient ID accuracy > 99.9 %; the "
+        "practice guide calls metadata errors patient safety events.",
+        example="Message: devices.yaml:12:13: AUDIT020 study ********1234ab (CT, "
+        "2026-11-02, ct-1): there is no Patient ID (0010,0020): the study cannot be matched "
+        "to the patient's record\nFix: reconcile the study with the patient's MRN in the "
+        "archive (IHE Patient Information Reconciliation) and have the modality use the "
+        "worklist.",
+    ),
+    Code(
+        "AUDIT021",
+        "issuer-missing",
+        "A sampled study has no Issuer of Patient ID where its device or site declares one.",
+        WARNING,
+        what="Issuer of Patient ID (0010,0021) is absent, and the environment declares "
+        "`patient_id_issuer` for the sending device or its site.",
+        why="In an archive shared by several identifier domains the same MRN can be two "
+        "patients; the issuer says whose number it is (PS3.3 C.7.1.1, IHE PIX).",
+        example="Message: sites.yaml:4:24: AUDIT021 study ********1234ab (CT, 2026-11-02, "
+        "ct-1): no Issuer of Patient ID (0010,0021), where site 'MAIN' declares "
+        "'MAIN_MRN'\nFix: have the modality take the issuer from the worklist, or the "
+        "archive coerce it on receipt for the sending AE.",
+    ),
+    Code(
+        "AUDIT022",
+        "issuer-mismatch",
+        "A sampled study's Issuer of Patient ID differs from its device's or site's.",
+        ERROR,
+        what="Issuer of Patient ID (0010,0021) is present but not the declared "
+        "`patient_id_issuer` of the sending device (or its site).",
+        why="The MRN is read in another identifier domain: the archive files the study "
+        "under another patient, or under nobody.",
+        example="Message: sites.yaml:4:24: AUDIT022 study ********1234ab (CT, 2026-11-02, "
+        "ct-1): Issuer of Patient ID is 'EAST_MRN', where site 'MAIN' declares "
+        "'MAIN_MRN'\nFix: correct the study, and the worklist or coercion rule that wrote "
+        "the issuer.",
+    ),
+    Code(
+        "AUDIT023",
+        "patient-id-not-the-orders",
+        "A sampled study's Patient ID differs from the MRN of the order its accession names.",
+        ERROR,
+        what="With --orders: the study's Accession Number names an order whose patient ID "
+        "(CSV MRN column, HL7 PID-3) is not the study's Patient ID.",
+        why="The images are filed under one patient and ordered for another: the wrong "
+        "patient's images may be read. The practice guide's audit: 'Patient ID matches "
+        "EHR MRN'.",
+        example="Message: devices.yaml:12:13: AUDIT023 study ********1234ab (CT, "
+        "2026-11-02, ct-1): Patient ID ******89 does not match the order (accession "
+        "******01, patient ID ******12, orders.csv:7)\nFix: reconcile the study with the "
+        "RIS before it is read; find why the modality did not take the worklist entry.",
+    ),
+    Code(
+        "AUDIT024",
+        "patient-name-format",
+        "A sampled study's Patient's Name is missing or not a well-formed PN.",
+        WARNING,
+        what="No name; family and given names not separated by `^` (`DOE JOHN`, `DOE, "
+        "JOHN`); more than five components; spaces around a component; characters outside "
+        "the declared Specific Character Set. Upper versus mixed case is not reported.",
+        why="Patient matching between RIS, PACS and EHR compares names component by "
+        "component (PS3.5 6.2 PN); a name typed at the console instead of taken from the "
+        "worklist breaks it.",
+        example="Message: devices.yaml:12:13: AUDIT024 study ********1234ab (CT, "
+        "2026-11-02, ct-1): patient name (name, 8 characters): family and given names are "
+        "not separated by ^\nFix: correct the study from the order, and have the modality "
+        "take the name from the worklist.",
+    ),
+    Code(
+        "AUDIT025",
+        "accession-missing",
+        "A sampled study from an order-based device has no Accession Number.",
+        WARNING,
+        what="Accession Number (0008,0050) is empty on a study whose device is not "
+        "`workflow: encounter-based` (or whose device is unknown).",
+        why="The accession links the images to the order and the report; without it the "
+        "study is unbilled and unreported (practice guide: 'Accession Number is populated "
+        "and matches RIS order').",
+        example="Message: devices.yaml:12:13: AUDIT025 study ********1234ab (CT, "
+        "2026-11-02, ct-1): no Accession Number (0008,0050)\nFix: perform exams from the "
+        "worklist; correct this one from the RIS order.",
+    ),
+    Code(
+        "AUDIT026",
+        "study-without-order",
+        "With --orders: a sampled study's accession matches no order.",
+        WARNING,
+        what="The study's Accession Number is not in the order list (CSV export or HL7 "
+        "ORM/OMI messages); cancelled orders do not count.",
+        why="An unordered study, or a mistyped accession: it is not reported or billed, "
+        "and its images may be attached to the wrong order.",
+        example="Message: devices.yaml:12:13: AUDIT026 study ********1234ab (CT, "
+        "2026-11-02, ct-1): accession ******99 matches no order in orders.csv\nFix: "
+        "reconcile the study with the RIS (order it, or correct the accession).",
+    ),
+    Code(
+        "AUDIT027",
+        "study-description-missing",
+        "A sampled study has no Study Description.",
+        WARNING,
+        what="Study Description (0008,1030) is empty.",
+        why="Worklists, hanging protocols and prior selection use it; the practice guide's "
+        "audit checks that it is there and accurate.",
+        example="Message: devices.yaml:12:13: AUDIT027 study ********1234ab (CT, "
+        "2026-11-02, ct-1): Study Description (0008,1030) is empty\nFix: have the "
+        "modality take it from the worklist's Requested Procedure Description.",
+    ),
+    Code(
+        "AUDIT028",
+        "referring-physician-missing",
+        "A sampled study has no Referring Physician's Name.",
+        WARNING,
+        what="Referring Physician's Name (0008,0090) is empty.",
+        why="The report cannot be routed to the clinician who asked for the exam "
+        "(practice guide: 'Referring Physician is populated').",
+        example="Message: devices.yaml:12:13: AUDIT028 study ********1234ab (CT, "
+        "2026-11-02, ct-1): Referring Physician's Name (0008,0090) is empty\nFix: fill "
+        "it from the order (worklist Referring Physician's Name).",
+    ),
+    Code(
+        "AUDIT029",
+        "modality-not-declared",
+        "A sampled study's modality is not among its sending device's declared modalities.",
+        WARNING,
+        what="The study's image series have a Modality (0008,0060) that the acquisition "
+        "device it was traced to (by Source AE Title, Station Name, calling AE or "
+        "Institution Name) does not list in `modality`.",
+        why="The environment does not describe what the device sends: routes, retention "
+        "and dose rules judge the wrong modality; or the study was traced to the wrong "
+        "device because a Station Name or AE title is shared.",
+        example="Message: devices.yaml:14:15: AUDIT029 study ********1234ab (MR, "
+        "2026-11-02, ct-1): modality MR from device 'ct-1' (found by Station Name), which "
+        "declares CT\nFix: add the modality to the device, or correct the device's "
+        "Station Name/AE title.",
+    ),
+    Code(
+        "AUDIT030",
+        "character-set-not-accepted",
+        "A sampled study's Specific Character Set is not declared by an AE that receives "
+        "its device's studies.",
+        WARNING,
+        what="Specific Character Set (0008,0005) of the study names a repertoire that an "
+        "AE its device sends to over an enabled route does not list in `character_sets` "
+        "(none listed: only ISO_IR 6).",
+        why="Names with accents or non-Latin scripts arrive garbled or are rejected, and "
+        "patient matching breaks (PS3.5 6.1; PS3.15 H.4.3). CF003 judges the declarations; "
+        "this is what was actually sent.",
+        example="Message: devices.yaml:30:11: AUDIT030 study ********1234ab (CT, "
+        "2026-11-02, ct-1): Specific Character Set ISO_IR 192 is not declared by PACS, "
+        "which receive from device 'ct-1'\nFix: add the set to the receiver's "
+        "character_sets if it supports it, or configure the modality to send one it "
+        "declares.",
+    ),
+    Code(
+        "AUDIT031",
+        "duplicate-study",
+        "Two sampled studies have the same patient, exam and date under different Study "
+        "Instance UIDs.",
+        WARNING,
+        what="Same Patient ID and issuer, same Study Description (ignoring case and "
+        "spacing) and same Study Date; reported on every study but the first by UID. Only "
+        "the sampled studies are compared.",
+        why="A resend that got a new Study UID, or one exam split in two: readers see half "
+        "the images, the patient may be billed twice, and the archive keeps two copies.",
+        example="Message: devices.yaml:12:13: AUDIT031 study ********5678cd (CT, "
+        "2026-11-02, ct-1): the same patient, exam and date as study ********1234ab under "
+        "another Study Instance UID\nFix: merge the two in the archive, or delete the "
+        "repeat.",
+    ),
+    Code(
+        "AUDIT032",
+        "study-patient-inconsistent",
+        "A sampled study's instances disagree on the patient or the accession.",
+        ERROR,
+        what="Patient ID, Patient's Name or Accession Number differ between instances of "
+        "one study.",
+        why="Part of the study was identified differently (an edit or a merge that did not "
+        "reach every series): one study shows images of two identities.",
+        example="Message: devices.yaml:12:13: AUDIT032 study ********1234ab (CT, "
+        "2026-11-02, ct-1): its 3 instances disagree on Patient ID\nFix: split or "
+        "reconcile the study in the archive.",
+    ),
+    # AUDIT040-059: `imgpolicy audit dose` (Radiation Dose SRs against DRLs and CT Dose
+    # Check values).
+    Code(
+        "AUDIT040",
+        "median-above-drl",
+        "An exam's facility median dose, over at least 20 studies, is above its "
+        "diagnostic reference level.",
+        WARNING,
+        what="The median (and 75th percentile) of a dose metric over the studies mapped to "
+        "a `dose.reference_levels` entry (by procedure code, description pattern, or a "
+        "Study Description equal to the exam), compared with the level's value for that "
+        "metric; exams with fewer than 20 studies get a note, not a verdict.",
+        why="A DRL benchmarks the facility's typical dose, not one patient (ICRP "
+        "Publication 135; ACR-AAPM-SPR practice parameter): a median above it means the "
+        "protocol doses most patients more than comparable facilities, and calls for a "
+        "review of the protocol and technique. It is a warning because a DRL is not a "
+        "limit: a justified reason may be recorded instead.",
+        example="Message: dose.yaml:5:44: AUDIT040 CT head without contrast: the facility "
+        "median CTDIvol of 24 studies is 68 mGy, above the DRL of 57 mGy (ACR-AAPM, "
+        "2023); 75th percentile 71 mGy: review the protocol and the technique with the "
+        "medical physicist\nFix: optimise the protocol (tube current modulation, kV, "
+        "scan length), then audit again.",
+    ),
+    Code(
+        "AUDIT041",
+        "above-notification-value",
+        "A CT acquisition's CTDIvol or DLP is above the notification value of its protocol group.",
+        WARNING,
+        what="Each CT Acquisition of a CT Radiation Dose SR (TID 10011) against the "
+        "`dose.notification_values` entry its acquisition protocol or study maps to; one "
+        "finding per study and metric, for the acquisition furthest above.",
+        why="The notification value is the per-scan check at the console (NEMA XR 25, "
+        "AAPM Dose Check Guidelines): exceeding it is allowed with a reason (a large "
+        "patient), but each one should be reviewed, and frequent ones mean the protocol "
+        "or the value is wrong.",
+        example="Message: dose.yaml:12:34: AUDIT041 study ******8c41d2 of 2026-11-02 on "
+        "'ct-1': CTDIvol 95 mGy in the acquisition 'Head' is above the notification value "
+        "of 80 mGy for the protocol group 'Adult head'\nFix: check the technologist's "
+        "recorded reason; review the protocol if it recurs.",
+    ),
+    Code(
+        "AUDIT042",
+        "above-alert-value",
+        "A CT study's accumulated CTDIvol or total DLP is above the CT Dose Check alert value.",
+        ERROR,
+        what="The sum of a CT study's acquisitions' CTDIvol (an upper bound of the dose "
+        "accumulated at one place) and its total DLP against `dose.alert_values`.",
+        why="The alert value (AAPM suggests 1000 mGy CTDIvol) is set so that exceeding it "
+        "may harm the patient (skin effects): the console asks for a reason and a "
+        "confirmation, and the examination needs the medical physicist's review and may "
+        "need the patient's follow-up.",
+        example="Message: dose.yaml:15:20: AUDIT042 study ******8c41d2 of 2026-11-02 on "
+        "'ct-1': accumulated CTDIvol (sum of the acquisitions) 1240 mGy is above the alert "
+        "value of 1000 mGy\nFix: have the medical physicist review the examination and "
+        "the patient's follow-up, and the protocol.",
+    ),
+    Code(
+        "AUDIT043",
+        "no-dose-reports",
+        "A modality whose devices should send Radiation Dose SRs has none in the sources.",
+        WARNING,
+        what="An acquisition modality with `dose_report: rdsr` (the default for CT, XA, "
+        "RF, DX and MG) or `rrdsr` (NM, PET) whose exams left no dose report in the "
+        "sources over the window.",
+        why="Without dose reports the exams are never compared with their DRL and "
+        "single high doses go unseen: the dose monitoring the practice guide asks for is "
+        "not operational for that modality.",
+        example="Message: devices.yaml:8:39: AUDIT043 no X-Ray Radiation Dose SR of a DX "
+        "exam was found in the sources between 2026-11-01 and 2026-11-28, though 'dx-1' "
+        "and other DX devices should make one for every exam\nFix: enable the unit's "
+        "RDSR export and its route, or set dose_report: none on a device that cannot "
+        "make one.",
+    ),
+    # AUDIT001-019: `imgpolicy audit traffic` (exchanges between AEs against the routes).
+    Code(
+        "AUDIT001",
+        "silent-ae",
+        "A declared AE the sources could have seen had no association in the window.",
+        WARNING,
+        what="An AE with a declared flow (a route, a move destination, a `peers` entry) "
+        "into a receiver the sources observed, with no association to or from it in the "
+        "window. AEs whose flows reach no observed receiver are not judged (a note lists "
+        "them).",
+        why="The practice guide's orphaned AE title: configured but no traffic. A retired "
+        "modality left in the inventory keeps its routes, firewall openings and peer "
+        "entries alive; a device that should send and does not is losing studies. Either "
+        "way someone should look, but it is not yet a fault: a warning.",
+        example="Message: devices.yaml:21:21: AUDIT001 US_1 ('us-1', site MAIN) is declared "
+        "to talk to PACS_MAIN but had no association with it in the window\nFix: remove "
+        "a retired device and its routes, or check that the device still sends.",
+    ),
+    Code(
+        "AUDIT002",
+        "undeclared-sender",
+        "An AE the environment does not declare stored objects in an observed receiver.",
+        ERROR,
+        what="A calling AE title that no device declares, with accepted associations that "
+        "transferred objects.",
+        why="The guide's missing entry: studies of a device nobody configured are in the "
+        "archive, outside the routing, retention, DR and dose rules and outside the AE "
+        "inventory the Quality Audit asks to match production; its studies count as "
+        "misrouted. An error, since studies are already affected.",
+        example="Message: storescp.log:1402:1: AUDIT002 CT_NEW from 10.1.4.20 stored 1,204 "
+        "objects of 3 studies in PACS_MAIN, but the environment declares no AE CT_NEW\n"
+        "Fix: declare the device, its AE and its route (or stop it sending).",
+    ),
+    Code(
+        "AUDIT003",
+        "undeclared-caller",
+        "An AE the environment does not declare opened associations, without storing.",
+        WARNING,
+        what="A calling AE title that no device declares, whose associations were refused "
+        "or carried no objects (queries, verification).",
+        why="A device on the network with a title nobody declared: a new modality being "
+        "set up, or one misconfigured with a wrong calling AE title. Nothing was stored, "
+        "so a warning.",
+        example="Message: dcmqrscp.log:45:1: AUDIT003 CT_TEST from 10.1.4.21 opened 12 "
+        "associations with PACS_QR (12 refused), but the environment declares no AE "
+        "CT_TEST\nFix: declare it if it belongs, or correct the device's calling AE "
+        "title.",
+    ),
+    Code(
+        "AUDIT004",
+        "undeclared-called-ae",
+        "Callers used a called AE title that no device declares.",
+        WARNING,
+        what="The Called AE Title of observed associations is not the title of any declared AE.",
+        why="The caller's destination table names a title that does not exist: a "
+        "receiver that checks the called AE refuses it and studies stay on the sender; "
+        "one that does not check (Orthanc by default) takes them under a name the "
+        "inventory does not know. A warning: the sender's configuration is wrong, the "
+        "studies may have arrived.",
+        example="Message: dcmqrscp.log:45:1: AUDIT004 CT_1 called AE title PACS_OLD 3 "
+        "times (3 refused), but no device declares PACS_OLD\nFix: correct the "
+        "destination AE title in CT_1's configuration, or declare PACS_OLD.",
+    ),
+    Code(
+        "AUDIT005",
+        "undeclared-flow",
+        "Declared AEs exchanged studies over a flow that no route declares.",
+        ERROR,
+        what="Objects were stored from one declared AE into another with no enabled route "
+        "between them (by the route's method: c-store and c-move from `from` to `to`) "
+        "and no C-MOVE destination entry.",
+        why="The guide's misconfigured routing: studies going to destinations nobody "
+        "declared, so the checks of the files (lossless archive hops, retention, "
+        "de-identification, AI clearance) never covered that path. These studies make "
+        "the routing error rate.",
+        example="Message: devices.yaml:14:21: AUDIT005 MR_1 stored 240 objects of 2 "
+        "studies in PACS_MAIN, but no route declares MR_1 -> PACS_MAIN\nFix: declare the "
+        "route if it is intended, else correct MR_1's destination.",
+    ),
+    Code(
+        "AUDIT006",
+        "undeclared-association",
+        "Declared AEs associated (queries, verification) where no route or peer entry declares it.",
+        INFO,
+        what="Accepted associations without objects between two declared AEs, where the "
+        "called AE's `peers` does not list the caller and no route joins them.",
+        why="A workstation querying a PACS it is not declared to use: the known-peer "
+        "table in the files is incomplete. Nothing was stored: information.",
+        example="Message: devices.yaml:30:21: AUDIT006 WS_3 opened 14 associations with "
+        "PACS_MAIN (queries or verification, no objects), but no route and no `peers` "
+        "entry of PACS_MAIN declares it\nFix: add WS_3 to PACS_MAIN's peers.",
+    ),
+    Code(
+        "AUDIT007",
+        "route-unused",
+        "A declared route into an observed receiver carried nothing while its sender talked.",
+        WARNING,
+        what="An enabled storage route whose destination the sources observe, with no "
+        "stored object over it in the window, while its sender had other associations. "
+        "A sender with no traffic at all is reported once, as AUDIT001.",
+        why="The sender's studies go somewhere else than the files say, or the route is "
+        "stale: the documentation and the rules describe a path that is not used.",
+        example="Message: routes.yaml:4:5: AUDIT007 route 'ct-to-pacs' (CT_1 -> PACS_MAIN) "
+        "carried no study in the window, though CT_1 did talk\nFix: find where CT_1's "
+        "studies go, or remove the stale route.",
+    ),
+    Code(
+        "AUDIT008",
+        "routing-error-rate",
+        "The routing error rate is above the threshold (--threshold, 0.1 % by default).",
+        ERROR,
+        what="Studies that arrived over undeclared flows (AUDIT002, AUDIT004, AUDIT005), "
+        "divided by the studies observed (by associations that stored objects when the "
+        "sources name no study), is above the threshold.",
+        why="The practice guide's Quality Audit: \"study routing error rate is measured "
+        'and below organizational threshold (< 0.1 %)". Above it, the item is not met.',
+        example="Message: AUDIT008 routing error rate 1.20 % (24 of 2,013 studies) is "
+        "above 0.10 %\nFix: correct or declare the flows reported with it.",
+    ),
+    Code(
+        "AUDIT009",
+        "associations-refused",
+        "Associations were refused, or transfers failed (counted by caller, called AE and cause).",
+        WARNING,
+        what="Refused associations (called AE title not recognized, caller not a peer, no "
+        "acceptable presentation context) and failed transfers the sources recorded, one "
+        "finding per caller, called AE and cause, with the count.",
+        why="A refused association leaves the studies on the sender, whose queue grows "
+        "until someone notices. When a route declares the flow the configuration of one "
+        "end is wrong; when none does the refusal may be right, so a warning either way "
+        "with the route named.",
+        example="Message: devices.yaml:9:21: AUDIT009 3 associations from CT_2 to "
+        "PACS_MAIN were refused or failed: no acceptable presentation context "
+        "(Transfer Syntaxes Not Supported: CTImageStorage); route 'ct2-to-pacs' declares "
+        "this flow\nFix: align the receiver's accepted transfer syntaxes with the "
+        "sender's (or the sender's with the receiver's).",
+    ),
 ]
 
 CODES = {c.code: c for c in _CODES}

@@ -16,6 +16,7 @@ file is a clear error, not a hang.
     exclude: [charts/, "*.helm.yaml"]   # YAML under the environment that is not part of it
     house_rules: [...]           # the team's declarative rules (imgpolicy/house.py)
     rules_path: rules/           # a folder of Python rule files (imgpolicy/plugins.py)
+    cache_dir: .imgpolicy_cache  # where parsed files are cached (imgpolicy/load/cache.py)
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Config:
     """House rules (instances) and plugin rules (classes) run next to the shipped ones."""
     origins: dict[str, str] = field(default_factory=dict)
     """Code of each house or plugin rule -> where it comes from (`imgpolicy rules`)."""
+    cache_dir: str | None = None
+    """`cache_dir:`, relative to the configuration file's folder (`load/cache.py`)."""
 
     def exclusions(self) -> Exclusions:
         """The `exclude:` globs, for the loader."""
@@ -151,6 +154,7 @@ def _pyproject_table(path: str) -> dict | None:
 def load_config(path: str | None) -> Config:
     if path is None:
         return _with_extensions(Config(), {}, "")
+    positions = None
     if path.endswith(".toml"):
         raw = _pyproject_table(path) or {}
         where = f"{path} [tool.imgpolicy]"
@@ -162,26 +166,27 @@ def load_config(path: str | None) -> Config:
         except YAMLLoadError as err:
             raise ConfigError(f"{path}:{err.line}:{err.column}: {err.message}") from None
         raw = documents[0].data if documents else {}
+        positions = documents[0].pos if documents else None
         where = path
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping of settings")
-    return _parse(raw, where, path)
+    return _parse(raw, where, path, positions)
 
 
-def _parse(raw: dict, where: str, path: str) -> Config:
+def _parse(raw: dict, where: str, path: str, positions: Any = None) -> Config:
     from .catalogue import no_rule_left, selector_problem, severity_problem
     from .rules.registry import all_rules
 
     known = {"select", "ignore", "fail_on", "today", "rules", "exclude"}
-    known |= {"house_rules", "rules_path"}
+    known |= {"house_rules", "rules_path", "cache_dir"}
     for key in raw:
         if key not in known:
             raise ConfigError(
                 f"{where}: unknown setting '{key}' (known: {', '.join(sorted(known))})"
             )
-    config = _with_extensions(Config(source=path), raw, where)
+    config = _with_extensions(Config(source=path), raw, where, positions)
     plugin_rules = {r.code: r for r in config.extensions if isinstance(r, type)}  # type: ignore[attr-defined]
     rules: dict[str, type[Rule]] = {**all_rules(), **plugin_rules}
     for key in ("select", "ignore"):
@@ -199,6 +204,11 @@ def _parse(raw: dict, where: str, path: str) -> Config:
             "run: remove the ignored codes from select, or select more"
         )
     config.exclude = _globs(raw.get("exclude", []), f"{where}: exclude")
+    if "cache_dir" in raw:
+        folder = raw["cache_dir"]
+        if not isinstance(folder, str) or not folder.strip():
+            raise ConfigError(f"{where}: cache_dir must be a folder, like .imgpolicy_cache")
+        config.cache_dir = os.path.join(os.path.dirname(os.path.abspath(path)), folder)
     if "fail_on" in raw:
         config.fail_on = _severity(raw["fail_on"], f"{where}: fail_on")
     if "today" in raw:
@@ -220,7 +230,7 @@ def _parse(raw: dict, where: str, path: str) -> Config:
     return config
 
 
-def _with_extensions(config: Config, raw: dict, where: str) -> Config:
+def _with_extensions(config: Config, raw: dict, where: str, positions: Any = None) -> Config:
     """`config` with its house rules, its `rules_path:` rules and the installed plugins'
     rules, which the catalogue then knows (select, ignore, `imgpolicy rules`)."""
     from . import catalogue, house, plugins
@@ -242,12 +252,24 @@ def _with_extensions(config: Config, raw: dict, where: str) -> Config:
     except plugins.PluginError as err:
         raise ConfigError(str(err)) from None
     except house.HouseRuleError as err:
-        raise ConfigError(f"{where}: {err}") from None
+        raise ConfigError(_house_rule_error(err, where, positions)) from None
     config.extensions = [*house_rules, *(p.rule for p in found.values())]
     config.origins = {r.code: "house" for r in house_rules}
     config.origins.update({code: p.origin for code, p in found.items()})
     catalogue.register_extensions(config.extensions, config.origins)
     return config
+
+
+def _house_rule_error(err: Any, where: str, positions: Any) -> str:
+    """A house rule's error at file:line:col when the file has positions (YAML, through
+    the loader's position tree), else at the file and key path (pyproject.toml)."""
+    if positions is None:
+        return f"{where}: {err}"
+    from .load.files import locate
+
+    span, key_span = locate(positions, err.loc)
+    line, column = key_span[:2] if err.on_key and key_span else span[:2]
+    return f"{where}:{line}:{column}: {err}"
 
 
 def _globs(values: Any, where: str) -> list[str]:

@@ -18,15 +18,17 @@ import os
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from . import identity
-from .analysis.index import ACQUISITION_KIND, Index, keyword
+from .analysis import continuity, outage
+from .analysis.index import ACQUISITION_KIND, CRITICAL_KINDS, Index, keyword
 from .analysis.reach import Reach
-from .config import resolve_config
+from .analysis.retention import CATEGORIES, retention_of
+from .config import Config, resolve_config
 from .dicom import is_lossy
 from .engine import CheckResult, check
 from .findings import Finding, Severity
@@ -49,6 +51,7 @@ class Side:
     label: str
     root: str
     result: CheckResult
+    config: Config | None = None
 
     @property
     def index(self) -> Index:
@@ -120,7 +123,7 @@ def _load(label: str, root: str, config_path: str | None) -> Side:
             f"{label}: the environment does not load: {len(errors)} error(s){shown}; run "
             "`imgpolicy check` on it and fix them first"
         )
-    return Side(label, root, result)
+    return Side(label, root, result, config)
 
 
 @contextmanager
@@ -357,6 +360,285 @@ def flow_changes(base: Side, head: Side) -> list[dict]:
     return changes
 
 
+# --- retention and DR coverage ------------------------------------------------------
+
+
+def _retention_by_modality(side: Side, device: Any) -> dict[str, str | None]:
+    """'MODALITY category' -> the retention that applies to the device's studies there,
+    worded as the RET rules word it ('7y by ca-adult'), or None when no policy applies
+    (what RET001 reports)."""
+    site = side.index.sites.get(device.site)
+    if site is None:
+        return {}
+    retention = retention_of(side.index)
+    kept: dict[str, str | None] = {}
+    for modality in device.modality:
+        for category in CATEGORIES:
+            found = retention.longest(site.jurisdiction, [modality], category)
+            kept[f"{modality} {category}"] = (
+                None if found is None else f"{found.describe()} by {found.policy.name}"
+            )
+    return kept
+
+
+def _critical_kinds(side: Side) -> frozenset[str]:
+    """The kinds DR001 treats as critical on this side (its `critical_kinds` option)."""
+    if side.config is None:
+        return CRITICAL_KINDS
+    from .engine import configured_rule
+    from .rules.registry import all_rules
+
+    rule = all_rules().get("DR001")
+    if rule is None:
+        return CRITICAL_KINDS
+    return frozenset(configured_rule(side.config, rule).settings["critical_kinds"])
+
+
+def _plan_of(side: Side, device: Any) -> dict[str, str | None]:
+    """What a critical system's continuity plan promises, as DR001-DR005 read it (None
+    values: not stated; `plan` None: no plan at all)."""
+    plan = next((p for p in side.index.env.continuity if p.system == device.name), None)
+    if plan is None:
+        return dict.fromkeys(_PLAN_FIELDS) | {"plan": None}
+    replication = None
+    if plan.replication is not None:
+        r = plan.replication
+        scope = "full" if r.scope == "full" else f"{_words(r.window)} window"
+        replication = f"{scope} to {r.target_site}"
+    return {
+        "plan": "yes",
+        "rpo": _words(plan.rpo),
+        "rto": _words(plan.rto),
+        "replication": replication,
+        "read_only_fallback": plan.read_only_fallback,
+        "backups": ", ".join(
+            f"every {_words(b.every)} to {b.to_site}" + (" (immutable)" if b.immutable else "")
+            for b in plan.backups
+        )
+        or None,
+    }
+
+
+_PLAN_FIELDS = ("rpo", "rto", "replication", "read_only_fallback", "backups")
+
+
+def _words(duration: object) -> str | None:
+    """A duration as the YAML wrote it (e.g. 4h); None stays None."""
+    if duration is None:
+        return None
+    return str(getattr(duration, "text", None) or duration)
+
+
+def _protection(side: Side, title: str, reached: frozenset[str]) -> list[str]:
+    """How the studies of an acquisition AE are protected against losing a site: each
+    archive of record they reach with its plan's replication, and each DR copy they reach
+    (an AE fed by a `replication` route)."""
+    index = side.index
+    found = set()
+    for target in sorted(reached):
+        device = index.device_of(target)
+        if device is None:
+            continue
+        if target in index.archive_titles:
+            plan = _plan_of(side, device)
+            if plan["plan"] is None:
+                found.add(f"{device.name}: no continuity plan")
+            else:
+                found.add(f"{device.name}: replication {plan['replication'] or 'none'}")
+        if "DR" in purposes_of(index, target):
+            found.add(f"{target}: DR copy")
+    return sorted(found)
+
+
+def _protected(entries: list[str]) -> bool:
+    """Whether one entry is a copy at another site (a replica or a DR copy)."""
+    return any(e.endswith("DR copy") or " to " in e for e in entries)
+
+
+def coverage_changes(base: Side, head: Side) -> dict:
+    """Retention and DR coverage gained or lost by an unchanged set of systems:
+
+    - per acquisition AE on both sides, the retention that applies to each modality and
+      patient category (the RET rules' `Retention.longest`) and how its studies are
+      protected (the archives they reach with their replication, the DR copies);
+    - per critical system on both sides (DR001's `critical_kinds`), what its continuity
+      plan promises, with the acquisition AEs whose studies reach it.
+
+    Systems added or removed are entity changes; their flows are in `flows`."""
+    b_reach, h_reach = Reach.of(base.index), Reach.of(head.index)
+    b_acq, h_acq = _acquisition(base.index), _acquisition(head.index)
+    aes = []
+    for title in sorted(b_acq.keys() & h_acq.keys()):
+        old_kept = _retention_by_modality(base, b_acq[title])
+        new_kept = _retention_by_modality(head, h_acq[title])
+        retention = [
+            {
+                "what": what,
+                "change": _coverage_change(old_kept.get(what), new_kept.get(what)),
+                "before": old_kept.get(what),
+                "after": new_kept.get(what),
+            }
+            for what in sorted(old_kept.keys() | new_kept.keys())
+            if old_kept.get(what) != new_kept.get(what)
+        ]
+        was = _protection(base, title, b_reach.reached(title))
+        now = _protection(head, title, h_reach.reached(title))
+        dr = None
+        if was != now:
+            dr = {
+                "change": _coverage_change(_protected(was) or None, _protected(now) or None),
+                "before": was,
+                "after": now,
+            }
+        if retention or dr:
+            aes.append({"ae": title, "retention": retention, "dr": dr})
+    return {"acquisition_aes": aes, "systems": _system_changes(base, head)}
+
+
+def _system_changes(base: Side, head: Side) -> list[dict]:
+    """Critical systems on both sides whose continuity plan changed."""
+    old = {d.name: d for d in continuity.critical_systems(base.index.env, _critical_kinds(base))}
+    new = {d.name: d for d in continuity.critical_systems(head.index.env, _critical_kinds(head))}
+    h_reach = Reach.of(head.index)
+    systems = []
+    for name in sorted(old.keys() & new.keys()):
+        was, now = _plan_of(base, old[name]), _plan_of(head, new[name])
+        if was == now:
+            continue
+        titles = frozenset(ae.ae_title for ae in new[name].application_entities)
+        systems.append(
+            {
+                "system": name,
+                "kind": new[name].kind,
+                "site": new[name].site,
+                "at": _plan_where(base, head, name) or head.where(new[name]),
+                "change": _coverage_change(was["plan"], now["plan"]),
+                "fields": sorted(k for k in was if was[k] != now[k] and k != "plan"),
+                "before": was,
+                "after": now,
+                "acquisition_aes": sorted(
+                    t for t in _acquisition(head.index) if h_reach.reached(t) & titles
+                ),
+            }
+        )
+    return systems
+
+
+def _plan_where(base: Side, head: Side, system: str) -> str | None:
+    """file:line of the continuity plan for `system`: on the head side, else where it was
+    (a plan removed)."""
+    for side in (head, base):
+        for plan in side.index.env.continuity:
+            if plan.system == system:
+                return side.where(plan)
+    return None
+
+
+def _coverage_change(before: object, after: object) -> str:
+    """gained (nothing before), lost (nothing after) or changed."""
+    if before is None:
+        return "gained"
+    if after is None:
+        return "lost"
+    return "changed"
+
+
+# --- what-if on both sides ------------------------------------------------------------
+
+
+def down_changes(base: Side, head: Side, names: list[str]) -> dict:
+    """What the change does to the outage of `names` (`analysis.outage`, run on each
+    side): acquisition AEs that newly stop or no longer stop, destinations newly lost or
+    kept, what each site newly loses or keeps, and each down system's plan coverage."""
+    for side in (base, head):
+        unknown = outage.unknown_devices(side.index, names)
+        if unknown:
+            raise DiffError(
+                f"--down on {side.label}: {'; '.join(unknown)}: give device names that "
+                "exist on both sides, separated by commas"
+            )
+    was, now = outage.outage(base.index, names), outage.outage(head.index, names)
+    old = {f.ae_title: f for f in was.flows}
+    new = {f.ae_title: f for f in now.flows}
+    b_reach, h_reach = Reach.of(base.index), Reach.of(head.index)
+    flows = []
+    for title in sorted(old.keys() | new.keys()):
+        b, h = old.get(title), new.get(title)
+        # destinations reached on one side only are flow changes (`flows`), not the
+        # outage's: compare what the outage takes of what both sides reach
+        both = b_reach.reached(title) & h_reach.reached(title)
+        b_lost = {t: p for p, t in b.lost if t in both} if b else {}
+        h_lost = {t: p for p, t in h.lost if t in both} if h else {}
+        b_stops, h_stops = bool(b and b.stops), bool(h and h.stops)
+        if b_lost == h_lost and b_stops == h_stops:
+            continue
+        flows.append(
+            {
+                "ae": title,
+                "change": _outage_change(b_stops, h_stops, set(b_lost), set(h_lost)),
+                "newly_lost": [
+                    {"ae": t, "purpose": h_lost[t]} for t in sorted(h_lost.keys() - b_lost.keys())
+                ],
+                "no_longer_lost": [
+                    {"ae": t, "purpose": b_lost[t]} for t in sorted(b_lost.keys() - h_lost.keys())
+                ],
+            }
+        )
+    sites = []
+    for site in sorted(was.sites.keys() | now.sites.keys()):
+        for what in ("worklist", "reading", "archive"):
+            b_aes = set(was.sites.get(site, {}).get(what, []))
+            h_aes = set(now.sites.get(site, {}).get(what, []))
+            if b_aes != h_aes:
+                sites.append(
+                    {
+                        "site": site,
+                        "loses": what,
+                        "newly": sorted(h_aes - b_aes),
+                        "no_longer": sorted(b_aes - h_aes),
+                    }
+                )
+    plans = []
+    for b_sys, h_sys in zip(was.down, now.down, strict=True):
+        before, after = b_sys.as_dict(), h_sys.as_dict()
+        if before == after:
+            continue
+        plans.append(
+            {
+                "device": h_sys.device,
+                "covered": "gained"
+                if after["covered"] and not before["covered"]
+                else "lost"
+                if before["covered"] and not after["covered"]
+                else "unchanged",
+                "fields": _plan_fields(before, after),
+                "before": before,
+                "after": after,
+            }
+        )
+    return {"devices": list(dict.fromkeys(names)), "flows": flows, "sites": sites, "plans": plans}
+
+
+def _plan_fields(before: dict, after: dict) -> list[str]:
+    """The plan's facts that differ; whether the fallback is up follows from which
+    fallback it is, so it is named only when the fallback itself is unchanged."""
+    fields = {k for k in before if before[k] != after[k]} - {"covered"}
+    if "read_only_fallback" in fields:
+        fields.discard("fallback_up")
+    return sorted(fields)
+
+
+def _outage_change(b_stops: bool, h_stops: bool, b_lost: set[str], h_lost: set[str]) -> str:
+    """How an acquisition AE's outage changes, in a change board's words."""
+    if h_stops != b_stops:
+        return "newly stops" if h_stops else "no longer stops"
+    if b_lost < h_lost:
+        return "loses more"
+    if h_lost < b_lost:
+        return "loses less"
+    return "loses other destinations"
+
+
 # --- findings -----------------------------------------------------------------------
 
 
@@ -388,16 +670,21 @@ def finding_changes(base: Side, head: Side) -> tuple[list[dict], list[dict]]:
     return introduced, resolved
 
 
-def compare(base: Side, head: Side) -> dict:
-    """The whole difference, as the JSON output holds it."""
+def compare(base: Side, head: Side, down: list[str] | None = None) -> dict:
+    """The whole difference, as the JSON output holds it; `down`: the what-if of those
+    devices down, on both sides."""
     introduced, resolved = finding_changes(base, head)
-    return {
+    diff = {
         "base": base.label,
         "head": head.label,
         "entities": entity_changes(base, head),
         "flows": flow_changes(base, head),
+        "coverage": coverage_changes(base, head),
         "findings": {"introduced": introduced, "resolved": resolved},
     }
+    if down:
+        diff["down"] = down_changes(base, head, down)
+    return diff
 
 
 def new_at_or_above(diff: dict, threshold: Severity) -> int:
@@ -419,13 +706,119 @@ def summary(diff: dict) -> list[str]:
     lost = sum(len(f["lost"]) for f in diff["flows"])
     syntaxes = sum(len(f["syntaxes"]) for f in diff["flows"])
     found = diff["findings"]
-    return [
+    lines = [
         f"Entities: {counts['added']} added, {counts['removed']} removed, "
         f"{counts['changed']} changed",
         f"Flows: {len(diff['flows'])} acquisition AE(s) affected, {gained} destination(s) "
         f"gained, {lost} lost, {syntaxes} transfer syntax change(s)",
-        f"Findings: {len(found['introduced'])} introduced, {len(found['resolved'])} resolved",
+        _coverage_summary(diff["coverage"]),
     ]
+    if "down" in diff:
+        lines.append(_down_summary(diff["down"]))
+    lines.append(
+        f"Findings: {len(found['introduced'])} introduced, {len(found['resolved'])} resolved"
+    )
+    return lines
+
+
+def _coverage_summary(coverage: dict) -> str:
+    """Retention and DR coverage in one line: how many acquisition AEs gain or lose each."""
+    retention: dict[str, set[str]] = {"gained": set(), "lost": set(), "changed": set()}
+    dr: dict[str, set[str]] = {"gained": set(), "lost": set(), "changed": set()}
+    for entry in coverage["acquisition_aes"]:
+        for r in entry["retention"]:
+            retention[r["change"]].add(entry["ae"])
+        if entry["dr"]:
+            dr[entry["dr"]["change"]].add(entry["ae"])
+    return (
+        "Coverage: retention lost for {} acquisition AE(s), gained for {}, changed for {}; "
+        "DR coverage lost for {}, gained for {}, changed for {}; {} continuity plan(s) "
+        "changed"
+    ).format(
+        *(len(retention[k]) for k in ("lost", "gained", "changed")),
+        *(len(dr[k]) for k in ("lost", "gained", "changed")),
+        len(coverage["systems"]),
+    )
+
+
+def _down_summary(down: dict) -> str:
+    """The what-if in one line."""
+    changes = [f["change"] for f in down["flows"]]
+    covered = [p["device"] for p in down["plans"] if p["covered"] == "lost"]
+    regained = [p["device"] for p in down["plans"] if p["covered"] == "gained"]
+    return (
+        f"What-if {', '.join(down['devices'])} down: {changes.count('newly stops')} "
+        f"acquisition AE(s) newly stop, {changes.count('no longer stops')} no longer stop, "
+        f"{len(down['flows'])} affected; plan coverage lost for {len(covered)}, gained for "
+        f"{len(regained)}"
+    )
+
+
+def coverage_rows(diff: dict) -> list[list[str]]:
+    """[what, change, before, after, acquisition AEs]: one row per distinct coverage
+    change, the acquisition AEs it applies to grouped (a policy removed for a
+    jurisdiction is one row, not one per modality AE)."""
+    grouped: dict[tuple[str, str, str, str], list[str]] = {}
+    for entry in diff["coverage"]["acquisition_aes"]:
+        for r in entry["retention"]:
+            key = (
+                f"retention {r['what']}",
+                r["change"],
+                r["before"] or "none",
+                r["after"] or "none",
+            )
+            grouped.setdefault(key, []).append(entry["ae"])
+        if entry["dr"]:
+            d = entry["dr"]
+            key = (
+                "DR",
+                d["change"],
+                "; ".join(d["before"]) or "none",
+                "; ".join(d["after"]) or "none",
+            )
+            grouped.setdefault(key, []).append(entry["ae"])
+    rows = [[*key, ", ".join(aes)] for key, aes in sorted(grouped.items())]
+    for system in diff["coverage"]["systems"]:
+        for field in system["fields"] or ["plan"]:
+            rows.append(
+                [
+                    f"continuity plan of {system['system']} ({system['kind']}, {system['at']}): "
+                    f"{field}",
+                    system["change"],
+                    system["before"].get(field) or "none",
+                    system["after"].get(field) or "none",
+                    f"{len(system['acquisition_aes'])} reach it",
+                ]
+            )
+    return rows
+
+
+def down_rows(down: dict) -> list[list[str]]:
+    """[subject, change, details]: the what-if's changes, one row per AE, site loss and
+    down system."""
+    rows = []
+    for f in down["flows"]:
+        parts = [f"newly loses {_lost_words(f['newly_lost'])}"] if f["newly_lost"] else []
+        if f["no_longer_lost"]:
+            parts.append(f"no longer loses {_lost_words(f['no_longer_lost'])}")
+        rows.append([f["ae"], f["change"], "; ".join(parts)])
+    for s in down["sites"]:
+        parts = [f"newly for {', '.join(s['newly'])}"] if s["newly"] else []
+        if s["no_longer"]:
+            parts.append(f"no longer for {', '.join(s['no_longer'])}")
+        rows.append([f"site {s['site']}", f"loses {s['loses']}", "; ".join(parts)])
+    for p in down["plans"]:
+        fields = "; ".join(
+            f"{k}: {p['before'][k] if p['before'][k] is not None else 'none'} -> "
+            f"{p['after'][k] if p['after'][k] is not None else 'none'}"
+            for k in p["fields"]
+        )
+        rows.append([f"plan of {p['device']}", f"coverage {p['covered']}", fields])
+    return rows
+
+
+def _lost_words(lost: list[dict]) -> str:
+    return ", ".join(f"{d['ae']} ({d['purpose']})" for d in lost)
 
 
 def _destination(d: dict) -> str:
@@ -463,6 +856,16 @@ def render_text(diff: dict) -> str:
             lines.extend(f"    gains {_destination(d)}" for d in f["gained"])
             lines.extend(f"    loses {_destination(d)}" for d in f["lost"])
             lines.extend(f"    syntax {_syntax(s)}" for s in f["syntaxes"])
+    rows = coverage_rows(diff)
+    if rows:
+        lines.append("Retention and DR coverage:")
+        lines.extend(f"  {w} {c}: {b} -> {a} ({aes})" for w, c, b, a, aes in rows)
+    if "down" in diff:
+        lines.append(f"What-if {', '.join(diff['down']['devices'])} down, change:")
+        rows = down_rows(diff["down"])
+        lines.extend(f"  {subject} {change}: {details}" for subject, change, details in rows)
+        if not rows:
+            lines.append("  The outage has the same impact on both sides.")
     for title, key in (("Findings introduced:", "introduced"), ("Findings resolved:", "resolved")):
         if diff["findings"][key]:
             lines.append(title)
@@ -478,7 +881,7 @@ def _cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+def _table(header: list[str], rows: Sequence[Sequence[object]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     out.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)
     return out
@@ -519,6 +922,21 @@ def render_markdown(diff: dict, json_hint: str = "", limit: int = MARKDOWN_LIMIT
             _details(
                 f"Flows of acquisition AEs ({len(rows)})",
                 _table(["AE", "Status", "Gains", "Loses", "Transfer syntax changes"], rows),
+            )
+        )
+    rows = coverage_rows(diff)
+    if rows:
+        sections.append(
+            _details(
+                f"Retention and DR coverage ({len(rows)})",
+                _table(["Coverage", "Change", "Before", "After", "Acquisition AEs"], rows),
+            )
+        )
+    if "down" in diff and (rows := down_rows(diff["down"])):
+        sections.append(
+            _details(
+                f"What-if {', '.join(diff['down']['devices'])} down ({len(rows)})",
+                _table(["What", "Change", "Details"], rows),
             )
         )
     if diff["entities"]:

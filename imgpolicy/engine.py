@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from . import baseline as baseline_file
 from . import suppressions
@@ -16,6 +16,9 @@ from .load import LoadResult, load_environment
 from .progress import phase
 from .rules.base import OptionError, Rule
 from .rules.registry import all_rules
+
+if TYPE_CHECKING:
+    from .load.cache import ParseCache
 
 
 class RuleCrashed(Exception):
@@ -81,11 +84,18 @@ def _run(index, rules: Iterable[Rule]) -> list[Finding]:
 
 
 def check(
-    paths: Iterable[str], config: Config, *, baseline: str | None = None, today: date | None = None
+    paths: Iterable[str],
+    config: Config,
+    *,
+    baseline: str | None = None,
+    today: date | None = None,
+    cache: ParseCache | None = None,
 ) -> CheckResult:
+    """The whole check of the environment under `paths`; `cache` (the command line's
+    parse cache, `load/cache.py`) spares parsing unchanged files again."""
     paths = tuple(paths)
     with phase("loading the environment"):
-        load = load_environment(paths, config.exclusions())
+        load = load_environment(paths, config.exclusions(), cache)
     findings = list(load.findings)
     notes: list[str] = [*config.notes, *load.notes]
     rules = configured_rules(config)

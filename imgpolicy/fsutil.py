@@ -56,8 +56,9 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_bounded(path: str, limit: int) -> bytes:
-    """The bytes of the regular file at `path`, at most `limit` of them.
+def read_bounded(path: str, limit: int, *, head: bool = False) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them (with `head`, its
+    first `limit` bytes however long it is: enough to tell what kind of file it is).
 
     Opened without blocking (a FIFO swapped in after the check cannot hang the read) and
     checked with fstat on the open descriptor, so what is read is what was checked.
@@ -69,7 +70,7 @@ def read_bounded(path: str, limit: int) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ReadRefused(f"is {_kind(info.st_mode)}, not a file imgpolicy reads")
-        if info.st_size > limit:
+        if info.st_size > limit and not head:
             raise ReadRefused(f"is larger than {_size(limit)}")
         chunks = []
         remaining = limit + 1
@@ -82,6 +83,8 @@ def read_bounded(path: str, limit: int) -> bytes:
         data = b"".join(chunks)
     finally:
         os.close(fd)
+    if head:
+        return data[:limit]
     if len(data) > limit:  # grew while being read
         raise ReadRefused(f"is larger than {_size(limit)}")
     return data

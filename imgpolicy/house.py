@@ -40,8 +40,29 @@ _FILTERS = ("kind", "site", "modality")
 _SHAPES = ("naming", "required", "flow")
 
 
+Loc = tuple[str | int, ...]
+"""A key path into the configuration, e.g. ("house_rules", 0, "naming", "ae_title")."""
+
+
 class HouseRuleError(ValueError):
-    """A house rule that cannot be used; the message names the key under `house_rules`."""
+    """A house rule that cannot be used. `loc` is the key path of what is wrong, so the
+    configuration can name its file:line:col; the message names the key path too (a
+    pyproject.toml table has no positions)."""
+
+    def __init__(self, loc: Loc, message: str, on_key: bool = False):
+        super().__init__(f"{key_path(loc)}: {message}")
+        self.loc = loc
+        self.message = message
+        self.on_key = on_key
+        """The key itself is wrong (an unknown key): point at the key, not its value."""
+
+
+def key_path(loc: Loc) -> str:
+    """("house_rules", 0, "naming") -> house_rules[0].naming"""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 class HouseRule(Rule):
@@ -234,58 +255,57 @@ def parse_house_rules(raw: Any, known_codes: set[str]) -> list[HouseRule]:
     """The `house_rules:` list as rules; HouseRuleError names the entry and key."""
     if not isinstance(raw, list):
         raise HouseRuleError(
-            "house_rules must be a list of rules (each with code and one of naming, required, flow)"
+            ("house_rules",),
+            "must be a list of rules (each with code and one of naming, required, flow)",
         )
     rules: list[HouseRule] = []
     seen: set[str] = set()
     for i, entry in enumerate(raw):
-        where = f"house_rules[{i}]"
+        loc: Loc = ("house_rules", i)
         if not isinstance(entry, dict):
             raise HouseRuleError(
-                f"{where} must be a mapping with code, message and one of {', '.join(_SHAPES)}"
+                loc, f"must be a mapping with code, message and one of {', '.join(_SHAPES)}"
             )
-        rule = _one(entry, where)
+        rule = _one(entry, loc)
         if rule.code in seen or rule.code in known_codes:
             raise HouseRuleError(
-                f"{where}.code: {rule.code} is used twice: give each rule its own code"
+                (*loc, "code"), f"{rule.code} is used twice: give each rule its own code"
             )
         seen.add(rule.code)
         rules.append(rule)
     return rules
 
 
-def _one(entry: dict, where: str) -> HouseRule:
+def _one(entry: dict, loc: Loc) -> HouseRule:
     """One house rule from its mapping."""
     allowed = {"code", "message", "severity", *_SHAPES}
-    unknown = sorted(set(entry) - allowed)
-    if unknown:
-        raise HouseRuleError(
-            f"{where}: unknown key '{unknown[0]}' (known: {', '.join(sorted(allowed))})"
-        )
+    _refuse_unknown(entry, allowed, loc)
     code = entry.get("code")
     if not isinstance(code, str) or not HOUSE_CODE.match(code):
         raise HouseRuleError(
-            f"{where}.code: give a code in the house range HOUSE001 to HOUSE999, not {code!r}"
+            (*loc, "code"), f"give a code in the house range HOUSE001 to HOUSE999, not {code!r}"
         )
     shapes = [s for s in _SHAPES if s in entry]
     if len(shapes) != 1:
-        raise HouseRuleError(f"{where}: give exactly one of {', '.join(_SHAPES)}")
+        raise HouseRuleError(
+            (*loc, shapes[1]) if shapes else loc, f"give exactly one of {', '.join(_SHAPES)}"
+        )
     shape = shapes[0]
     message = entry.get("message", f"house rule {code}")
     if not isinstance(message, str) or not message.strip():
-        raise HouseRuleError(f"{where}.message must be a sentence")
+        raise HouseRuleError((*loc, "message"), "must be a sentence")
     try:
         severity = Severity.parse(str(entry.get("severity", "warning")))
     except ValueError:
-        raise HouseRuleError(f"{where}.severity must be error, warning or info") from None
+        raise HouseRuleError((*loc, "severity"), "must be error, warning or info") from None
     body = entry[shape]
     if not isinstance(body, dict):
-        raise HouseRuleError(f"{where}.{shape} must be a mapping")
+        raise HouseRuleError((*loc, shape), "must be a mapping")
     common = {"code": code, "message": message, "severity": severity}
-    return _BUILDERS[shape](body, f"{where}.{shape}", common)
+    return _BUILDERS[shape](body, (*loc, shape), common)
 
 
-def _names(body: dict, key: str, where: str) -> list[str] | None:
+def _names(body: dict, key: str, loc: Loc) -> list[str] | None:
     """A list of names (a single name is a list of one), or None when absent."""
     value = body.get(key)
     if value is None:
@@ -293,78 +313,82 @@ def _names(body: dict, key: str, where: str) -> list[str] | None:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise HouseRuleError(f"{where}.{key} must be a name or a list of names")
+        raise HouseRuleError((*loc, key), "must be a name or a list of names")
     return value
 
 
-def _filters(body: dict, where: str) -> dict[str, list[str]]:
-    return {k: v for k in _FILTERS if (v := _names(body, k, where)) is not None}
+def _filters(body: dict, loc: Loc) -> dict[str, list[str]]:
+    return {k: v for k in _FILTERS if (v := _names(body, k, loc)) is not None}
 
 
-def _refuse_unknown(body: dict, allowed: set[str], where: str) -> None:
-    unknown = sorted(set(body) - allowed)
+def _refuse_unknown(body: dict, allowed: set[str], loc: Loc) -> None:
+    unknown = sorted(set(body) - allowed, key=str)
     if unknown:
         raise HouseRuleError(
-            f"{where}: unknown key '{unknown[0]}' (known: {', '.join(sorted(allowed))})"
+            (*loc, unknown[0]),
+            f"unknown key '{unknown[0]}' (known: {', '.join(sorted(allowed))})",
+            on_key=True,
         )
 
 
-def _naming(body: dict, where: str, common: dict) -> HouseRule:
-    _refuse_unknown(body, {"ae_title", "device_name", *_FILTERS}, where)
+def _naming(body: dict, loc: Loc, common: dict) -> HouseRule:
+    _refuse_unknown(body, {"ae_title", "device_name", *_FILTERS}, loc)
     fields = [f for f in ("ae_title", "device_name") if f in body]
     if len(fields) != 1:
-        raise HouseRuleError(f"{where}: give exactly one of ae_title, device_name")
+        raise HouseRuleError(loc, "give exactly one of ae_title, device_name")
+    at = (*loc, fields[0])
     pattern = body[fields[0]]
     if not isinstance(pattern, str) or not pattern:
-        raise HouseRuleError(
-            f'{where}.{fields[0]} must be a pattern like "{{modality}}_{{site}}_{{n}}"'
-        )
+        raise HouseRuleError(at, 'must be a pattern like "{modality}_{site}_{n}"')
     for _, placeholder in _split(pattern):
         if placeholder and placeholder not in PLACEHOLDERS:
             raise HouseRuleError(
-                f"{where}.{fields[0]}: unknown placeholder {{{placeholder}}} (known: "
+                at,
+                f"unknown placeholder {{{placeholder}}} (known: "
                 + ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-                + ")"
+                + ")",
             )
     if "{" in pattern.replace("{" + "}", "") and re.search(r"\{[^}]*$", pattern):
-        raise HouseRuleError(f"{where}.{fields[0]}: unclosed placeholder in {pattern!r}")
-    return NamingScheme(**common, where=_filters(body, where), field=fields[0], pattern=pattern)
+        raise HouseRuleError(at, f"unclosed placeholder in {pattern!r}")
+    return NamingScheme(**common, where=_filters(body, loc), field=fields[0], pattern=pattern)
 
 
-def _required(body: dict, where: str, common: dict) -> HouseRule:
-    _refuse_unknown(body, {"fields", *_FILTERS}, where)
-    fields = _names(body, "fields", where)
+def _required(body: dict, loc: Loc, common: dict) -> HouseRule:
+    _refuse_unknown(body, {"fields", *_FILTERS}, loc)
+    fields = _names(body, "fields", loc)
     if not fields:
-        raise HouseRuleError(f"{where}.fields: name the device fields every device must fill in")
+        raise HouseRuleError((*loc, "fields"), "name the device fields every device must fill in")
     known = set(Device.model_fields)
-    for name in fields:
+    for i, name in enumerate(fields):
         if name not in known:
             raise HouseRuleError(
-                f"{where}.fields: '{name}' is no field of a device; required fields must be "
-                f"fields of the model (known: {', '.join(sorted(known))})"
+                (*loc, "fields", i) if isinstance(body["fields"], list) else (*loc, "fields"),
+                f"'{name}' is no field of a device; required fields must be "
+                f"fields of the model (known: {', '.join(sorted(known))})",
             )
-    return RequiredFields(**common, where=_filters(body, where), fields=fields)
+    return RequiredFields(**common, where=_filters(body, loc), fields=fields)
 
 
-def _flow(body: dict, where: str, common: dict) -> HouseRule:
+def _flow(body: dict, loc: Loc, common: dict) -> HouseRule:
     if "leaving_organisation" in body:
-        _refuse_unknown(body, {"leaving_organisation", "external_sites"}, where)
+        _refuse_unknown(body, {"leaving_organisation", "external_sites"}, loc)
         if body["leaving_organisation"] != "deidentified":
-            raise HouseRuleError(f"{where}.leaving_organisation: the one value is 'deidentified'")
+            raise HouseRuleError((*loc, "leaving_organisation"), "the one value is 'deidentified'")
         return DeidentifiedExit(
-            **common, where={}, external_sites=_names(body, "external_sites", where)
+            **common, where={}, external_sites=_names(body, "external_sites", loc)
         )
-    _refuse_unknown(body, {"to", "only_from_sites", *_FILTERS}, where)
-    to, sites = _names(body, "to", where), _names(body, "only_from_sites", where)
+    _refuse_unknown(body, {"to", "only_from_sites", *_FILTERS}, loc)
+    to, sites = _names(body, "to", loc), _names(body, "only_from_sites", loc)
     if not to or not sites:
         raise HouseRuleError(
-            f"{where}: give `to` (device names) and `only_from_sites`, or "
-            "`leaving_organisation: deidentified`"
+            loc,
+            "give `to` (device names) and `only_from_sites`, or "
+            "`leaving_organisation: deidentified`",
         )
-    return AllowedSenders(**common, where=_filters(body, where), to=to, sites=sites)
+    return AllowedSenders(**common, where=_filters(body, loc), to=to, sites=sites)
 
 
-_BUILDERS: dict[str, Callable[[dict, str, dict], HouseRule]] = {
+_BUILDERS: dict[str, Callable[[dict, Loc, dict], HouseRule]] = {
     "naming": _naming,
     "required": _required,
     "flow": _flow,

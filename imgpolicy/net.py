@@ -519,11 +519,28 @@ def http_get(
 ) -> bytes:
     """The body of GET `url`, within `deadline` (each step at most `limit` s), at most
     `max_bytes` long. Raises `FetchFailed` with a message fit for the user."""
+    return http_request(
+        "GET", url, deadline=deadline, limit=limit, max_bytes=max_bytes, headers=headers
+    )
+
+
+def http_request(
+    method: str,
+    url: str,
+    *,
+    deadline: Deadline,
+    limit: float,
+    max_bytes: int,
+    headers: Mapping[str, str] | None = None,
+    data: bytes | None = None,
+) -> bytes:
+    """`http_get` for another method with a request body (`data`): for queries a server takes
+    only as POST (Orthanc's /tools/find). Same deadline, bound, redirects and messages."""
     exchange = _Exchange(deadline, limit)
     opener = urllib.request.build_opener(
         _HTTPHandler(exchange), _HTTPSHandler(exchange), _Redirects()
     )
-    request = urllib.request.Request(url, headers=dict(headers or {}))
+    request = urllib.request.Request(url, data=data, headers=dict(headers or {}), method=method)
     try:
         timeout = deadline.step(limit)
         with opener.open(request, timeout=timeout) as response:

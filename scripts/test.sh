@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs, then run all of it:
-#   - Debian packages for the real peers the tests talk to (DCMTK, Orthanc, Chromium),
+#   - Debian packages for the real peers the tests talk to (DCMTK, Orthanc and its DICOMweb
+#     plugin, Chromium) and xmllint (the DICOM audit message schema),
 #     installed with apt-get only when missing;
 #   - imgpolicy itself with its test and dev extras;
 #   - the project's own hygiene: `ruff check`, `ruff format --check` and `mypy` must report
@@ -22,7 +23,11 @@ done
 missing=()
 command -v dcmqrscp >/dev/null 2>&1 || missing+=(dcmtk)  # pynetdicom ships its own storescp
 command -v Orthanc >/dev/null 2>&1 || missing+=(orthanc)
+compgen -G '/usr/share/orthanc/plugins/libOrthancDicomWeb.so*' >/dev/null ||
+  compgen -G '/usr/lib/orthanc/libOrthancDicomWeb.so*' >/dev/null ||
+  missing+=(orthanc-dicomweb)  # the audit tests' DICOMweb server
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)  # validates DICOM audit messages
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -22,7 +22,7 @@ from imgpolicy.cli import main
 from imgpolicy.codes import CODES
 
 BROKEN = Path(__file__).resolve().parents[1] / "examples" / "broken"
-FOLDERS = sorted(p for p in BROKEN.iterdir() if p.is_dir())
+FOLDERS = sorted(p for p in BROKEN.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 LOAD_FAMILIES = ("YAML", "SCHEMA")
 """The code families examples/broken/ is about: the file cannot be used, or does not fit."""
@@ -32,6 +32,8 @@ OTHER_FAMILIES = {
     "real DCMTK and Orthanc peers), not about loading a file",
     "IMPORT": "findings of `imgpolicy import` about an Orthanc or DCMTK configuration it "
     "reads (tests/test_import.py covers each), not about loading an environment file",
+    "AUDIT": "findings of `imgpolicy audit` about what live sources observed (traffic, "
+    "headers, dose; tests/test_audit_*.py cover each), not about loading a file",
 }
 """Families of CODES that are deliberately not load or schema errors (no example here)."""
 

@@ -274,6 +274,7 @@ def test_markdown_is_bounded_and_points_to_the_json():
             for i in range(3000)
         ],
         "flows": [],
+        "coverage": {"acquisition_aes": [], "systems": []},
         "findings": {"introduced": [], "resolved": []},
     }
     text = semantic.render_markdown(big, "in `diff.json`", limit=10_000)
@@ -292,3 +293,183 @@ def test_a_revision_outside_a_git_repository_is_a_clear_error(tmp_path):
     assert proc.returncode == 2
     assert "is not in a git repository: give two directories" in proc.stderr
     assert "Traceback" not in proc.stderr and "fatal:" not in proc.stderr
+
+
+# --- retention and DR coverage, and the what-if on both sides ----------------------------
+
+TMCH_ADULT_LOST = {
+    "CT adult": ["CT_TMCH_2", "CT_TMCH_ED"],
+    "DX adult": ["DX_TMCH_ED", "DX_TMCH_PORT", "DX_TMCH_PORT2"],
+    "MR adult": ["MR_TMCH_1"],
+    "NM adult": ["NM_TMCH_1"],
+    "RF adult": ["RF_TMCH_1"],
+    "US adult": ["US_TMCH_1", "US_TMCH_2", "US_TMCH_ED"],
+    "XA adult": ["XA_TMCH_1", "XA_TMCH_CARM"],
+}
+
+
+def two_sides(tmp_path: Path, *changes) -> Path:
+    """`a`: the regional example; `b`: the example with `changes` applied."""
+    shutil.copytree(EXAMPLE, tmp_path / "a")
+    shutil.copytree(EXAMPLE, tmp_path / "b")
+    for change in changes:
+        change(tmp_path / "b")
+    return tmp_path
+
+
+def drop_nevada_adult_retention(env: Path) -> None:
+    """Legal withdraws the Nevada adult policy (nv-adult) pending review."""
+    retention = env / "retention.yaml"
+    retention.write_text(
+        re.sub(r"  - name: nv-adult\n(    .*\n)+", "", retention.read_text(), count=1)
+    )
+
+
+def drop_vna_replication(env: Path) -> None:
+    """The archive of record's plan no longer replicates to Phoenix."""
+    edit(
+        env / "continuity.yaml",
+        "    replication: {target_site: DR-PHX, scope: full}  # the archive of record: every study\n",
+        "",
+    )
+
+
+def drop_vna_fallback(env: Path) -> None:
+    edit(env / "continuity.yaml", "    read_only_fallback: viewer-dr\n", "")
+
+
+def disable_ultrasound_replication(env: Path) -> None:
+    """The replication route for ultrasound is switched off."""
+    edit(
+        env / "routes.yaml",
+        "      UltrasoundMultiFrameImageStorage: JPEGBaseline8Bit\n    purpose: replication\n",
+        "      UltrasoundMultiFrameImageStorage: JPEGBaseline8Bit\n    purpose: replication\n"
+        "    enabled: false\n",
+    )
+
+
+def test_retention_removed_for_a_jurisdiction_and_dr_target_dropped(tmp_path):
+    root = two_sides(tmp_path, drop_nevada_adult_retention, drop_vna_replication)
+    diff = diff_json_dirs(root)
+    coverage = diff["coverage"]
+    # retention: every TMCH modality loses its adult policy; MG keeps nv-mammography (the
+    # longest policy that applies wins, so it was never nv-adult) and pediatric is untouched
+    lost: dict[str, list[str]] = {}
+    for entry in coverage["acquisition_aes"]:
+        for r in entry["retention"]:
+            assert (r["change"], r["before"], r["after"]) == ("lost", "5y by nv-adult", None)
+            lost.setdefault(r["what"], []).append(entry["ae"])
+    assert lost == TMCH_ADULT_LOST
+    # DR: the archive of record's plan loses its replication; the VNA_DR copy fed by the
+    # replication routes is still reached, so every AE archiving there is "changed"
+    [system] = coverage["systems"]
+    assert (system["system"], system["change"], system["fields"], system["at"]) == (
+        "vna-spmc", "changed", ["replication"], "continuity.yaml:21"
+    )  # fmt: skip
+    assert (system["before"]["replication"], system["after"]["replication"]) == (
+        "full to DR-PHX",
+        None,
+    )
+    dr = {e["ae"]: e["dr"] for e in coverage["acquisition_aes"] if e["dr"]}
+    assert sorted(dr) == system["acquisition_aes"] and "CT_TMCH_2" in dr
+    assert all(
+        d
+        == {
+            "change": "changed",
+            "before": ["VNA_DR: DR copy", "vna-spmc: replication full to DR-PHX"],
+            "after": ["VNA_DR: DR copy", "vna-spmc: replication none"],
+        }
+        for d in dr.values()
+    )
+    introduced = sorted(f["code"] for f in diff["findings"]["introduced"])
+    assert introduced == ["DR007"] + ["RET001"] * 7  # one per jurisdiction and modality
+    text = imgpolicy(root, "a", "b").stdout
+    assert "  retention CT adult lost: 5y by nv-adult -> none (CT_TMCH_2, CT_TMCH_ED)\n" in text
+    assert (
+        "  continuity plan of vna-spmc (vna, continuity.yaml:21): replication changed: "
+        f"full to DR-PHX -> none ({len(dr)} reach it)\n"
+    ) in text
+
+
+def test_dr_coverage_lost_when_the_copy_and_the_replica_both_go(tmp_path):
+    root = two_sides(tmp_path, disable_ultrasound_replication, drop_vna_replication)
+    dr = {e["ae"]: e["dr"] for e in diff_json_dirs(root)["coverage"]["acquisition_aes"]}
+    # the ultrasound AEs whose studies only the switched-off route copied to Phoenix (the
+    # echo carts' and US_SPMC_2's other objects still go by vna.replicate-images)
+    assert {t for t, d in dr.items() if d and d["change"] == "lost"} == {
+        "US_RIC_1", "US_SPMC_1", "US_SPMC_3", "US_SPMC_4", "US_SPMC_5", "US_SPMC_POCUS",
+        "US_TMCH_2", "US_TMCH_ED",
+    }  # fmt: skip
+    assert dr["US_SPMC_1"] == {
+        "change": "lost",
+        "before": ["VNA_DR: DR copy", "vna-spmc: replication full to DR-PHX"],
+        "after": ["vna-spmc: replication none"],
+    }
+    assert dr["CT_SPMC_2"]["change"] == dr["US_SPMC_ECHO1"]["change"] == "changed"
+
+
+def test_down_on_both_sides_reports_what_the_change_does_to_the_outage(tmp_path):
+    root = two_sides(tmp_path, retarget_route, disable_ultrasound_replication)
+    diff = diff_json_dirs(root, "--down", "router-spmc")
+    down = diff["down"]
+    assert down["devices"] == ["router-spmc"] and down["plans"] == []
+    # CT_SPMC_3 now stores straight to the PACS: with the router down it keeps the PACS
+    # and the archive; what it no longer reaches at all (the AI) is a flow change instead
+    assert down["flows"] == [
+        {
+            "ae": "CT_SPMC_3",
+            "change": "loses less",
+            "newly_lost": [],
+            "no_longer_lost": [
+                {"ae": "EDGE_TMCH", "purpose": "PACS"},
+                {"ae": "PACS_SPMC", "purpose": "PACS"},
+                {"ae": "TELE_NWR", "purpose": "teleradiology"},
+                {"ae": "VNA_DR", "purpose": "DR"},
+                {"ae": "VNA_SPMC", "purpose": "archive of record"},
+            ],
+        }
+    ]
+    assert down["sites"] == [
+        {"site": "SPMC", "loses": "reading", "newly": [], "no_longer": ["CT_SPMC_3"]},
+        {"site": "SPMC", "loses": "archive", "newly": [], "no_longer": ["CT_SPMC_3"]},
+    ]
+    markdown_it = pytest.importorskip("markdown_it")
+    done = imgpolicy(root, "a", "b", "--down", "router-spmc", "--format", "markdown")
+    assert done.returncode == 0, done.stderr
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(done.stdout)
+    assert "<summary>What-if router-spmc down (3)</summary>" in html
+    assert "<summary>Retention and DR coverage (1)</summary>" in html
+    assert "<td>site SPMC</td>\n<td>loses archive</td>\n<td>no longer for CT_SPMC_3</td>" in html
+
+
+def test_down_reports_plan_coverage_lost(tmp_path):
+    root = two_sides(tmp_path, drop_vna_replication, drop_vna_fallback)
+    down = diff_json_dirs(root, "--down", "vna-spmc")["down"]
+    [plan] = down["plans"]
+    assert (plan["device"], plan["covered"], plan["fields"]) == (
+        "vna-spmc", "lost", ["read_only_fallback", "replication"]
+    )  # fmt: skip
+    assert (plan["before"]["read_only_fallback"], plan["after"]["read_only_fallback"]) == (
+        "viewer-dr",
+        None,
+    )
+    assert down["flows"] == [] and down["sites"] == []  # the plan changed, not the routes
+    text = imgpolicy(root, "a", "b", "--down", "vna-spmc").stdout
+    assert (
+        "  plan of vna-spmc coverage lost: read_only_fallback: viewer-dr -> none; "
+        "replication: full to DR-PHX -> none\n"
+    ) in text
+    assert "plan coverage lost for 1, gained for 0" in text
+
+
+def test_down_names_a_device_missing_on_a_side(tmp_path):
+    root = two_sides(tmp_path)
+    done = imgpolicy(root, "a", "b", "--down", "router-spmc,vna-nowhere")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--down on a: 'vna-nowhere' is not the name of a device" in done.stderr
+
+
+def diff_json_dirs(root: Path, *args: str) -> dict:
+    done = imgpolicy(root, "a", "b", *args, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

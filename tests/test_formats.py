@@ -16,7 +16,9 @@ from junitparser import JUnitXml
 from .conftest import EXAMPLES, ROOT, run
 
 SARIF_SCHEMA = ROOT.parent / "shared" / "standards" / "sarif-schema-2.1.0.json"
-ENVIRONMENTS = sorted(p for p in (EXAMPLES / "broken").iterdir() if p.is_dir())
+ENVIRONMENTS = sorted(
+    p for p in (EXAMPLES / "broken").iterdir() if p.is_dir() and not p.name.startswith(".")
+)
 ENVIRONMENTS.append(EXAMPLES / "regional-health")
 FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")
 

@@ -58,6 +58,11 @@ def test_naming_scheme_reports_exactly_the_devices_off_the_scheme(env):
 
 
 def test_required_fields_and_flows(env):
+    devices = env / "devices" / "ric-modalities.yaml"
+    text = devices.read_text()
+    line = "    conformance_statement: conformance/canon/aquilion-prime-sp-v10.pdf\n"
+    assert text.count(line) == 1
+    devices.write_text(text.replace(line, ""))  # ct-ric-1 loses its conformance statement
     configure(
         env,
         """house_rules:
@@ -75,34 +80,78 @@ def test_required_fields_and_flows(env):
     done = imgpolicy("check", ".", "--select", "HOUSE", "--format", "json", cwd=env)
     import json
 
-    findings = json.loads(done.stdout)["findings"]
+    assert done.returncode == 0 and "Traceback" not in done.stderr  # warnings only
     by_code: dict[str, list[str]] = {}
-    for f in findings:
-        by_code.setdefault(f["code"], []).append(f["message"])
-    assert "Traceback" not in done.stderr
-    # every finding says which rule and which thing; exact sets come from the example
-    for code in by_code:
-        assert code in {"HOUSE002", "HOUSE003", "HOUSE004"}
-    for message in by_code.get("HOUSE004", []):
-        assert "without de-identification" in message
+    for f in json.loads(done.stdout)["findings"]:
+        by_code.setdefault(f["code"], []).append(f["entity"])
+    assert {code: sorted(entities) for code, entities in by_code.items()} == {
+        "HOUSE002": ["device:ct-ric-1"],
+        # the RIC and TMCH modalities whose studies the router sends to the SPMC AI
+        "HOUSE003": [
+            "ae:CT_RIC_1",
+            "ae:CT_TMCH_2",
+            "ae:CT_TMCH_ED",
+            "ae:DX_RIC_1",
+            "ae:DX_TMCH_ED",
+            "ae:DX_TMCH_PORT",
+            "ae:DX_TMCH_PORT2",
+        ],
+        "HOUSE004": ["route:router.to-teleradiology", "route:vna.prefetch-to-teleradiology"],
+    }
 
 
 @pytest.mark.parametrize(
-    "rule, says",
+    "rule, says, points_at",
     [
-        ("{code: RT001, naming: {ae_title: x}}", "HOUSE001 to HOUSE999"),
-        ("{code: HOUSE001, naming: {ae_title: '{room}'}}", "unknown placeholder {room}"),
-        ("{code: HOUSE001, required: {fields: [serial_number]}}", "'serial_number' is no field"),
-        ("{code: HOUSE001}", "exactly one of naming, required, flow"),
-        ("{code: HOUSE001, flow: {to: [x]}}", "only_from_sites"),
+        ("{code: RT001, naming: {ae_title: x}}", "HOUSE001 to HOUSE999", "RT001"),
+        ("{code: HOUSE001, naming: {ae_title: '{room}'}}", "unknown placeholder {room}", "'{room}'"),
+        ("{code: HOUSE001, required: {fields: [serial_number]}}", "'serial_number' is no field", "serial_number"),
+        ("{code: HOUSE001}", "exactly one of naming, required, flow", "{code"),
+        ("{code: HOUSE001, flow: {to: [x]}}", "only_from_sites", "{to: [x]}"),
+        ("{code: HOUSE001, naming: {ae_title: x}, bogus: 1}", "unknown key 'bogus'", "bogus"),
     ],
-)
-def test_bad_house_rule_is_a_config_error_naming_file_and_key(env, rule, says):
+)  # fmt: skip
+def test_bad_house_rule_is_a_config_error_at_file_line_col(env, rule, says, points_at):
     configure(env, f"house_rules:\n  - {rule}\n")
     done = imgpolicy("check", ".", cwd=env)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert ".imgpolicy.yaml" in done.stderr and "house_rules[0]" in done.stderr
+    # line 3 of the file (after today: and house_rules:), the column of what is wrong
+    column = f"  - {rule}".index(points_at) + 1
+    assert f".imgpolicy.yaml:3:{column}: house_rules[0]" in done.stderr, done.stderr
     assert says in done.stderr
+
+
+def test_bad_house_rule_in_block_style_names_its_line(env):
+    configure(
+        env,
+        """house_rules:
+  - code: HOUSE001
+    message: RIC device names
+    naming: {device_name: "{modality}-{site}-{n}", site: RIC}
+  - code: HOUSE002
+    message: every modality has a manufacturer
+    required:
+      kind: modality
+      fields:
+        - manufacturer
+        - serial_number
+""",
+    )
+    done = imgpolicy("check", ".", cwd=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert ".imgpolicy.yaml:12:11: house_rules[1].required.fields[1]: 'serial_number'" in (
+        done.stderr
+    )
+
+
+def test_bad_house_rule_in_pyproject_names_the_key_path(env):
+    (env / ".imgpolicy.yaml").unlink(missing_ok=True)  # it would win over pyproject.toml
+    (env / "pyproject.toml").write_text(
+        '[tool.imgpolicy]\nhouse_rules = [{code = "RT001", naming = {ae_title = "x"}}]\n'
+    )
+    done = imgpolicy("check", ".", cwd=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "pyproject.toml [tool.imgpolicy]: house_rules[0].code: give a code" in done.stderr
 
 
 def test_rules_lists_house_rules_with_origin(env):

@@ -145,14 +145,28 @@ class _WithoutDevices:
 
     def __init__(self, index: Index, titles: frozenset[str]):
         self._index = index
-        self.routes_from = {
-            source: [r for r in routes if r.to not in titles]
-            for source, routes in index.routes_from.items()
-            if source not in titles
-        }
+        self.routes_from = _RoutesWithout(index.routes_from, titles)
 
     def __getattr__(self, name: str):
         return getattr(self._index, name)
+
+
+class _RoutesWithout:
+    """`Index.routes_from` without the routes from or to the down AEs, filtered per
+    source when a walk first asks (an outage walks again only what reached them, so
+    copying every route of the estate would be most of its cost)."""
+
+    def __init__(self, routes_from: dict, titles: frozenset[str]):
+        self._all = routes_from
+        self._titles = titles
+        self._kept: dict[str, list] = {}
+
+    def get(self, source: str, default=()):
+        if source in self._titles or source not in self._all:
+            return default
+        if source not in self._kept:
+            self._kept[source] = [r for r in self._all[source] if r.to not in self._titles]
+        return self._kept[source]
 
 
 def unknown_devices(index: Index, names: Iterable[str]) -> list[str]:
@@ -172,14 +186,17 @@ def outage(index: Index, names: Iterable[str]) -> Outage:
     down_names = {d.name for d in down_devices}
     titles = frozenset(ae.ae_title for d in down_devices for ae in d.application_entities)
     before = Reach.of(index)
-    after = Reach(_WithoutDevices(index, titles))  # type: ignore[arg-type]
+    after = before.without(_WithoutDevices(index, titles), titles)  # type: ignore[arg-type]
     flows: list[LostFlow] = []
     sites: dict[str, dict[str, set[str]]] = {}
+    losses = _Losses(index)
     for device, ae in acquisition_aes(index):
         if device.name in down_names or not index.flow.origin(ae.ae_title):
             continue
         was, now = before.reached(ae.ae_title), after.reached(ae.ae_title)
-        lost = sorted((_purpose(index, t), t) for t in was - now)
+        if was is now:
+            continue  # nothing this AE's studies reached is down
+        lost, site_losses = losses.between(was, now)
         if lost:
             flows.append(
                 LostFlow(
@@ -187,13 +204,12 @@ def outage(index: Index, names: Iterable[str]) -> Outage:
                     device.name,
                     device.site,
                     tuple(device.modality),
-                    tuple(lost),
+                    lost,
                     not now,
                 )
             )
-        for what, targets in (("archive", index.archive_titles), ("reading", _pacs(index))):
-            if was & targets and not now & targets:
-                sites.setdefault(device.site, {}).setdefault(what, set()).add(ae.ae_title)
+        for what in site_losses:
+            sites.setdefault(device.site, {}).setdefault(what, set()).add(ae.ae_title)
     for device, ae in _losing_worklist(index, titles):
         sites.setdefault(device.site, {}).setdefault("worklist", set()).add(ae.ae_title)
     plans = {p.system: p for p in index.env.continuity}
@@ -205,6 +221,31 @@ def outage(index: Index, names: Iterable[str]) -> Outage:
         flows,
         {s: {w: sorted(lost[w]) for w in order if w in lost} for s, lost in sites.items()},
     )
+
+
+class _Losses:
+    """What an AE loses between its reach before and during an outage, worked out once
+    per pair of reaches: `Reach` hands the same set to every AE that reaches the same
+    AEs, so the modalities of a kind at a site share one answer."""
+
+    def __init__(self, index: Index):
+        self.index = index
+        self.lookouts = (("archive", index.archive_titles), ("reading", _pacs(index)))
+        self._known: dict[tuple[int, int], tuple[tuple, tuple[str, ...], tuple]] = {}
+
+    def between(self, was: frozenset[str], now: frozenset[str]) -> tuple[tuple, tuple[str, ...]]:
+        """(the (purpose, AE title) destinations lost, sorted; the site losses among
+        archive and reading). Keyed by identity, the pair kept with its answer so an id
+        is never reused while it is a key."""
+        pair = (id(was), id(now))
+        if pair not in self._known:
+            lost = tuple(sorted((_purpose(self.index, t), t) for t in was - now))
+            site_losses = tuple(
+                what for what, targets in self.lookouts if was & targets and not now & targets
+            )
+            self._known[pair] = (lost, site_losses, (was, now))
+        lost, site_losses, _ = self._known[pair]
+        return lost, site_losses
 
 
 def _purpose(index: Index, title: str) -> str:
@@ -224,18 +265,29 @@ def _purpose(index: Index, title: str) -> str:
 
 def _dr_sites(index: Index) -> frozenset[str]:
     """Sites that continuity plans replicate to and where nothing is acquired: a
-    hospital that holds another's replica is still a hospital."""
-    acquiring = {d.site for d in index.env.devices if d.kind == ACQUISITION_KIND}
-    return frozenset(
-        p.replication.target_site
-        for p in index.env.continuity
-        if p.replication is not None and p.replication.target_site not in acquiring
-    )
+    hospital that holds another's replica is still a hospital. Once per check: it is
+    asked for every destination lost."""
+
+    def build(index: Index) -> frozenset[str]:
+        acquiring = {d.site for d in index.env.devices if d.kind == ACQUISITION_KIND}
+        return frozenset(
+            p.replication.target_site
+            for p in index.env.continuity
+            if p.replication is not None and p.replication.target_site not in acquiring
+        )
+
+    return index.shared(_dr_sites, build)
 
 
 def _pacs(index: Index) -> frozenset[str]:
-    """AEs radiologists read from."""
-    return frozenset(ae.ae_title for d, ae in index.env.application_entities() if d.kind == "pacs")
+    """AEs radiologists read from (once per check: asked for every acquisition AE)."""
+
+    def build(index: Index) -> frozenset[str]:
+        return frozenset(
+            ae.ae_title for d, ae in index.env.application_entities() if d.kind == "pacs"
+        )
+
+    return index.shared(_pacs, build)
 
 
 def _losing_worklist(index: Index, titles: frozenset[str]) -> list:

@@ -25,10 +25,40 @@ _State = tuple[str, str | None, frozenset, bool]
 class Reach:
     """`reached(origin)`: the AE titles `origin`'s own studies reach (itself excluded)."""
 
-    def __init__(self, index: Index):
+    def __init__(self, index: Index, by_sender: frozenset[str] | None = None):
         self.index = index
         self._by_origin: dict[str, frozenset[str]] = {}
         self._by_state: dict[_State, frozenset[str]] = {}
+        self._origins_of: dict[str, set[str]] | None = None
+        self._groups: dict[frozenset[str], frozenset[str]] | None = None
+        self._interned: dict[frozenset[str], frozenset[str]] = {}
+        if by_sender is None:
+            by_sender = frozenset(
+                r.from_ for r in index.env.routes if r.match and r.match.calling_ae
+            )
+        self._by_sender: frozenset[str] = by_sender
+        """AEs with a route that forwards by who sent (`calling_ae`): the only ones where
+        the sender changes what a state reaches."""
+        self._base: Reach | None = None
+        self._down: frozenset[str] = frozenset()
+        self._parts: dict[str, tuple[frozenset[str], frozenset[_State]]] = {}
+        """Per origin walked: the AEs its own hop reaches, and the shared states it hands on."""
+        self._by_parts: dict[tuple[frozenset[str], frozenset[_State]], frozenset[str]] = {}
+
+    def without(self, index: Index, down: frozenset[str]) -> Reach:
+        """The reach on `index`, this reach's index with the AEs `down` cut off (their
+        routes, and the routes to them, taken away): an outage. An origin or a state
+        whose reach here never met a down AE walked no route that is gone, so its reach
+        is taken over as it is; only what reached a down AE is walked again (one outage
+        per critical system in the documents would otherwise walk every origin again)."""
+        after = Reach(index, self._by_sender)  # the same routes, fewer of them walkable
+        after._base = self
+        after._down = down
+        return after
+
+    def _unchanged(self, reach: frozenset[str] | None) -> bool:
+        """Whether a reach of the base never met a down AE (so it holds here too)."""
+        return reach is not None and reach.isdisjoint(self._down)
 
     @classmethod
     def of(cls, index: Index) -> Reach:
@@ -36,38 +66,109 @@ class Reach:
         return index.shared(cls, cls)
 
     def origins_reaching(self, targets: frozenset[str]) -> set[str]:
-        """The AE titles whose own studies reach one of `targets`."""
-        index = self.index
-        return {
-            ae.ae_title
-            for _, ae in index.env.application_entities()
-            if ae.ae_title not in targets
-            and index.flow.origin(ae.ae_title)
-            and self.reached(ae.ae_title) & targets
-        }
+        """The AE titles whose own studies reach one of `targets`.
+
+        Looked up in the reverse of `reached` (built once), so asking for every image
+        store or worklist of an estate costs what the answers hold, not stores x AEs."""
+        origins_of = self._reverse()
+        found: set[str] = set()
+        for target in targets:
+            found |= origins_of.get(target, set())
+        return found - targets
+
+    def groups(self) -> dict[frozenset[str], frozenset[str]]:
+        """What the origins reach -> the origins (AEs that originate studies) that reach
+        exactly that. An estate's modalities fall into few groups (those of a site mostly
+        reach the same stores), so a rule asking per store can work per group."""
+        if self._groups is None:
+            index = self.index
+            members: dict[frozenset[str], set[str]] = {}
+            for _, ae in index.env.application_entities():
+                origin = ae.ae_title
+                if index.flow.origin(origin):
+                    members.setdefault(self.reached(origin), set()).add(origin)
+            self._groups = {reach: frozenset(titles) for reach, titles in members.items()}
+        return self._groups
+
+    def _reverse(self) -> dict[str, set[str]]:
+        """AE title -> the origins (AEs that originate studies) whose studies reach it."""
+        if self._origins_of is None:
+            origins_of: dict[str, set[str]] = {}
+            for reach, origins in self.groups().items():
+                for target in reach:
+                    origins_of.setdefault(target, set()).update(origins)
+            self._origins_of = origins_of
+        return self._origins_of
 
     def reached(self, origin: str) -> frozenset[str]:
         if origin not in self._by_origin:
+            base = self._base
+            if base is not None and origin not in self._down:
+                was = base.reached(origin)
+                if self._unchanged(was):
+                    self._by_origin[origin] = was
+                    return was
+                parts = base._parts.get(origin)
+                if parts is not None and self._own_hop_unchanged(*parts):
+                    reach = self._from_parts(origin, *parts)
+                    self._by_origin[origin] = self._interned.setdefault(reach, reach)
+                    return self._by_origin[origin]
             start = (origin, None, frozenset(self.index.flow.origin(origin)), False)
-            self._by_origin[origin] = self._walk(start, origin) - {origin}
+            reach = self._walk(start, origin) - {origin}
+            self._by_origin[origin] = self._interned.setdefault(reach, reach)
         return self._by_origin[origin]
 
-    def _shared_state(self, state: _State) -> frozenset[str]:
-        """The reach of a state past the origin's own hop, computed once."""
-        if state not in self._by_state:
-            self._by_state[state] = self._walk(state, None)
-        return self._by_state[state]
+    def _own_hop_unchanged(self, own: frozenset[str], handed: frozenset[_State]) -> bool:
+        """Whether an origin's own hop (in the base) met no down AE: then it hands on the
+        same states here, and only their reach may differ."""
+        down = self._down
+        return own.isdisjoint(down) and not any(key[0] in down for key in handed)
+
+    def _from_parts(self, origin: str, own: frozenset[str], handed: frozenset[_State]):
+        """An origin's reach from its own hop's AEs and the states it hands on, once per
+        such pair: the modalities of a kind at a site share it, so an outage costs what
+        reaches the down AE, not every origin again."""
+        sig = (own, handed)
+        reach = self._by_parts.get(sig)
+        if reach is None:
+            found = set(own)
+            for key in handed:
+                found |= self._shared_key(key)
+            reach = self._by_parts[sig] = frozenset(found)
+        return reach - {origin} if origin in reach else reach
+
+    def _key(self, state: _State) -> _State:
+        """A state past the origin's own hop as the shared walks know it. Where no route
+        from the state's AE looks at who sent (`calling_ae`), the sender cannot change
+        what it reaches, so states that differ only in their sender share one walk (the
+        VNA fed by every site's router walks its routes once per kind of items, not once
+        per router)."""
+        title, _, items, last = state
+        return state if title in self._by_sender else (title, None, items, last)
+
+    def _shared_key(self, key: _State) -> frozenset[str]:
+        """The reach of a shared state (`_key`), walked once per check (or per outage,
+        when the base's reach of it met a down AE)."""
+        if key not in self._by_state:
+            base = self._base
+            was = base._by_state.get(key) if base is not None else None
+            if was is not None and self._unchanged(was):
+                self._by_state[key] = was
+            else:
+                self._by_state[key] = self._walk(key, None)
+        return self._by_state[key]
 
     def _walk(self, start: _State, origin: str | None) -> frozenset[str]:
         index = self.index
         reached: set[str] = set()
+        handed: set[_State] = set()  # an origin's walk: the shared states it hands on
         seen: dict[tuple[str, str | None], frozenset] = {}
         queue: deque[_State] = deque([start])
         while queue:
             state = queue.popleft()
             title, sender, items, last = state
             if state is not start and origin is not None and sender != origin:
-                reached |= self._shared_state(state)
+                handed.add(self._key(state))
                 continue
             reached.add(title)
             known = seen.get((title, sender), frozenset())
@@ -81,6 +182,10 @@ class Reach:
                 passed = frozenset(i for i in passed if i[1] in index.storage_scp(route.to))
                 if route.enabled and passed:
                     queue.append((route.to, title, passed, route.purpose == "prefetch"))
+        if origin is not None:
+            self._parts[origin] = (frozenset(reached - {origin}), frozenset(handed))
+            for key in handed:
+                reached |= self._shared_key(key)
         return frozenset(reached)
 
 

@@ -24,10 +24,17 @@ AS_OF = re.compile(r"imgpolicy-docs as-of=(\d{4}-\d{2}-\d{2})")
 
 
 def generate(
-    result, *, root: str, today: date, config=None, templates: str | None = None
+    result,
+    *,
+    root: str,
+    today: date,
+    config=None,
+    templates: str | None = None,
+    evidence=None,
 ) -> dict[str, str]:
     """Every document as text, rendered in memory; raises TemplateProblem for a template
-    that cannot be rendered (nothing has been written then).
+    that cannot be rendered (nothing has been written then). `evidence` (an
+    `audit.evidence.Evidence`) adds what audits measured to the checklist and dose section.
 
     The view model passes through the environment's `Redactor` before any template sees
     it, and each document's text through its known values after, so no template (the
@@ -39,7 +46,9 @@ def generate(
 
     redactor = Redactor.from_load(result.load)
     with phase("building the documents' model"):
-        view = redactor.view(build_view(result, root=root, today=today, config=config))
+        view = redactor.view(
+            build_view(result, root=root, today=today, config=config, evidence=evidence)
+        )
     with phase("rendering the documents"):
         documents = render_documents(view, templates)
     return {name: redactor.values(text) for name, text in documents.items()}

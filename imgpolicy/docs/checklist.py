@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..audit.result import EVIDENCE_ITEMS
 from ..model.types import Duration, parse_duration
 
 Coverage = Literal["full", "partial", "none", "document"]
@@ -57,11 +58,24 @@ class Item:
     outside: str = ""
     """What needs evidence from outside the environment files."""
     bounds: tuple[Bound, ...] = ()
+    evidence: str = ""
+    """The key of `audit.result.EVIDENCE_ITEMS` whose measured figure establishes the
+    item (`imgpolicy docs --evidence`); the item's text must be that key's, word for word,
+    so rewording either side cannot silently drop the evidence."""
 
     def __post_init__(self) -> None:
         """Refuse an item whose coverage its fields contradict, so no item can claim
         more than its rules check (a full item with no rules, a partial one that does not
-        say what was checked)."""
+        say what was checked), or whose evidence link names another item."""
+        if self.evidence and EVIDENCE_ITEMS.get(self.evidence) != self.text:
+            raise ValueError(
+                f"{self.text!r}: evidence {self.evidence!r} is "
+                + (
+                    f"the item {EVIDENCE_ITEMS[self.evidence]!r}"
+                    if self.evidence in EVIDENCE_ITEMS
+                    else "not an audit evidence item"
+                )
+            )
         ruled = self.coverage in ("full", "partial")
         if ruled != bool(self.codes):
             raise ValueError(f"{self.text!r}: {self.coverage} coverage and codes disagree")
@@ -112,6 +126,7 @@ CHECKPOINT_B = (
             "every image store receives ADT updates and merges, and stores shared by sites "
             "know each site's Issuer of Patient ID",
             "an audit of DICOM headers against the RIS/EHR (patient ID match rate)",
+            evidence="patient-id-accuracy",
         ),
         Item(
             "VNA migration preserves all image data with verified DICOM header integrity",
@@ -146,6 +161,7 @@ CHECKPOINT_B = (
             "reference levels for every dose-emitting modality, CT Dose Check notification "
             "values on record, and dose SRs that reach a monitor accepting them",
             "the monitor receiving and evaluating exams, with its alerts switched on",
+            evidence="dose-monitoring",
         ),
         Item(
             "Disaster recovery and failover procedures are tested",
@@ -207,6 +223,7 @@ QUALITY_AUDIT = (
             "the routes",
             "comparison with the production systems (imgpolicy probe, imgpolicy import of the "
             "PACS and router configuration)",
+            evidence="ae-inventory",
         ),
         Item(
             "Imaging AI products have documented FDA clearance for their intended use",
@@ -252,6 +269,7 @@ QUALITY_AUDIT = (
             "none",
             "An error rate is measured on traffic.",
             outside="the router's and PACS's error statistics against the threshold",
+            evidence="routing-error-rate",
         ),
         Item(
             "Turnaround time metrics are tracked and reported",

@@ -20,6 +20,7 @@ from ..analysis import continuity, outage, worklist
 from ..analysis.capacity import format_size, project
 from ..analysis.index import Index, is_storage, keyword
 from ..analysis.retention import requirement
+from ..audit.evidence import Evidence, Measured
 from ..catalogue import catalogue
 from ..config import Config
 from ..engine import CheckResult, configured_rule
@@ -71,20 +72,37 @@ METRICS = (
     ("fluoro_time_min", "Fluoro time (min)"),
 )
 CHARSET_DEFAULT = "ISO_IR 6 (default)"
+_METRIC_NAMES = {key: label.rsplit(" (", 1)[0] for key, label in METRICS}
+"""A dose metric's name without its unit ("ctdivol_mgy" -> "CTDIvol"), as the dose audit's
+evidence names metrics by the reference levels' keys."""
 
 
 def build_view(
-    result: CheckResult, *, root: str, today: date, config: Config | None = None
+    result: CheckResult,
+    *,
+    root: str,
+    today: date,
+    config: Config | None = None,
+    evidence: Evidence | None = None,
 ) -> dict[str, Any]:
     """The view model of `result` (a check of the environment at `root`) as of `today`;
-    `config` says which rules were selected (default: all)."""
-    return _Builder(result, root, today, config or Config()).build()
+    `config` says which rules were selected (default: all); `evidence` what audits
+    measured (`imgpolicy docs --evidence`)."""
+    return _Builder(result, root, today, config or Config(), evidence).build()
 
 
 class _Builder:
-    def __init__(self, result: CheckResult, root: str, today: date, config: Config):
+    def __init__(
+        self,
+        result: CheckResult,
+        root: str,
+        today: date,
+        config: Config,
+        evidence: Evidence | None = None,
+    ):
         from ..rules.registry import all_rules
 
+        self.evidence = evidence
         self.selected = {code for code in all_rules() if config.selects(code)}
         self.config = config
         self.result = result
@@ -943,7 +961,40 @@ class _Builder:
             "levels": rows,
             "senders": len(senders),
             "modalities": sorted({lv.modality for lv in levels}),
+            "measured": self._dose_measured(),
         }
+
+    def _dose_measured(self) -> list[dict[str, Any]]:
+        """The facility's dose distributions a dose audit measured (`--evidence`), each
+        with its median and 75th percentile against the DRL and its chart."""
+        if self.evidence is None:
+            return []
+        rows = []
+        for series in self.evidence.dose:
+            above = (
+                series.median is not None and series.drl is not None and series.median > series.drl
+            )
+            metric = _METRIC_NAMES.get(series.metric, series.metric)
+            rows.append(
+                {
+                    "exam": series.exam,
+                    "metric": metric,
+                    "unit": series.unit,
+                    "n": series.n,
+                    "median": _number(series.median),
+                    "p75": _number(series.p75),
+                    "drl": _number(series.drl),
+                    "verdict": "no DRL"
+                    if series.drl is None or series.median is None
+                    else "median above the DRL"
+                    if above
+                    else "median within the DRL",
+                    "above": above,
+                    "measured": series.measured.isoformat(),
+                    "chart": svg.dose_chart(series, metric),
+                }
+            )
+        return rows
 
     def ai(self) -> list[dict[str, Any]]:
         index = self.index
@@ -1021,6 +1072,9 @@ class _Builder:
                 hidden = [f for f in result.findings if f.suppressed and f.code in item.codes]
                 skipped = [c for c in item.codes if c not in self.selected]
                 status, state, detail = self._checklist_status(item, open_, skipped)
+                measured = self._measured(item)
+                if measured is not None:
+                    status, state, detail = _with_evidence(item, measured, status, state, detail)
                 rows.append(
                     {
                         "text": item.text,
@@ -1036,6 +1090,7 @@ class _Builder:
                         "not_selected": skipped if status != "not-run" else [],
                         "findings": [self.finding(f) for f in open_],
                         "suppressed": [self.finding(f) for f in hidden],
+                        "evidence": _evidence_row(measured) if measured else None,
                     }
                 )
             counts = Counter(r["status"] for r in rows)
@@ -1107,11 +1162,41 @@ class _Builder:
         checked = item.checked + (f" ({'; '.join(caveats)})" if caveats else "")
         return "partly", STATUS_LABELS["partly"], checked
 
+    def _measured(self, item: ChecklistItem) -> Measured | None:
+        """The audit figure that establishes `item`, when evidence was given for it."""
+        if self.evidence is None or not item.evidence:
+            return None
+        return self.evidence.figure(item.evidence)
+
     def _rule_option(self, code: str, option: str) -> Any:
         """A rule option as this run's configuration sets it (default included)."""
         from ..rules.registry import all_rules
 
         return configured_rule(self.config, all_rules()[code]).settings[option]
+
+
+def _with_evidence(
+    item: ChecklistItem, measured: Measured, status: str, state: str, detail: str
+) -> tuple[str, str, str]:
+    """An item's status once an audit measured it: a figure that misses its target makes
+    the item "not met"; one that meets it turns "not checked here" and "partly" into
+    "met" (what the rules established stays in the detail). Open findings, unselected
+    rules and a figure without a verdict leave the status as the rules had it."""
+    if measured.met is False:
+        return "not-met", STATUS_LABELS["not-met"], ""
+    if measured.met is True and status in ("not-checked-here", "partly"):
+        return "met", STATUS_LABELS["met"], item.checked
+    return status, state, detail
+
+
+def _evidence_row(measured: Measured) -> dict[str, Any]:
+    """The figure as the checklist shows it, with the date it was measured."""
+    return {
+        "text": measured.text,
+        "measured": measured.measured.isoformat(),
+        "audit": measured.audit,
+        "verdict": {True: "met", False: "not met", None: "no verdict"}[measured.met],
+    }
 
 
 _DECISIONS = {"510k": "cleared", "de-novo": "granted", "pma": "approved", "hde": "approved"}

@@ -8,6 +8,7 @@ Every piece of user text goes through `xml()`.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from markupsafe import Markup
@@ -531,5 +532,128 @@ def capacity_chart(
             f'<text x="{lx + 32}" y="{ly + 4}" fill="#0f172a">'
             f"{xml(_fit(row['name'], 150))} {end:.0f}%{xml(when)}</text>"
         )
+    out.append("</svg>")
+    return Markup("\n".join(out))
+
+
+# --- dose distribution chart ------------------------------------------------------------
+
+DOSE_LEFT, DOSE_PLOT_W, DOSE_TOP, DOSE_PLOT_H = 60, 480, 72, 90
+DOSE_BINS = 40
+DOSE_COLOURS = {"bars": "#94a3b8", "median": "#1d4ed8", "p75": "#7c3aed", "drl": "#b91c1c"}
+
+
+def dose_axis(top: float) -> tuple[float, float]:
+    """The dose axis for values up to `top`: (its end, its tick step), a round step
+    (1, 2, 2.5 or 5 times a power of ten) with a little room past `top`, so a DRL or the
+    largest dose never sits on the frame."""
+    if top <= 0:
+        return 1.0, 0.25
+    target = top * 1.05
+    raw = target / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return step * math.ceil(target / step - 1e-9), step
+
+
+def dose_chart(series, metric: str | None = None) -> Markup:
+    """The facility's doses for one exam and metric (an `audit.evidence.DoseSeries`;
+    `metric`: its name for people, default the series' own): a histogram of the studies'
+    values, the median and the 75th percentile as dashed marks, and the diagnostic
+    reference level as a red line, labelled; empty when no study was measured."""
+    metric = metric or series.metric
+    values = [max(0.0, v) for v in series.values_sorted]
+    if not values:
+        return Markup("")
+    marks = [v for v in (series.median, series.p75, series.drl) if v is not None]
+    x_max, step = dose_axis(max([*values, *marks]))
+    left, plot_w, top, plot_h = DOSE_LEFT, DOSE_PLOT_W, DOSE_TOP, DOSE_PLOT_H
+    width, height = left + plot_w + 40, top + plot_h + 62
+    unit = f" {series.unit}" if series.unit else ""
+
+    def px(value: float) -> float:
+        return left + plot_w * value / x_max
+
+    def num(value: float | None) -> str:
+        return "" if value is None else f"{value:g}"
+
+    title = (
+        f"{series.exam}: {metric} of {series.n} studies, median {num(series.median)}"
+        f"{unit}, 75th percentile {num(series.p75)}{unit}, "
+        + (f"DRL {num(series.drl)}{unit}" if series.drl is not None else "no DRL declared")
+        + f" (measured {series.measured.isoformat()})"
+    )
+    out = [
+        f'<svg class="diagram dose" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{xml(title)}" '
+        f'font-family="{xml(FONT)}" font-size="11">',
+        f"<title>{xml(title)}</title>",
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{left}" y="18" font-size="12" font-weight="700" fill="#0f172a">'
+        f"{xml(_fit(f'{series.exam}: {metric}', plot_w + 30, 7.0))}</text>",
+    ]
+    counts = [0] * DOSE_BINS
+    for value in values:
+        counts[min(DOSE_BINS - 1, int(value / x_max * DOSE_BINS))] += 1
+    peak = max(counts)
+    bin_w = plot_w / DOSE_BINS
+    for b, count in enumerate(counts):
+        if not count:
+            continue
+        bar_h = plot_h * count / peak
+        low, high = x_max * b / DOSE_BINS, x_max * (b + 1) / DOSE_BINS
+        out.append(
+            f'<rect x="{_n(left + b * bin_w)}" y="{_n(top + plot_h - bar_h)}" '
+            f'width="{_n(bin_w - 1)}" height="{_n(bar_h)}" fill="{DOSE_COLOURS["bars"]}">'
+            f"<title>{xml(f'{num(low)} to {num(high)}{unit}: {count} studies')}</title></rect>"
+        )
+    base = top + plot_h
+    out.append(f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="#475569"/>')
+    for k in range(round(x_max / step) + 1):
+        x = px(k * step)
+        out.append(
+            f'<line x1="{_n(x)}" y1="{base}" x2="{_n(x)}" y2="{base + 4}" stroke="#475569"/>'
+        )
+        out.append(
+            f'<text x="{_n(x)}" y="{base + 16}" text-anchor="middle" fill="#475569">'
+            f"{num(k * step)}</text>"
+        )
+    out.append(
+        f'<text x="{left + plot_w / 2:g}" y="{base + 32}" text-anchor="middle" '
+        f'fill="#475569">{xml(metric + (f" ({series.unit})" if series.unit else ""))}'
+        "</text>"
+    )
+    lines = [
+        ("median", series.median, "5 3", 1.8, f"median {num(series.median)}"),
+        ("p75", series.p75, "2 3", 1.8, f"75th percentile {num(series.p75)}"),
+        ("drl", series.drl, "", 2.4, f"DRL {num(series.drl)}{unit}"),
+    ]
+    for k, (name, value, dash, stroke, label) in enumerate(lines):
+        if value is None:
+            continue
+        x, colour = px(value), DOSE_COLOURS[name]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(
+            f'<line class="{name}" x1="{_n(x)}" y1="{top - 6}" x2="{_n(x)}" y2="{base}" '
+            f'stroke="{colour}" stroke-width="{stroke}"{dash_attr}>'
+            f"<title>{xml(label)}{xml(unit) if name != 'drl' else ''}</title></line>"
+        )
+        anchor = "end" if x > left + plot_w * 0.8 else "start"
+        shift = -4 if anchor == "end" else 4
+        out.append(
+            f'<text x="{_n(x + shift)}" y="{top - 10 - 12 * (2 - k)}" text-anchor="{anchor}" '
+            f'fill="{colour}" font-weight="{700 if name == "drl" else 400}">{xml(label)}</text>'
+        )
+    legend_y = base + 50
+    out.append(
+        f'<text x="{left}" y="{legend_y}" fill="#475569">'
+        f"{xml(f'{series.n} studies, measured {series.measured.isoformat()}')}"
+        + (
+            "; no DRL declared for this exam"
+            if series.drl is None
+            else "; the red line is the diagnostic reference level"
+        )
+        + "</text>"
+    )
     out.append("</svg>")
     return Markup("\n".join(out))

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -19,6 +20,9 @@ from ..model import Environment, EnvironmentFile
 from ..model.uids import declared as private_uids
 from .files import Exclusions, LoadFailed, SourceFile, locate, read_member, survey
 from .schema_errors import schema_findings
+
+if TYPE_CHECKING:
+    from .cache import ParseCache
 
 
 @dataclass
@@ -102,9 +106,12 @@ _STORAGE_LISTS: dict[str, str | None] = {
 }
 
 
-def load_environment(paths: Iterable[str], exclusions: Exclusions | None = None) -> LoadResult:
+def load_environment(
+    paths: Iterable[str], exclusions: Exclusions | None = None, cache: ParseCache | None = None
+) -> LoadResult:
     """Read, validate and merge every file of the environment under `paths`, leaving out
-    what `exclusions` (the configuration's `exclude:`) names."""
+    what `exclusions` (the configuration's `exclude:`) names; files whose bytes `cache`
+    has seen are not parsed again."""
     paths = list(paths)
     result = LoadResult(Environment(), exclusions=exclusions or Exclusions())
     env = result.environment
@@ -142,7 +149,9 @@ def load_environment(paths: Iterable[str], exclusions: Exclusions | None = None)
         result.unusable = True
     for path in found.files:
         try:
-            source = read_member(path, hint=_exclude_hint(path, paths, result.exclusions))
+            source = read_member(
+                path, hint=_exclude_hint(path, paths, result.exclusions), cache=cache
+            )
         except LoadFailed as failed:
             if failed.finding.code == "YAML010":
                 result.unmarked.append(path)
@@ -222,6 +231,8 @@ def load_environment(paths: Iterable[str], exclusions: Exclusions | None = None)
         result.files.sort()
         result.findings.extend(unmarked)
         result.unusable = True
+    if cache is not None:
+        cache.report()
     return result
 
 

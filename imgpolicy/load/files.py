@@ -24,12 +24,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import FORMAT_VERSION, fsutil
 from ..findings import Finding, Location, Related, Severity
 from ..model.types import show
 from .yaml12 import MapPos, Pos, SeqPos, Span, YAMLLoadError, line_column, load_documents
+
+if TYPE_CHECKING:
+    from .cache import ParseCache
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -313,14 +316,24 @@ def read_source(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile | N
     return _parse(path, raw)
 
 
-def read_member(path: str, *, max_bytes: int = MAX_FILE_BYTES, hint: str = "") -> SourceFile | None:
+def read_member(
+    path: str,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    hint: str = "",
+    cache: ParseCache | None = None,
+) -> SourceFile | None:
     """A file of the environment: its content, None when it holds no data at all (empty
     or comments only); `LoadFailed` when broken, and YAML010 when it does not carry
-    `imgpolicy: 1` at its top level. `hint` is its path as `exclude:` would name it."""
+    `imgpolicy: 1` at its top level. `hint` is its path as `exclude:` would name it; with
+    a `cache`, unchanged bytes are not parsed again (`load/cache.py`)."""
     raw = _read(path, max_bytes)
     if _blank(raw):
         return None
-    source = _parse(path, raw) if _marked(raw) else None
+    if not _marked(raw):
+        source = None
+    else:
+        source = cache.parse(path, raw, _parse) if cache is not None else _parse(path, raw)
     if source is None:
         raise _unmarked(path, raw, hint or Path(path).as_posix())
     return source

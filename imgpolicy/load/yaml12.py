@@ -453,6 +453,7 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
     total = 0
     aliased = False  # whether the document used an alias: the node limit's message says why
     ignore_tags = unknown_tags == "ignore"
+    last_line = 0
 
     def add(value, pos, span, size, is_merge_key=False):
         """Attach a finished node to the innermost open collection (or the document)."""
@@ -509,7 +510,10 @@ def _build(events, unknown_tags, max_nodes, max_depth) -> list[Document]:
             except ValueError:  # int() refuses more digits than sys.get_int_max_str_digits()
                 raise _long_int_error(event) from None
             s, e = event.start_mark, event.end_mark
-            span = (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+            line = s.line + 1  # one int object per line, shared by the spans on it (memory)
+            line = last_line if line == last_line else line
+            last_line = line
+            span = (line, s.column + 1, line if e.line == s.line else e.line + 1, e.column + 1)
             is_merge = tag is None and not style and text == "<<"
             if event.anchor is not None:
                 anchors[event.anchor] = (value, span, 1)

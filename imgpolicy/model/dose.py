@@ -35,6 +35,28 @@ METRICS = (
 )
 
 
+def _procedure_codes():
+    """How studies are recognised as this exam by their procedure code (audit dose)."""
+    return Field(
+        default_factory=list,
+        description="Procedure codes of this exam, as the studies carry them (Procedure Code "
+        "Sequence, Requested Procedure Code Sequence): a code value such as RPID22, or "
+        "SCHEME:VALUE such as RADLEX:RPID22 to also match the coding scheme. "
+        "`imgpolicy audit dose` maps dose reports to the exam by them first.",
+    )
+
+
+def _descriptions():
+    """How studies are recognised as this exam by their description (audit dose)."""
+    return Field(
+        default_factory=list,
+        description="Study Description patterns of this exam, `*` and `?` as wildcards, "
+        "letter case ignored (e.g. 'CT HEAD*'); for a protocol group, the CT acquisition "
+        "protocol names too. `imgpolicy audit dose` uses them when no procedure code "
+        "matches; without any, a study matches when its description is the exam's name.",
+    )
+
+
 def _metric(what: str):
     """A dose metric of a reference level: positive when given."""
     return Field(default=None, gt=0, description=f"The reference level of {what}.")
@@ -57,6 +79,8 @@ class ReferenceLevel(Strict):
         default="adult", description="The patients it applies to (adult, pediatric...)."
     )
     site: Name | None = Field(default=None, description="Only at this site; none: everywhere.")
+    procedure_codes: list[Text] = _procedure_codes()
+    descriptions: list[Text] = _descriptions()
     ctdivol_mgy: float | None = _metric("CTDIvol, in mGy")
     dlp_mgy_cm: float | None = _metric("dose-length product, in mGy·cm")
     dap_gy_cm2: float | None = _metric("dose-area product, in Gy·cm²")
@@ -103,6 +127,8 @@ class NotificationValue(Strict):
         "Adult head, Brain perfusion)."
     )
     modality: Modality = Field(default="CT", description="The modality (CT).")
+    procedure_codes: list[Text] = _procedure_codes()
+    descriptions: list[Text] = _descriptions()
     ctdivol_mgy: float | None = _ct_value("The CTDIvol notification value, in mGy.")
     dlp_mgy_cm: float | None = _ct_value("The DLP notification value, in mGy·cm.")
     source: Text | None = Field(

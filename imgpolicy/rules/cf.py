@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import dicom, identity
+from ..analysis.charsets import repertoire, supported
 from ..analysis.index import Index, keyword
 from ..findings import Finding, Location, Related, Severity
 from ..model.devices import ApplicationEntity
 from .base import Option, Rule
-
-_DEFAULT_REPERTOIRE = "ISO_IR 6"
 
 
 def _ae_entity(ae: ApplicationEntity) -> str:
@@ -239,27 +238,6 @@ class RetiredUID(Rule):
             )
 
 
-def _repertoire(term: str) -> str:
-    """One name per repertoire: `ISO 2022 IR 100` (Latin-1 with code extensions) decodes
-    the same characters as `ISO_IR 100`, and `ISO 2022 IR 6` is the default."""
-    if term.startswith("ISO 2022 IR "):
-        plain = "ISO_IR " + term[len("ISO 2022 IR ") :]
-        if plain in dicom.SINGLE_BYTE_CHARACTER_SETS:
-            return plain
-    return term
-
-
-_SUPPORTED: dict[tuple[str, ...], frozenset[str]] = {}
-
-
-def _supported(ae: ApplicationEntity) -> frozenset[str]:
-    """The repertoires `ae` declares, the default included (cached: lists repeat)."""
-    key = tuple(ae.character_sets)
-    if key not in _SUPPORTED:
-        _SUPPORTED[key] = frozenset(map(_repertoire, key)) | {_DEFAULT_REPERTOIRE}
-    return _SUPPORTED[key]
-
-
 class CharacterSetMismatch(Rule):
     """A sender uses a character set its receiver does not declare.
 
@@ -375,13 +353,13 @@ class CharacterSetMismatch(Rule):
         found_source, found_dest = index.aes.get(source), index.aes.get(dest)
         if not found_source or not found_dest or not found_source[1].character_sets:
             return []  # an unknown AE is RT001's (or the worklist rules') finding
-        sent, accepted = _supported(found_source[1]), _supported(found_dest[1])
+        sent, accepted = supported(found_source[1]), supported(found_dest[1])
         if sent <= accepted:
             return []
         return [
             t
             for t in dict.fromkeys(found_source[1].character_sets)
-            if _repertoire(t) not in accepted
+            if repertoire(t) not in accepted
         ]
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .. import identity
 from ..analysis.index import ACQUISITION_KIND, Index
+from ..analysis.reach import Reach
 from ..findings import Finding, Related, Severity
 from ..model.devices import Device
 from .base import Rule
-from .common import origins_reaching, probable_devices
+from .common import probable_devices
 
 IMAGE_STORE_KINDS = frozenset({"pacs", "vna", "cardiology-pvs"})
 """Devices that keep studies under the patient's identity."""
@@ -245,8 +246,10 @@ class SharedStoreWithoutIssuer(Rule):
 
     def check(self, index: Index) -> Iterator[Finding]:
         for device, titles in _image_stores(index):
-            sources = self._acquiring(index, self._origins(index, titles))
-            finding = self._judge(index, sources, f"{device.kind} '{device.name}' stores")
+            sites, undeclared_sites = self._origin_sites(index, titles)
+            finding = self._verdict(
+                sites, undeclared_sites, f"{device.kind} '{device.name}' stores"
+            )
             if finding:
                 message, undeclared = finding
                 yield self.finding(
@@ -269,15 +272,48 @@ class SharedStoreWithoutIssuer(Rule):
                     related=self._related(index, undeclared),
                 )
 
-    @staticmethod
-    def _origins(index: Index, titles: frozenset[str]) -> list[Device]:
-        """The devices whose own studies reach `titles`."""
-        found: dict[str, Device] = {}
-        for title in origins_reaching(index, titles):
+    @classmethod
+    def _origin_sites(cls, index: Index, titles: frozenset[str]) -> tuple[set[str], set[str]]:
+        """The sites of the acquisition devices (at our own sites) whose own studies reach
+        `titles`, and those of them without an issuer. Worked out per group of origins that
+        reach the same AEs (`Reach.groups`), each group's sites once: every store of an
+        estate is reached by most of its modalities (prior prefetch from the VNA), so going
+        through them one by one per store would cost stores x modalities."""
+        sites: set[str] = set()
+        undeclared: set[str] = set()
+        for reach, origins, group_sites, group_undeclared in index.shared(
+            "pid-origin-groups", cls._origin_groups
+        ):
+            if reach.isdisjoint(titles):
+                continue
+            if origins.isdisjoint(titles):
+                sites |= group_sites
+                undeclared |= group_undeclared
+            else:  # an origin among the targets is not its own origin (Reach.origins_reaching)
+                own, without = cls._sites_of(index, origins - titles)
+                sites |= own
+                undeclared |= without
+        return sites, undeclared
+
+    @classmethod
+    def _origin_groups(cls, index: Index) -> list:
+        """(what they reach, the origins, their sites, those without an issuer) per group."""
+        out = []
+        for reach, origins in Reach.of(index).groups().items():
+            out.append((reach, origins, *cls._sites_of(index, origins)))
+        return out
+
+    @classmethod
+    def _sites_of(cls, index: Index, titles: Iterable[str]) -> tuple[set[str], set[str]]:
+        """Sites of the acquisition devices at our own sites among `titles`' devices, and
+        those of them without an issuer."""
+        devices: dict[str, Device] = {}
+        for title in titles:
             device = index.device_of(title)
             if device is not None:
-                found[device.name] = device
-        return list(found.values())
+                devices[device.name] = device
+        kept = cls._acquiring(index, list(devices.values()))
+        return {d.site for d in kept}, {d.site for d in kept if _issuer(index, d) is None}
 
     @staticmethod
     def _acquiring(index: Index, devices: list[Device]) -> list[Device]:
@@ -289,13 +325,22 @@ class SharedStoreWithoutIssuer(Rule):
                 kept.append(device)
         return kept
 
-    @staticmethod
-    def _judge(index: Index, devices: list[Device], what: str) -> tuple[str, list[str]] | None:
+    @classmethod
+    def _judge(cls, index: Index, devices: list[Device], what: str) -> tuple[str, list[str]] | None:
         """The message when `devices` span several sites and some have no issuer."""
-        sites = sorted({d.site for d in devices})
+        return cls._verdict(
+            {d.site for d in devices}, {d.site for d in devices if _issuer(index, d) is None}, what
+        )
+
+    @staticmethod
+    def _verdict(
+        all_sites: set[str], without_issuer: set[str], what: str
+    ) -> tuple[str, list[str]] | None:
+        """The message when studies of several sites meet and some sites have no issuer."""
+        sites = sorted(all_sites)
         if len(sites) < 2:
             return None
-        undeclared = sorted({d.site for d in devices if _issuer(index, d) is None})
+        undeclared = sorted(without_issuer)
         if not undeclared:
             return None
         return (
