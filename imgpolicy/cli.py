@@ -120,6 +120,42 @@ def _parse_cache(paths: tuple[str, ...], config):
     return ParseCache.open(cache_folder(paths, chosen.get("cache_dir"), config.cache_dir))
 
 
+_WHOLE_PROCESS = {"result cache": True}
+"""`run()` (the console script) passes this as the context's `obj`: only a process that
+is the command line uses the result cache (`result_cache.py` says why)."""
+
+
+def _result_cache(question):
+    """This check's result cache (`result_cache.py`), None under --no-cache,
+    IMGPOLICY_NO_RESULT_CACHE or when imgpolicy is driven from another program."""
+    from .cachedir import cache_folder
+    from .result_cache import NO_RESULT_CACHE, ResultCache
+
+    ctx = click.get_current_context()
+    chosen = ctx.meta.get("imgpolicy.cache", {})
+    if ctx.find_root().obj is not _WHOLE_PROCESS or os.environ.get(NO_RESULT_CACHE):
+        return None
+    if chosen.get("no_cache"):
+        return None
+    return ResultCache.open(cache_folder(question.paths, chosen.get("cache_dir"), None), question)
+
+
+def _replay(answer, stdout_view: str, targets: list[tuple[str, str]], baseline) -> None:
+    """A stored answer, written as the check would have written it."""
+    from .fsutil import write_atomic
+    from .result_cache import view
+
+    inputs = [*answer.inputs, *([baseline] if baseline else [])]
+    for target_fmt, target_path in targets:
+        try:
+            _refuse_inputs(target_path, inputs)
+            write_atomic(target_path, answer.views[view(target_fmt)])
+        except OSError as err:
+            _fail(f"cannot write {target_path}: {err.strerror or err}")
+    click.echo(answer.views[stdout_view], nl=False)
+    sys.exit(answer.status)
+
+
 @main.command()
 @_verbosity_options()
 @click.argument(
@@ -185,17 +221,28 @@ def check(
     environment file, bad option, configuration or baseline, an output that cannot be
     written).
     """
-    from .baseline import BaselineError
-    from .config import ConfigError, resolve_config
-    from .engine import RuleCrashed, exit_code
-    from .engine import check as run_check
     from .fsutil import names_stdout
-    from .progress import phase
-    from .report import Report
 
     targets = [_output(spec) for spec in outputs]
     fmt = _stdout_format(fmt, targets)
     targets = [(target_fmt, path) for target_fmt, path in targets if not names_stdout(path)]
+    results = None
+    if not (write_baseline or down):
+        from .result_cache import Question, view
+
+        stdout_view = view(fmt, color=_color(), quiet=_quiet())
+        question = Question(paths, config_path, select, ignore, fail_on, today, baseline)
+        results = _result_cache(question)
+        answer = results and results.answer([stdout_view, *(view(t) for t, _ in targets)])
+        if answer:
+            _replay(answer, stdout_view, targets, baseline)
+    from .baseline import BaselineError
+    from .config import ConfigError, resolve_config
+    from .engine import RuleCrashed, exit_code
+    from .engine import check as run_check
+    from .progress import phase
+    from .report import Report
+
     try:
         config = resolve_config(config_path, paths)
         if select:
@@ -204,6 +251,8 @@ def check(
             config.ignore = [*config.ignore, *_codes(ignore, "--ignore")]
         _no_rule_left(config)
         when = _date(today) if today else None
+        if results is not None:
+            _expect(results, paths, config)
         with phase("checking the environment"):
             result = run_check(
                 paths, config, baseline=baseline, today=when, cache=_parse_cache(paths, config)
@@ -229,8 +278,25 @@ def check(
         sys.exit(2 if result.load.unusable else 0)
     report = Report.of_check(result, threshold, paths)
     what_if = _what_if(result, down) if down else None
-    _emit(report, fmt, targets, [*inputs, *([baseline] if baseline else [])], what_if)
-    sys.exit(exit_code(result, threshold))
+    read = [*inputs, *([baseline] if baseline else [])]
+    shown, texts = _emit(report, fmt, targets, read, what_if)
+    status = exit_code(result, threshold)
+    if results is not None:
+        views = {view(t): text for (t, _), text in zip(targets, texts, strict=True)}
+        results.keep(status, inputs, {**views, stdout_view: shown})
+    sys.exit(status)
+
+
+def _expect(results, paths: tuple[str, ...], config) -> None:
+    """Tell the result cache the files the check starts from, and what it must know of
+    the configuration to decide whether the answer can be stored."""
+    from .cachedir import ENV_VAR
+    from .load.files import survey
+
+    chosen = click.get_current_context().meta.get("imgpolicy.cache", {})
+    moved = bool(config.cache_dir) and not (chosen.get("cache_dir") or os.environ.get(ENV_VAR))
+    files = survey(paths, config.exclusions()).files
+    results.expect(files, config.source, config.origins.values(), moved)
 
 
 def _what_if(result, down: tuple[str, ...]):
@@ -253,27 +319,31 @@ def _what_if(result, down: tuple[str, ...]):
 
 def _emit(
     report, fmt: str, targets: list[tuple[str, str]], inputs: list[str], what_if=None
-) -> None:
+) -> tuple[str, list[str]]:
     """Write each --output target (never over an input of the run), then standard output;
-    a --down what-if joins the text and json formats."""
+    a --down what-if joins the text and json formats. Returns what standard output got
+    and what each target got (the result cache keeps them)."""
     from .analysis.outage import with_outage
     from .fsutil import write_atomic
     from .progress import phase
     from .report import render
 
+    written = []
     with phase("writing the report"):
         for target_fmt, target_path in targets:
             try:
                 _refuse_inputs(target_path, inputs)
-                write_atomic(
-                    target_path, with_outage(target_fmt, render(target_fmt, report), what_if)
-                )
+                text = with_outage(target_fmt, render(target_fmt, report), what_if)
+                write_atomic(target_path, text)
+                written.append(text)
             except OSError as err:
                 _fail(f"cannot write {target_path}: {err.strerror or err}")
         shown = _quiet_text(report) if fmt == "text" and _quiet() else None
         if shown is None:
             shown = render(fmt, report, color=fmt == "text" and _color())
-    click.echo(with_outage(fmt, shown, what_if), nl=False)
+    shown = with_outage(fmt, shown, what_if)
+    click.echo(shown, nl=False)
+    return shown, written
 
 
 def _quiet_text(report) -> str:
@@ -1620,7 +1690,7 @@ def run() -> None:
     if sys.stdout is not None and _has_fd(sys.stdout):
         sys.stdout, sink = guarded_stdout(sys.stdout)
     try:
-        main()
+        main(obj=_WHOLE_PROCESS)
         code = 0
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)

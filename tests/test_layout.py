@@ -47,6 +47,16 @@ def test_documents_and_formats_import_no_rule_module(path):
     assert not {m for m in rule_imports if m.split(".")[1] in RULE_MODULES}, rule_imports
 
 
+@pytest.mark.parametrize(
+    "path", sorted((PACKAGE / "audit").rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_audits_judge_with_the_analysis_not_with_rule_modules(path):
+    """An audit reuses what the rules know through `analysis/` (character repertoires,
+    reach), never a rule module's private helpers."""
+    above = {m for m in imported(path) if m.split(".")[0] in ("rules", "docs", "engine")}
+    assert not above, above
+
+
 @pytest.mark.parametrize("path", sorted((PACKAGE / "analysis").glob("*.py")), ids=lambda p: p.name)
 def test_the_analysis_layer_imports_neither_rules_nor_docs(path):
     above = {m for m in imported(path) if m.split(".")[0] in ("rules", "docs", "report")}

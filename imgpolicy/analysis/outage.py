@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..model.continuity import ContinuityPlan
@@ -183,44 +183,57 @@ def unknown_devices(index: Index, names: Iterable[str]) -> list[str]:
 def outage(index: Index, names: Iterable[str]) -> Outage:
     """What stops when the devices `names` (all known) are down."""
     down_devices = [index.devices[n] for n in dict.fromkeys(names)]
-    down_names = {d.name for d in down_devices}
-    titles = frozenset(ae.ae_title for d in down_devices for ae in d.application_entities)
-    before = Reach.of(index)
-    after = before.without(_WithoutDevices(index, titles), titles)  # type: ignore[arg-type]
     flows: list[LostFlow] = []
     sites: dict[str, dict[str, set[str]]] = {}
-    losses = _Losses(index)
-    for device, ae in acquisition_aes(index):
-        if device.name in down_names or not index.flow.origin(ae.ae_title):
-            continue
-        was, now = before.reached(ae.ae_title), after.reached(ae.ae_title)
-        if was is now:
-            continue  # nothing this AE's studies reached is down
-        lost, site_losses = losses.between(was, now)
+    for device, ae, lost, stops, site_losses in _broken(index, down_devices):
         if lost:
             flows.append(
-                LostFlow(
-                    ae.ae_title,
-                    device.name,
-                    device.site,
-                    tuple(device.modality),
-                    lost,
-                    not now,
-                )
+                LostFlow(ae.ae_title, device.name, device.site, tuple(device.modality), lost, stops)
             )
         for what in site_losses:
             sites.setdefault(device.site, {}).setdefault(what, set()).add(ae.ae_title)
-    for device, ae in _losing_worklist(index, titles):
-        sites.setdefault(device.site, {}).setdefault("worklist", set()).add(ae.ae_title)
     plans = {p.system: p for p in index.env.continuity}
+    down_names = {d.name for d in down_devices}
     down = [_down_system(d, plans.get(d.name), down_names) for d in down_devices]
     flows.sort(key=lambda f: (f.site, f.ae_title))
     order = ("worklist", "reading", "archive")
     return Outage(
         down,
         flows,
-        {s: {w: sorted(lost[w]) for w in order if w in lost} for s, lost in sites.items()},
+        {s: {w: sorted(lost[w]) for w in order if w in lost} for s, lost in sorted(sites.items())},
     )
+
+
+def _broken(index: Index, down_devices: list) -> Iterator[tuple]:
+    """(device, AE, destinations lost, whether it stops, site losses) of each acquisition
+    AE the outage of `down_devices` takes something from, in the order of the estate's
+    AEs: the one walk both the what-if (which names every AE) and the failure-impact table
+    (which counts them) are made from, so they always agree.
+
+    Only the origins whose studies reached a down AE are looked at (the reverse of the
+    check's `Reach`), and the worklist is judged per set of providers: an outage costs
+    what it breaks, not the whole estate again."""
+    down_names = {d.name for d in down_devices}
+    titles = frozenset(ae.ae_title for d in down_devices for ae in d.application_entities)
+    before = Reach.of(index)
+    after = before.without(_WithoutDevices(index, titles), titles)  # type: ignore[arg-type]
+    affected = before.origins_reaching(titles)
+    losing_worklist = _losing_worklist(index, titles)
+    losses = _Losses(index)
+    for device, ae in _acquisition(index):
+        title = ae.ae_title
+        lost: tuple = ()
+        stops = False
+        site_losses: tuple[str, ...] = ()
+        if title in affected and device.name not in down_names:
+            was, now = before.reached(title), after.reached(title)
+            if was is not now:
+                lost, site_losses = losses.between(was, now)
+                stops = not now
+        if title in losing_worklist:
+            site_losses = ("worklist", *site_losses)
+        if lost or site_losses:
+            yield device, ae, lost, stops, site_losses
 
 
 class _Losses:
@@ -290,18 +303,40 @@ def _pacs(index: Index) -> frozenset[str]:
     return index.shared(_pacs, build)
 
 
-def _losing_worklist(index: Index, titles: frozenset[str]) -> list:
-    """(device, AE) of order-based modalities whose every worklist provider is down (a
+def _acquisition(index: Index) -> list:
+    """(device, AE) of every acquisition AE, listed once per check: every outage asks."""
+    return index.shared(_acquisition, lambda index: list(acquisition_aes(index)))
+
+
+def _losing_worklist(index: Index, titles: frozenset[str]) -> set[str]:
+    """Titles of the order-based modalities whose every worklist provider is down (a
     broker that caches the worklist, like a site's MWL broker, keeps serving)."""
-    by_consumer = entries_by_consumer(index)
-    losing = []
-    for device, ae in acquisition_aes(index):
-        if device.workflow == "encounter-based":
-            continue
-        entries = device_entries(device, by_consumer)
-        if entries and all(e.provider in titles for e in entries):
-            losing.append((device, ae))
-    return losing
+    return {
+        title
+        for providers, members in _worklist_providers(index).items()
+        if providers <= titles
+        for title in members
+    }
+
+
+def _worklist_providers(index: Index) -> dict[frozenset[str], list[str]]:
+    """The providers an order-based modality's worklist comes from -> the modalities'
+    AE titles, once per check: an estate's modalities share a few sets of providers, so
+    each outage judges a set once rather than every modality."""
+
+    def build(index: Index) -> dict[frozenset[str], list[str]]:
+        by_consumer = entries_by_consumer(index)
+        groups: dict[frozenset[str], list[str]] = {}
+        for device, ae in _acquisition(index):
+            if device.workflow == "encounter-based":
+                continue
+            entries = device_entries(device, by_consumer)
+            if entries:
+                providers = frozenset(e.provider for e in entries)
+                groups.setdefault(providers, []).append(ae.ae_title)
+        return groups
+
+    return index.shared(_worklist_providers, build)
 
 
 def _down_system(device, plan: ContinuityPlan | None, down: set[str]) -> DownSystem:
@@ -344,22 +379,33 @@ def with_outage(fmt: str, rendered: str, what_if: Outage | None) -> str:
 
 def failure_impact(index: Index, systems: Iterable[str]) -> list[dict]:
     """One row per critical system for the documents' failure-impact table: what stops
-    when it alone is down (the same what-if as `check --down SYSTEM`), its fallback and
-    RTO."""
+    when it alone is down (the same walk as `check --down SYSTEM`, counted rather than
+    listed: at 10,000 AEs an outage of a PACS that every site prefetches to breaks a flow
+    of nearly every AE, and the table shows how many), its fallback and RTO."""
+    plans = {p.system: p for p in index.env.continuity}
     rows = []
     for name in systems:
-        what_if = outage(index, [name])
-        system = what_if.down[0]
-        purposes = sorted({purpose for f in what_if.flows for purpose, _ in f.lost})
+        device = index.devices[name]
+        system = _down_system(device, plans.get(name), {name})
+        stops = loses = 0
+        purposes: set[str] = set()
+        sites: dict[str, set[str]] = {}
+        for lost_by, _, lost, stop, site_losses in _broken(index, [device]):
+            if lost:
+                stops += stop
+                loses += not stop
+                purposes.update(purpose for purpose, _ in lost)
+            if site_losses:
+                sites.setdefault(lost_by.site, set()).update(site_losses)
         rows.append(
             {
                 "system": name,
                 "kind": system.kind,
                 "site": system.site,
-                "stops": sorted(f.ae_title for f in what_if.flows if f.stops),
-                "loses": sorted(f.ae_title for f in what_if.flows if not f.stops),
-                "purposes": purposes,
-                "sites": {site: sorted(losses) for site, losses in sorted(what_if.sites.items())},
+                "stops": stops,
+                "loses": loses,
+                "purposes": sorted(purposes),
+                "sites": {site: sorted(losses) for site, losses in sorted(sites.items())},
                 "plan": system.plan,
                 "fallback": system.fallback or "",
                 "rto": system.rto or "",

@@ -44,6 +44,7 @@ class Reach:
         self._parts: dict[str, tuple[frozenset[str], frozenset[_State]]] = {}
         """Per origin walked: the AEs its own hop reaches, and the shared states it hands on."""
         self._by_parts: dict[tuple[frozenset[str], frozenset[_State]], frozenset[str]] = {}
+        self._candidates: dict[str, tuple[list, dict[str, list]]] = {}
 
     def without(self, index: Index, down: frozenset[str]) -> Reach:
         """The reach on `index`, this reach's index with the AEs `down` cut off (their
@@ -177,7 +178,7 @@ class Reach:
             seen[(title, sender)] = known | items
             if title != origin:
                 items = frozenset(i for i in items if i[1] in index.storage_scu(title))
-            for route in index.routes_from.get(title, ()):
+            for route in self._routes(title, sender, title == origin):
                 passed = _let_through(route, items, sender, title == origin)
                 passed = frozenset(i for i in passed if i[1] in index.storage_scp(route.to))
                 if route.enabled and passed:
@@ -187,6 +188,34 @@ class Reach:
             for key in handed:
                 reached |= self._shared_key(key)
         return frozenset(reached)
+
+    def _routes(self, title: str, sender: str | None, own: bool) -> list[Route]:
+        """The routes from `title` that can carry what `sender` sent, in declaration
+        order: those that do not look at the caller, and those whose `calling_ae` names
+        `sender` (or `title` itself for its own studies). A router holds a rule per
+        modality, so scanning them all on every walk through it would cost AEs x rules;
+        the skipped ones are exactly those `_let_through` lets nothing through."""
+        found = self._candidates.get(title)
+        if found is None:
+            open_routes: list[tuple[int, Route]] = []
+            named: dict[str, list[tuple[int, Route]]] = {}
+            for position, route in enumerate(self.index.routes_from.get(title, ())):
+                calling = route.match.calling_ae if route.match is not None else None
+                if calling:
+                    for ae in calling:
+                        named.setdefault(ae, []).append((position, route))
+                else:
+                    open_routes.append((position, route))
+            found = self._candidates[title] = (open_routes, named)
+        open_routes, named = found
+        if not named:
+            return [route for _, route in open_routes]
+        picked = dict(open_routes)
+        if sender is not None:
+            picked.update(named.get(sender, ()))
+        if own:
+            picked.update(named.get(title, ()))
+        return [picked[position] for position in sorted(picked)]
 
 
 def _let_through(route: Route, items: Iterable, sender: str | None, own: bool) -> frozenset:

@@ -544,10 +544,7 @@ class _Builder:
         ai_hosts = {p.runs_on for p in env.ai}
         tele_targets = {r.to for r in env.routes if r.purpose == "teleradiology"}
         groups: dict[tuple, list[str]] = {}
-        naming: dict[str, list[int]] = defaultdict(list)
-        for i, route in enumerate(env.routes):
-            for sender in route.match.calling_ae if route.match else ():
-                naming[sender].append(i)
+        naming = _Naming(index)
         memo: dict[tuple, OriginPaths] = {}
         filters: dict = {}
         seen: set[str] = set()
@@ -557,12 +554,13 @@ class _Builder:
                 continue
             seen.add(title)
             # origins that send the same items over the same routes, are named as calling
-            # AE by the same routes and receive nothing take the same paths: walk them once
+            # AE by routes of the same shape and receive nothing take the same paths: walk
+            # them once (a router with one rule per modality is walked once per kind)
             key = None
             if not index.routes_to.get(title):
                 key = (
                     frozenset(index.flow.origin(title)),
-                    tuple(naming.get(title, ())),
+                    naming.shape(title),
                     tuple(
                         (r.to, r.purpose, r.enabled, _match_key(r.match))
                         for r in index.routes_from.get(title, ())
@@ -573,7 +571,7 @@ class _Builder:
                 found = origin_paths(index, title, filters)
                 if key:
                     memo[key] = found
-            reached = [t for t in found.reached if t != title]
+            reached = [t for t in found.reached if t != found.origin]
 
             def chain(target: str, found: OriginPaths = found) -> tuple[str, ...]:
                 return tuple(found.chain(target)[1:])
@@ -1279,6 +1277,46 @@ def _match_key(match) -> tuple | None:
         tuple(match.calling_ae),
         tuple(match.body_part),
     )
+
+
+class _Naming:
+    """Which routes name each AE as the calling AE, in a shape that leaves out the AE
+    itself, so that origins named by "their own" rule of a router (one rule per modality)
+    share one walk of their paths.
+
+    A walk from an origin that receives nothing meets, at a source, the routes without a
+    calling-AE filter, those naming a sender on its way, and its own; the routes naming
+    another such origin never. So a route naming exactly one AE that receives nothing
+    counts as "its own" for that AE; its shape is the source, how many of the other routes
+    of the source come before it (the walk's order), where it goes and what it lets
+    through. An AE named together with others keeps the exact routes as its key."""
+
+    def __init__(self, index: Index):
+        self._own: dict[str, list[tuple]] = defaultdict(list)
+        self._shared: dict[str, list[int]] = defaultdict(list)
+        for i, route in enumerate(index.env.routes):
+            for sender in route.match.calling_ae if route.match else ():
+                self._shared[sender].append(i)
+        for source, routes in index.routes_from.items():
+            others_before = 0
+            for route in routes:
+                m = route.match
+                named = set(m.calling_ae) if m is not None else set()
+                if m is not None and len(named) == 1 and not index.routes_to.get(min(named)):
+                    match = (tuple(m.modality), tuple(m.sop_classes), tuple(m.body_part))
+                    self._own[min(named)].append(
+                        (source, others_before, route.to, route.purpose, route.enabled, match)
+                    )
+                else:
+                    others_before += 1
+
+    def shape(self, title: str) -> tuple:
+        """The key part for the routes that name `title` (an AE that receives nothing)
+        as calling AE: their shapes when each names it alone, else the routes."""
+        every, own = self._shared.get(title, []), self._own.get(title, [])
+        if len(every) == len(own):
+            return ("own", tuple(own))
+        return ("exact", tuple(every))
 
 
 class _NoDevice:

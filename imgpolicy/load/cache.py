@@ -16,9 +16,11 @@ can crash the interpreter), so an entry is only read from a folder that this use
 nobody else may write, and only when the entry itself is such a file (opened without
 following a link). Otherwise the cache is not used, and `-v` says why once.
 
-The data of a file is read back at once; its positions (a third of an entry, and as slow
-to rebuild as the data is fast) only when a finding first needs a line and column in that
-file, so a clean environment never rebuilds them. Each entry is written to a temporary
+An entry holds a file's data, read back at once, and its positions once a run has needed
+them: the loader makes positions only when a finding first needs a line and column in a
+file (`files.LazyPositions`), and then the entry is written again with them, so the next
+run reads them back instead of parsing the file again. A clean environment never builds
+them, and its entries hold none. Each entry is written to a temporary
 file in the same folder and renamed over the old one, so concurrent runs never read half
 an entry. The folder holds a CACHEDIR.TAG and a `.gitignore` of `*`, so backups skip it
 and git never commits it; deleting it is always safe.
@@ -29,54 +31,32 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import stat
 import struct
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from .. import FORMAT_VERSION, __version__, fsutil
+from ..cachedir import ENV_VAR as ENV_VAR  # re-exported: the CLI and tests name them here
+from ..cachedir import FOLDER_NAME as FOLDER_NAME
+from ..cachedir import Unsafe as _Unsafe
+from ..cachedir import cache_folder as cache_folder
+from ..cachedir import mark_folder as _mark
+from ..cachedir import read_entry as _read_entry
+from ..cachedir import safe_folder as _safe_folder
+from ..cachedir import verbose_note as _verbose_note
+from ..cachedir import write_entry as _write_entry
 from . import files as _files
 from . import yaml12
-from .files import SourceFile
+from .files import LazyPositions, SourceFile
 from .yaml12 import MapPos, Pos, SeqPos
 
-FOLDER_NAME = ".imgpolicy_cache"
-ENV_VAR = "IMGPOLICY_CACHE_DIR"
-CACHEDIR_TAG = (
-    "Signature: 8a477f597d28d172789f06886806bc55\n"
-    "# This file is a cache directory tag created by imgpolicy.\n"
-    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
-)
 _MAGIC = b"imgpolicy parse cache 1\n"
 _DIGEST = 32
 _HEADER = struct.Struct(f"<{len(_MAGIC)}s{_DIGEST}s{_DIGEST}s{_DIGEST}sQ")
 """magic, salt (what the parse depends on), content digest, payload checksum, data size."""
-_OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-_OPEN_ENTRY = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-_CREATE_ENTRY = (
-    os.O_WRONLY
-    | os.O_CREAT
-    | os.O_EXCL
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
 _LOADER_MODULES = (yaml12, _files)
 """Modules whose code decides what a parse gives: a change to them is a new cache."""
-
-
-def cache_folder(
-    paths: tuple[str, ...] | list[str], explicit: str | None, configured: str | None
-) -> str:
-    """Where the cache lives: `--cache-dir`, else IMGPOLICY_CACHE_DIR, else the
-    configuration's `cache_dir:`, else `.imgpolicy_cache` in the environment root (the
-    first PATH when it is a folder, else the folder holding it)."""
-    chosen = explicit or os.environ.get(ENV_VAR) or configured
-    if chosen:
-        return chosen
-    first = paths[0] if paths else "."
-    root = first if os.path.isdir(first) else os.path.dirname(first) or "."
-    return os.path.join(root, FOLDER_NAME)
 
 
 def salt() -> bytes:
@@ -182,9 +162,19 @@ class ParseCache:
             return cached
         self.misses += 1
         source = parse(path, raw)
-        if source is not None:
-            self._write(content, source)
-        return source
+        if source is None:
+            return None
+        self._write(content, source.data)
+        return SourceFile(path, source.data, self._positions(b"", source, content), source.text)
+
+    def _positions(self, stored: bytes | memoryview, source: SourceFile, content: bytes):
+        """Positions of a file the cache holds: from the entry when it has them, else
+        parsed again when first needed and then added to the entry."""
+
+        def keep(tree: MapPos) -> None:
+            self._write(content, source.data, tree)
+
+        return StoredPositions(stored, source.text, keep)
 
     def _read(self, path: str, raw: bytes, content: bytes) -> SourceFile | None:
         """The entry for `content` as a SourceFile of `path`; None when there is none or
@@ -209,123 +199,29 @@ class ParseCache:
         if type(data) is not dict or "imgpolicy" not in data:
             return None
         text = _files._decode(path, raw)
-        return SourceFile(path, data, StoredPositions(payload[data_size:], text), text)
+        source = SourceFile(path, data, LazyPositions(text), text)
+        return SourceFile(path, data, self._positions(payload[data_size:], source, content), text)
 
-    def _write(self, content: bytes, source: SourceFile) -> None:
-        """Keep `source`'s data and positions; a cache that cannot be written is given up
-        for this run (said once under -v), never an error of the check."""
-        if not self._writable:
+    def _write(self, content: bytes, data: dict, positions: MapPos | None = None) -> None:
+        """Keep a file's data (and its positions, when made); a cache that cannot be written
+        is given up for this run (said once under -v), never an error of the check."""
+        if not self._writable or self._fd < 0:
             return
         if not self._swept:  # temporary files of runs that were killed while writing
             fsutil.remove_stale_temps(os.path.join(self.folder, self._salt.hex()[:16]))
             self._swept = True
         try:
-            data = marshal.dumps(source.data)
-            positions = marshal.dumps(plain_positions(source.pos))
+            stored = marshal.dumps(data)
+            tree = marshal.dumps(plain_positions(positions)) if positions is not None else b""
         except ValueError:  # pragma: no cover - the loader makes plain data only
             return
-        checksum = hashlib.blake2b(data + positions, digest_size=_DIGEST).digest()
-        header = _HEADER.pack(_MAGIC, self._salt, content, checksum, len(data))
+        checksum = hashlib.blake2b(stored + tree, digest_size=_DIGEST).digest()
+        header = _HEADER.pack(_MAGIC, self._salt, content, checksum, len(stored))
         try:
-            _write_entry(self._fd, content.hex(), (header, data, positions))
+            _write_entry(self._fd, content.hex(), (header, stored, tree))
         except OSError as err:
             self._writable = False
             self._say(f"cache not written: {self.folder}: {err.strerror or err}")
-
-
-class _Unsafe(Exception):
-    """A cache folder or entry that someone else could have written."""
-
-
-def _verbose_note(message: str) -> None:
-    """A line on standard error under -v (the cache never speaks otherwise)."""
-    from .. import progress
-
-    if progress.settings().verbose:
-        try:
-            sys.stderr.write(f"imgpolicy: {message}\n")
-        except (OSError, ValueError):
-            pass
-
-
-def _safe_folder(name: str, parent_fd: int | None = None) -> int:
-    """An open descriptor of folder `name` (created owner-only when missing), refused with
-    `_Unsafe` unless this user owns it and nobody else may write to it: whoever can write
-    an entry decides what the loader reads."""
-    try:
-        os.mkdir(name, 0o700, dir_fd=parent_fd)
-    except FileExistsError:
-        pass
-    fd = os.open(name, _OPEN_DIR, dir_fd=parent_fd)
-    try:
-        _owned_by_me(os.fstat(fd), "folder")
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _owned_by_me(info: os.stat_result, what: str) -> None:
-    if info.st_uid != os.geteuid():
-        raise _Unsafe(f"is owned by another user (uid {info.st_uid}): remove the {what}")
-    if info.st_mode & 0o022:
-        raise _Unsafe(
-            f"is writable by other users (mode {stat.filemode(info.st_mode)}): "
-            f"chmod go-w it, or remove the {what}"
-        )
-
-
-def _mark(folder: str, fd: int) -> None:
-    """CACHEDIR.TAG (backup tools skip the folder) and a `.gitignore` of `*` (git never
-    commits it), written when the folder is made."""
-    for name, text in (
-        ("CACHEDIR.TAG", CACHEDIR_TAG),
-        (".gitignore", "# created by imgpolicy\n*\n"),
-    ):
-        try:
-            os.stat(name, dir_fd=fd, follow_symlinks=False)
-        except FileNotFoundError:
-            fsutil.write_atomic(os.path.join(folder, name), text)
-
-
-def _read_entry(folder_fd: int, name: str) -> bytes | None:
-    """The bytes of entry `name`, None when missing or not a regular file of this user
-    that nobody else may write (a link is not followed)."""
-    try:
-        fd = os.open(name, _OPEN_ENTRY, dir_fd=folder_fd)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        _owned_by_me(info, "entry")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
-    except (_Unsafe, OSError):
-        return None
-    finally:
-        os.close(fd)
-
-
-def _write_entry(folder_fd: int, name: str, chunks: tuple[bytes, ...]) -> None:
-    """Write entry `name` whole or not at all: an owner-only temporary file in the same
-    folder, renamed over the entry (a concurrent run sees the old entry or the new one).
-    The temporary name is the one `fsutil.remove_stale_temps` knows, so one left by a
-    killed run is removed by the next."""
-    temp = f".imgpolicy-{os.getpid()}-{os.urandom(6).hex()}.tmp"
-    fd = os.open(temp, _CREATE_ENTRY, 0o600, dir_fd=folder_fd)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-        os.replace(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-    except BaseException:
-        try:
-            os.unlink(temp, dir_fd=folder_fd)
-        except OSError:
-            pass
-        raise
 
 
 # --- positions as plain data --------------------------------------------------------------
@@ -377,35 +273,34 @@ def positions_from_plain(plain: Any) -> Pos:
     return walk(plain)
 
 
-class StoredPositions(MapPos):
-    """A file's positions as kept in the cache, rebuilt on first use: most files of a
-    clean environment never need a line and column. Should the stored form not read back,
-    the file's text is parsed again for them, so a position is never wrong, only slower."""
+class StoredPositions(LazyPositions):
+    """A file's positions as kept in the cache (`blob`, empty when the entry has none),
+    rebuilt on first use: most files of a clean environment never need a line and column.
+    When the entry has none, or they do not read back, the file's text is parsed again
+    for them (a position is never wrong, only slower) and `keep` hears of the new tree."""
 
-    __slots__ = ("_blob", "_text", "_tree")
+    __slots__ = ("_blob", "_keep")
 
-    def __init__(self, blob: memoryview, text: str):  # no super().__init__: lazy
-        self._blob: memoryview | None = blob
-        self._text = text
-        self._tree: MapPos | None = None
+    def __init__(
+        self,
+        blob: bytes | memoryview,
+        text: str,
+        keep: Callable[[MapPos], None] | None = None,
+    ):
+        super().__init__(text)
+        self._blob: bytes | memoryview | None = blob if len(blob) else None
+        self._keep = keep
 
-    def _load(self) -> MapPos:
-        if self._tree is None:
-            tree: Pos | None = None
+    def _make(self) -> MapPos:
+        blob, self._blob = self._blob, None
+        if blob is not None:
             try:
-                tree = positions_from_plain(marshal.loads(self._blob))  # type: ignore[arg-type]
+                tree = positions_from_plain(marshal.loads(blob))
             except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError):
                 tree = None
-            if not isinstance(tree, MapPos):
-                tree = yaml12.load_documents(self._text)[0].pos
-            assert isinstance(tree, MapPos)
-            self._tree, self._blob = tree, None
-        return self._tree
-
-    @property
-    def keys(self) -> dict[Any, tuple[yaml12.Span, Pos]]:  # type: ignore[override]
-        return self._load().keys
-
-    @property
-    def span(self) -> yaml12.Span:  # type: ignore[override]
-        return self._load().span
+            if isinstance(tree, MapPos):
+                return tree
+        made = super()._make()
+        if self._keep is not None:
+            self._keep(made)
+        return made

@@ -29,7 +29,17 @@ from typing import TYPE_CHECKING, Any
 from .. import FORMAT_VERSION, fsutil
 from ..findings import Finding, Location, Related, Severity
 from ..model.types import show
-from .yaml12 import MapPos, Pos, SeqPos, Span, YAMLLoadError, line_column, load_documents
+from .yaml12 import (
+    MapPos,
+    Pos,
+    SeqPos,
+    Span,
+    YAMLLoadError,
+    line_column,
+    load_data,
+    load_documents,
+    locate_path,
+)
 
 if TYPE_CHECKING:
     from .cache import ParseCache
@@ -43,12 +53,77 @@ _WIDE_BOMS = (*_UTF32_BOMS, b"\xff\xfe", b"\xfe\xff")
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One environment file: its data (a mapping) and the positions of every node."""
+    """One environment file: its data (a mapping) and the positions of every node (made
+    when first asked for: see `LazyPositions`)."""
 
     path: str
     data: dict[str, Any]
     pos: MapPos
     text: str
+
+
+class LazyPositions(MapPos):
+    """A file's positions, made when a finding first needs a line and column in it.
+
+    The position tree takes more memory than the data it describes (a 100,000-AE estate
+    would need gigabytes for it), and a clean check never reads it. So a file is loaded
+    as plain data, and its text is parsed again, once, for positions only on first use
+    (`parse_positions`); a subclass may have a faster way (the parse cache's stored ones).
+    """
+
+    __slots__ = ("_read", "_text", "_tree")
+
+    SCANS_BEFORE_TREE = 8
+    """How many times over a file's lines partial scans may read before the whole tree,
+    about three scans' work, is the cheaper way to answer."""
+
+    def __init__(self, text: str):  # no super().__init__: nothing is built yet
+        self._text = text
+        self._tree: MapPos | None = None
+        self._read = 0  # lines read by partial scans so far
+
+    def locate(self, loc: tuple) -> tuple[Span, Span | None] | None:
+        """`locate(self, loc)` by a partial scan of the text, while the tree is not built
+        and scans have not yet read the file many times over (rules prepare locations that
+        they seldom use); None when the tree should answer."""
+        if self._tree is not None:
+            return None
+        if self._read > self.SCANS_BEFORE_TREE * (self._text.count("\n") + 1):
+            return None
+        found = locate_path(self._text, loc)
+        if found is not None:
+            self._read += found[0][2]  # the scan stopped where the node ends
+        return found
+
+    def _make(self) -> MapPos:
+        """The tree, built now (only called once)."""
+        return parse_positions(self._text)
+
+    def _load(self) -> MapPos:
+        if self._tree is None:
+            self._tree = self._make()
+        return self._tree
+
+    @property
+    def built(self) -> bool:
+        """Whether anything has asked for a position in this file yet."""
+        return self._tree is not None
+
+    @property
+    def keys(self) -> dict[Any, tuple[Span, Pos]]:  # type: ignore[override]
+        return self._load().keys
+
+    @property
+    def span(self) -> Span:  # type: ignore[override]
+        return self._load().span
+
+
+def parse_positions(text: str) -> MapPos:
+    """The position tree of a file that loaded as an environment file (its first document
+    is a mapping, so the tree is a `MapPos`)."""
+    pos = load_documents(text)[0].pos
+    assert isinstance(pos, MapPos)
+    return pos
 
 
 class LoadFailed(Exception):
@@ -381,8 +456,31 @@ def _unmarked(path: str, raw: bytes, hint: str) -> LoadFailed:
 
 
 def _parse(path: str, raw: bytes) -> SourceFile | None:
-    """Parse a marked file; None when the marker is not at the first document's top level."""
+    """Parse a marked file into plain data, positions to follow when needed; None when the
+    marker is not at the first document's top level. Anything wrong with it is reported by
+    `_parse_positioned`, which builds the positions its message needs."""
     text = _decode(path, raw)
+    try:
+        documents = load_data(text)
+    except YAMLLoadError as err:
+        raise _fail(path, err.code, err.message, err.line, err.column, err.related) from None
+    if not documents:
+        return None
+    first = documents[0]
+    if type(first) is not dict or "imgpolicy" not in first:
+        return None
+    version = first["imgpolicy"]
+    if (
+        type(version) is not int
+        or version != FORMAT_VERSION
+        or any(d is not None for d in documents[1:])
+    ):
+        return _parse_positioned(path, text)  # raises YAML008 at the version or document
+    return SourceFile(path, first, LazyPositions(text), text)
+
+
+def _parse_positioned(path: str, text: str) -> SourceFile | None:
+    """`_parse` building the positions at once: the slow path, for the errors it reports."""
     try:
         documents = load_documents(text)
     except YAMLLoadError as err:
@@ -448,6 +546,10 @@ def locate(pos: Pos, loc: tuple) -> tuple[Span, Span | None]:
     A path that leaves the data (a missing key) stops at the last node that exists, which
     is where the user has to add something.
     """
+    if isinstance(pos, LazyPositions):
+        found = pos.locate(loc)
+        if found is not None:
+            return found
     key_span = None
     for part in loc:
         if isinstance(pos, MapPos) and part in pos.keys:

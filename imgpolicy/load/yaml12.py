@@ -375,6 +375,252 @@ def load_documents(
         raise YAMLLoadError("YAML007", "nesting too deep", 1, 1) from None
 
 
+def load_data(
+    source: str,
+    *,
+    unknown_tags: Literal["error", "ignore"] = "error",
+    max_nodes: int = MAX_NODES,
+    max_depth: int = MAX_DEPTH,
+) -> list[Any]:
+    """Every document in `source` as plain data, without positions: all a clean file needs.
+
+    The position tree is most of the memory a loaded file takes (a 100,000-AE estate would
+    not fit), and a clean check never asks for a line and column. The rules are those of
+    `load_documents`; whatever it would refuse is handed to it, so every error is reported
+    by one builder, with its exact place. Equal scalars share one object (an environment
+    repeats the same keys, UIDs and ports thousands of times).
+    """
+    try:
+        return _build_data(yaml.parse(source, Loader=_Loader), unknown_tags, max_nodes, max_depth)
+    except (_Refused, YAMLLoadError, yaml.YAMLError, ValueError, RecursionError):
+        pass  # the positioned build below says what and where (UnicodeEncodeError included)
+    documents = load_documents(
+        source, unknown_tags=unknown_tags, max_nodes=max_nodes, max_depth=max_depth
+    )
+    return [document.data for document in documents]  # only if the two builders disagree
+
+
+class _Refused(Exception):
+    """Something `load_documents` reports (with its place); the lean builder only stops."""
+
+
+def _build_data(events, unknown_tags, max_nodes, max_depth) -> list[Any]:
+    """`_build` without positions: the same data, the same limits, no messages."""
+    documents: list[Any] = []
+    anchors: dict[str, tuple[Any, int]] = {}
+    stack: list[_Frame] = []
+    root: list[Any] = [None]
+    total = 0
+    ignore_tags = unknown_tags == "ignore"
+    plain_values: dict[str, Any] = {}  # text -> resolved value, one object per distinct text
+    intern = sys.intern  # marshal keeps interned strings shared in the parse cache too
+
+    def add(value, size, is_merge_key=False):
+        """Attach a finished node to the innermost open collection (or the document)."""
+        nonlocal total
+        total += size
+        if total > max_nodes:
+            raise _Refused
+        if not stack:
+            root[0] = value
+            return
+        frame = stack[-1]
+        frame.size += size
+        if not frame.is_map:
+            frame.value.append(value)
+            return
+        if frame.key is _NO_KEY:
+            if type(value) is dict or type(value) is list:
+                raise _Refused  # YAML009: a key must be a scalar
+            frame.key = value
+            frame.key_is_merge = is_merge_key
+            return
+        key = frame.key
+        frame.key = _NO_KEY
+        if frame.key_is_merge:
+            _merge_data(frame.value, value)
+        elif key in frame.value:
+            raise _Refused  # YAML002
+        else:
+            frame.value[key] = value
+
+    for event in events:
+        cls = type(event)
+        if cls is _ScalarEvent:
+            tag = event.tag
+            style = event.style
+            text = event.value
+            if tag is None and not style and event.implicit[0]:
+                value = plain_values.get(text, _NO_KEY)
+                if value is _NO_KEY:
+                    value = resolve_plain(text)
+                    if type(value) is str:
+                        value = intern(value)
+                    plain_values[text] = value
+            elif tag is None or tag == "!":
+                value = intern(text)
+            elif tag in _SCALAR_TAGS:
+                value = _resolve_tagged(tag, text, 0, 0)  # YAMLLoadError: refused
+            elif ignore_tags:
+                value = resolve_plain(text) if not style else text
+            else:
+                raise _Refused  # YAML003: an application tag
+            is_merge = tag is None and not style and text == "<<"
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, 1)
+            elif stack and not is_merge:
+                # the common case, inlined: a plain value into an open collection
+                frame = stack[-1]
+                total += 1
+                if total > max_nodes:
+                    raise _Refused
+                frame.size += 1
+                if not frame.is_map:
+                    frame.value.append(value)
+                    continue
+                key = frame.key
+                if key is _NO_KEY:
+                    frame.key = value
+                    frame.key_is_merge = False
+                    continue
+                if not frame.key_is_merge:
+                    if key in frame.value:
+                        raise _Refused  # YAML002
+                    frame.key = _NO_KEY
+                    frame.value[key] = value
+                    continue
+                total -= 1
+                frame.size -= 1
+            add(value, 1, is_merge)
+        elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+            is_map = cls is _MappingStartEvent
+            if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS) and not ignore_tags:
+                raise _Refused  # YAML003
+            if len(stack) >= max_depth:
+                raise _Refused  # YAML007
+            stack.append(_Frame({} if is_map else [], None, is_map, event.anchor))
+        elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+            frame = stack.pop()
+            if frame.anchor is not None:
+                anchors[frame.anchor] = (frame.value, frame.size)
+            total -= frame.size - 1  # children were counted as they were added
+            add(frame.value, frame.size)
+        elif cls is _AliasEvent:
+            if event.anchor not in anchors:
+                raise _Refused  # YAML004: no anchor before it, or a recursive alias
+            value, size = anchors[event.anchor]
+            add(value, size)
+        elif cls is _DocumentStartEvent:
+            root[0] = None
+            anchors.clear()
+        elif cls is _DocumentEndEvent:
+            documents.append(root[0])
+            total = 0
+    return documents
+
+
+def _merge_data(mapping: dict, value: Any) -> None:
+    """`_merge` without positions: a merged key may not collide with any other."""
+    for source in value if type(value) is list else (value,):
+        if type(source) is not dict:
+            raise _Refused  # YAML009: a merge takes mappings
+        for key, item in source.items():
+            if key in mapping:
+                raise _Refused  # YAML002
+            mapping[key] = item
+
+
+def locate_path(source: str, loc: tuple) -> tuple[Span, Span | None] | None:
+    """Where the node on the path `loc` of the first document is, as `files.locate` finds
+    it in the position tree (the deepest node that exists, and its key's span), found by
+    reading events only up to that node: no tree is built. A rule that prepares a location
+    it may not use costs a partial scan, not the file's whole tree.
+
+    None when the answer needs what only the tree knows: an alias, a merge key or a
+    tagged key on the way (where their nodes are is decided by resolving them).
+    """
+    events: Any = yaml.parse(source, Loader=_Loader)
+    try:
+        return _locate_events(events, loc)
+    except (yaml.YAMLError, ValueError, StopIteration, _Refused):
+        return None  # not a document that loaded: the tree's builder says why
+    finally:
+        events.close()
+
+
+def _locate_events(events, loc: tuple) -> tuple[Span, Span | None] | None:
+    node = next(e for e in events if type(e) in _NODE_EVENTS)
+    key_span: Span | None = None
+    for part in loc:
+        cls = type(node)
+        if cls is _MappingStartEvent:
+            found = _find_key(events, part)
+        elif cls is _SequenceStartEvent and isinstance(part, int) and part >= 0:
+            found = _find_item(events, part)
+        else:
+            break
+        if type(found) is not tuple:  # the collection ended without it: stop there
+            return _between(node, found), key_span
+        key_span, node = found
+    if type(node) is _AliasEvent:
+        raise _Refused
+    return _between(node, _skip(node, events)), key_span
+
+
+_NODE_EVENTS = (_ScalarEvent, _AliasEvent, _MappingStartEvent, _SequenceStartEvent)
+
+
+def _find_key(events, part: Any):
+    """(key span, value event) of key `part` in the mapping being read, or its end event."""
+    while True:
+        key = next(events)
+        if type(key) is _MappingEndEvent:
+            return key
+        if type(key) is not _ScalarEvent or key.tag not in (None, "!") or key.anchor:
+            raise _Refused  # an alias, a tag or an anchor as key
+        plain = key.tag is None and not key.style and key.implicit[0]
+        if plain and key.value == "<<":
+            raise _Refused  # a merge: the merged keys are where the tree says
+        value = next(events)
+        if (resolve_plain(key.value) if plain else key.value) == part:
+            return _span(key), value
+        _skip(value, events)
+
+
+def _find_item(events, index: int):
+    """(None, item event) of item `index` of the sequence being read, or its end event."""
+    at = 0
+    while True:
+        item = next(events)
+        if type(item) is _SequenceEndEvent:
+            return item
+        if at == index:
+            return None, item
+        _skip(item, events)
+        at += 1
+
+
+def _skip(node, events):
+    """The event that ends `node`: itself for a scalar or alias, else its end event."""
+    if type(node) is not _MappingStartEvent and type(node) is not _SequenceStartEvent:
+        return node
+    depth = 1
+    for event in events:
+        cls = type(event)
+        if cls is _MappingStartEvent or cls is _SequenceStartEvent:
+            depth += 1
+        elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+            depth -= 1
+            if depth == 0:
+                return event
+    raise _Refused  # pragma: no cover - libyaml closes every collection or raises
+
+
+def _between(first, last) -> Span:
+    s, e = first.start_mark, last.end_mark
+    return (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
 def _is_parser_depth_cap(err: yaml.YAMLError) -> bool:
     """libyaml's own nesting cap (1000 levels since the libyaml bundled with PyYAML 6.0.4)."""
     return "maximum nesting depth" in (getattr(err, "problem", None) or "")

@@ -54,6 +54,21 @@ class Strict(BaseModel):
         hide_input_in_errors=True,
     )
 
+    def model_post_init(self, context: Any, /) -> None:
+        """Share one set of set-field names among the models that set the same fields.
+
+        pydantic gives every instance its own set, a third of a model's memory; a
+        100,000-AE estate has millions of models but a few dozen distinct sets. The
+        models are frozen, so no set is ever changed (a copy gets its own)."""
+        fields = self.__pydantic_fields_set__
+        object.__setattr__(
+            self, "__pydantic_fields_set__", _FIELDS_SETS.setdefault(frozenset(fields), fields)
+        )
+
+
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+"""One set of field names per distinct content (see `Strict.model_post_init`)."""
+
 
 def _need_str(value: Any, what: str) -> str:
     if not isinstance(value, str):

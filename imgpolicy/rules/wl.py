@@ -349,11 +349,10 @@ class WorklistConsumerNotSCU(Rule):
     def check(self, index: Index) -> Iterator[Finding]:
         for entry in index.env.worklist:
             for i, title in enumerate(entry.consumers):
-                where = index.where(entry, "consumers", i)
                 if title not in index.aes:
                     yield self.finding(
                         f"worklist consumer '{title}' is not an AE title of any device{unknown_ae_hint(index, title)}",
-                        where,
+                        index.where(entry, "consumers", i),
                         entity=identity.ae(title),
                         detail=_entry_entity(entry),
                     )
@@ -369,7 +368,7 @@ class WorklistConsumerNotSCU(Rule):
                         f"worklist consumer {title} ({device.name}) is not SCU for "
                         f"{' or '.join(missing)}: add the capability (role: SCU) to {title}, "
                         "as its conformance statement lists it, or remove it from the entry",
-                        where,
+                        index.where(entry, "consumers", i),
                         entity=identity.ae(title),
                         detail=_entry_entity(entry),
                         related=ae_related(index, title, f"{title} is declared here"),
