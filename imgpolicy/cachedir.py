@@ -59,6 +59,7 @@ def verbose_note(message: str) -> None:
     if progress.settings().verbose:
         try:
             sys.stderr.write(f"imgpolicy: {message}\n")
+            sys.stderr.flush()  # a hit exits at once: the note must not wait in a buffer
         except (OSError, ValueError):
             pass
 

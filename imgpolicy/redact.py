@@ -62,7 +62,11 @@ _YAML_CREDENTIAL_LINE = re.compile(
 )
 """`key: value` anywhere on a line (block or flow style); the value is looked ahead at, so
 the next key of a flow mapping on the same line is found too."""
-_CREDENTIAL_HINT = re.compile(r"pass|pwd|secret|token|key|credential|auth|bearer|sig", re.I)
+_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "bearer", "sig")
+"""Parts of every credential key's name: text without one holds no credential key (a file
+is screened with `str.find`: a regular expression with alternatives and IGNORECASE
+crawls through megabytes)."""
+_CREDENTIAL_HINT = re.compile("|".join(_HINTS), re.I)
 """What a line must contain to be worth matching against the pattern above."""
 
 
@@ -109,6 +113,41 @@ def url_credentials(text: str) -> list[str]:
     return found
 
 
+def may_hold_url_credentials(text: str) -> bool:
+    """Whether a file's text could give a value `url_credentials` finds something in: one
+    with `@` or `=` (an escape such as `\\x40` could make one, so a backslash counts too)."""
+    return "@" in text or "=" in text or "\\" in text
+
+
+_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def may_hold_credential_keys(text: str) -> bool:
+    """Whether a file's text could hold a key `is_credential_key` accepts: a word of it
+    that is one (`bypass` and `KeyObjectSelection...` are not), or a backslash (an escaped
+    key). Lets the data walk skip most files of an estate: the few places where a hint of
+    one shows are widened to their word, which is judged like a key."""
+    lowered = text.lower()
+    if "\\" in text or len(lowered) != len(text):
+        return True  # an escape, or letters whose lower case changes the text's length
+    judged: set[str] = set()
+    for hint in _HINTS:
+        found = lowered.find(hint)
+        while found >= 0:
+            start, end = found, found + len(hint)
+            while start and text[start - 1] in _KEY_CHARACTERS:
+                start -= 1
+            while end < len(text) and text[end] in _KEY_CHARACTERS:
+                end += 1
+            word = text[start:end]
+            if word not in judged:
+                judged.add(word)
+                if _credential_word(word):
+                    return True
+            found = lowered.find(hint, end)
+    return False
+
+
 def _mask_param(match: re.Match) -> str:
     if not _QUERY_SECRET.fullmatch(match["name"]) or match["value"] == MASK:
         return match[0]
@@ -136,7 +175,8 @@ class Redactor:
         values: set[str] = set()
         valid = set(load.environment.files)
         for source in load.sources.values():
-            values.update(_values_in_data(source.data, False))
+            if may_hold_credential_keys(source.text):
+                values.update(_values_in_data(source.data, False))
             if source.path not in valid:  # schema errors may quote values as written
                 values.update(_values_in_text(source.text))
         for path in load.files:

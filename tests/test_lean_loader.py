@@ -166,9 +166,15 @@ def test_equal_scalars_share_one_object():
 
 
 def test_positions_made_once_are_kept_in_the_cache(tmp_path: Path, monkeypatch):
+    """A file whose tree a run had to build (here: partial scans allowed no reading at
+    all) keeps it in its cache entry, and the next run reads it back."""
     env = tmp_path / "seeded-faults"
-    shutil.copytree(EXAMPLES / "seeded-faults", env)
-    cold = run("check", str(env), "--today", TODAY, "--format", "json")
+    shutil.copytree(EXAMPLES / "seeded-faults", env, ignore=shutil.ignore_patterns(".*"))
+    with monkeypatch.context() as first_run:
+        first_run.setattr(files.LazyPositions, "SCANS_BEFORE_TREE", -1)
+        built_cold = _trees_built(first_run)
+        cold = run("check", str(env), "--today", TODAY, "--format", "json")
+    assert built_cold  # the findings' files had their trees built
     built = _trees_built(monkeypatch)
     warm = run("check", str(env), "--today", TODAY, "--format", "json")
     assert warm.output == cold.output and cold.exit_code == warm.exit_code == 1

@@ -166,6 +166,20 @@ def test_probe_draws_its_bar_on_a_terminal_only(tmp_path):
     assert b"probing" not in quiet_screen
 
 
+def _read_until(fd: int, end: bytes, wait: float = 30.0) -> bytes:
+    """What the terminal shows, read until it ends with `end` (a pseudo-terminal hands
+    over what was written in pieces, as they arrive) or nothing more comes for `wait` s."""
+    import select
+
+    seen = b""
+    while not seen.endswith(end):
+        ready, _, _ = select.select([fd], [], [], wait)
+        if not ready:
+            break
+        seen += os.read(fd, 4096)
+    return seen
+
+
 def test_bar_only_on_a_terminal_and_not_under_ci(monkeypatch):
     leader, follower = os.openpty()
     try:
@@ -179,7 +193,9 @@ def test_bar_only_on_a_terminal_and_not_under_ci(monkeypatch):
             assert progress.bar("probing", terminal) is None
             show(1, 2)
             show(2, 2)
-        assert os.read(leader, 4096).endswith(b"2/2" + progress.CLEAR.encode())
+        assert _read_until(leader, b"2/2" + progress.CLEAR.encode()).endswith(
+            b"2/2" + progress.CLEAR.encode()
+        )
     finally:
         os.close(follower)
         os.close(leader)

@@ -221,3 +221,51 @@ def test_redactor_masks_messages_related_and_reasons():
     shown = redactor.finding(finding)
     assert "s3cr3t" not in repr(shown)
     assert shown.message == "'***' is not a valid !!float"
+
+
+def test_escaped_credentials_are_found_though_files_are_screened_by_their_text(tmp_path):
+    """The data walks (SEC002's URL scan, the redactor's credential values) skip files whose
+    text cannot hold what they look for; an escape in a double-quoted scalar makes `@` and
+    a credential key out of text that shows neither, and must still be found and masked."""
+    env = tmp_path / "env"
+    shutil.copytree(EXAMPLES / "regional-health", env)
+    (env / "escaped.yaml").write_text(
+        "imgpolicy: 1\n"
+        "integrations:\n"
+        "  - name: escaped-dicomweb\n"
+        "    kind: dicomweb\n"
+        "    source: viewer-dr\n"
+        "    target: vna-dr\n"
+        '    endpoint: "https://viewer:Escap3dPw\\x40vna.example.org/dicomweb"\n'
+        "    services: [QIDO-RS]\n"
+        '    credentials: {"tok\\x65n": "Escap3dSecret"}\n'
+    )
+    result = run("check", str(env), "--no-cache", "--format", "json")
+    import json
+
+    found = [
+        f["message"]
+        for f in json.loads(result.output)["findings"]
+        if f["code"] == "SEC002" and "escaped.yaml" in f["location"]["path"]
+    ]
+    assert any("URL with a user info password" in m for m in found), found
+    assert "Escap3dPw" not in result.output
+
+    from imgpolicy.load import load_environment
+
+    assert "Escap3dSecret" in Redactor.from_load(load_environment([str(env)])).secrets
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        ("kind: bypass\nsop: KeyObjectSelectionDocumentStorage\nmodel: SIGNA\n", False),
+        ("credentials: {password: x}\n", True),
+        ("apiKey: x\n", True),
+        ('"pass\\x77ord": x\n', True),
+    ],
+)
+def test_which_texts_may_hold_credential_keys(text, may):
+    from imgpolicy.redact import may_hold_credential_keys
+
+    assert may_hold_credential_keys(text) is may

@@ -177,10 +177,12 @@ class Reach:
                 continue  # what arrives by prefetch is not forwarded again
             seen[(title, sender)] = known | items
             if title != origin:
-                items = frozenset(i for i in items if i[1] in index.storage_scu(title))
+                sends = index.storage_scu(title)
+                items = frozenset(i for i in items if i[1] in sends)
             for route in self._routes(title, sender, title == origin):
                 passed = _let_through(route, items, sender, title == origin)
-                passed = frozenset(i for i in passed if i[1] in index.storage_scp(route.to))
+                accepts = index.storage_scp(route.to)
+                passed = frozenset(i for i in passed if i[1] in accepts)
                 if route.enabled and passed:
                     queue.append((route.to, title, passed, route.purpose == "prefetch"))
         if origin is not None:

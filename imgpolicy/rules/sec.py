@@ -19,7 +19,7 @@ from ..analysis.links import Carriage, SiteLinks
 from ..findings import Finding, Location, Related, Severity
 from ..model.devices import TlsSettings
 from ..redact import ENV_REFERENCE as _ENV_REFERENCE
-from ..redact import SECRET_FIELDS, is_credential_path, url_credentials
+from ..redact import SECRET_FIELDS, is_credential_path, may_hold_url_credentials, url_credentials
 from .base import Rule, duration_option
 from .common import device_related, did_you_mean, unknown_device_hint
 
@@ -648,6 +648,8 @@ class PlaintextSecret(Rule):
         """Credentials written into URLs, in any value of any file that was read (a file
         with schema errors too: the secret is in git all the same)."""
         for path, source in index.result.sources.items():
+            if not may_hold_url_credentials(source.text):
+                continue  # most files: one scan of the text instead of a walk of every value
             for loc, value in _strings(source.data, ()):
                 found = url_credentials(value)
                 if not found or is_credential_path(loc):
