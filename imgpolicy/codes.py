@@ -1014,7 +1014,7 @@ _CODES = [
         why="The study cannot be matched to the patient's record: priors are missing, the "
         "report cannot be filed. Checkpoint B: patient ID accuracy > 99.9 %; the "
         "practice guide calls metadata errors patient safety events.",
-        example="Message: devices.yaml:12:13: AUDIT020 study ********1234ab (CT, "
+        example="Message: devices.yaml:12:13: AUDIT020 study …1234ab (CT, "
         "2026-11-02, ct-1): there is no Patient ID (0010,0020): the study cannot be matched "
         "to the patient's record\nFix: reconcile the study with the patient's MRN in the "
         "archive (IHE Patient Information Reconciliation) and have the modality use the "
@@ -1029,7 +1029,7 @@ _CODES = [
         "`patient_id_issuer` for the sending device or its site.",
         why="In an archive shared by several identifier domains the same MRN can be two "
         "patients; the issuer says whose number it is (PS3.3 C.7.1.1, IHE PIX).",
-        example="Message: sites.yaml:4:24: AUDIT021 study ********1234ab (CT, 2026-11-02, "
+        example="Message: sites.yaml:4:24: AUDIT021 study …1234ab (CT, 2026-11-02, "
         "ct-1): no Issuer of Patient ID (0010,0021), where site 'MAIN' declares "
         "'MAIN_MRN'\nFix: have the modality take the issuer from the worklist, or the "
         "archive coerce it on receipt for the sending AE.",
@@ -1043,7 +1043,7 @@ _CODES = [
         "`patient_id_issuer` of the sending device (or its site).",
         why="The MRN is read in another identifier domain: the archive files the study "
         "under another patient, or under nobody.",
-        example="Message: sites.yaml:4:24: AUDIT022 study ********1234ab (CT, 2026-11-02, "
+        example="Message: sites.yaml:4:24: AUDIT022 study …1234ab (CT, 2026-11-02, "
         "ct-1): Issuer of Patient ID is 'EAST_MRN', where site 'MAIN' declares "
         "'MAIN_MRN'\nFix: correct the study, and the worklist or coercion rule that wrote "
         "the issuer.",
@@ -1058,7 +1058,7 @@ _CODES = [
         why="The images are filed under one patient and ordered for another: the wrong "
         "patient's images may be read. The practice guide's audit: 'Patient ID matches "
         "EHR MRN'.",
-        example="Message: devices.yaml:12:13: AUDIT023 study ********1234ab (CT, "
+        example="Message: devices.yaml:12:13: AUDIT023 study …1234ab (CT, "
         "2026-11-02, ct-1): Patient ID ******89 does not match the order (accession "
         "******01, patient ID ******12, orders.csv:7)\nFix: reconcile the study with the "
         "RIS before it is read; find why the modality did not take the worklist entry.",
@@ -1074,7 +1074,7 @@ _CODES = [
         why="Patient matching between RIS, PACS and EHR compares names component by "
         "component (PS3.5 6.2 PN); a name typed at the console instead of taken from the "
         "worklist breaks it.",
-        example="Message: devices.yaml:12:13: AUDIT024 study ********1234ab (CT, "
+        example="Message: devices.yaml:12:13: AUDIT024 study …1234ab (CT, "
         "2026-11-02, ct-1): patient name (name, 8 characters): family and given names are "
         "not separated by ^\nFix: correct the study from the order, and have the modality "
         "take the name from the worklist.",
@@ -1089,7 +1089,7 @@ _CODES = [
         why="The accession links the images to the order and the report; without it the "
         "study is unbilled and unreported (practice guide: 'Accession Number is populated "
         "and matches RIS order').",
-        example="Message: devices.yaml:12:13: AUDIT025 study ********1234ab (CT, "
+        example="Message: devices.yaml:12:13: AUDIT025 study …1234ab (CT, "
         "2026-11-02, ct-1): no Accession Number (0008,0050)\nFix: perform exams from the "
         "worklist; correct this one from the RIS order.",
     ),
@@ -1102,7 +1102,7 @@ _CODES = [
         "ORM/OMI messages); cancelled orders do not count.",
         why="An unordered study, or a mistyped accession: it is not reported or billed, "
         "and its images may be attached to the wrong order.",
-        example="Message: devices.yaml:12:13: AUDIT026 study ********1234ab (CT, "
+        example="Message: devices.yaml:12:13: AUDIT026 study …1234ab (CT, "
         "2026-11-02, ct-1): accession ******99 matches no order in orders.csv\nFix: "
         "reconcile the study with the RIS (order it, or correct the accession).",
     ),
@@ -1114,7 +1114,7 @@ _CODES = [
         what="Study Description (0008,1030) is empty.",
         why="Worklists, hanging protocols and prior selection use it; the practice guide's "
         "audit checks that it is there and accurate.",
-        example="Message: devices.yaml:12:13: AUDIT027 study ********1234ab (CT, "
+        example="Message: devices.yaml:12:13: AUDIT027 study …1234ab (CT, "
         "2026-11-02, ct-1): Study Description (0008,1030) is empty\nFix: have the "
         "modality take it from the worklist's Requested Procedure Description.",
     ),
@@ -1126,7 +1126,7 @@ _CODES = [
         what="Referring Physician's Name (0008,0090) is empty.",
         why="The report cannot be routed to the clinician who asked for the exam "
         "(practice guide: 'Referring Physician is populated').",
-        example="Message: devices.yaml:12:13: AUDIT028 study ********1234ab (CT, "
+        example="Message: devices.yaml:12:13: AUDIT028 study …1234ab (CT, "
         "2026-11-02, ct-1): Referring Physician's Name (0008,0090) is empty\nFix: fill "
         "it from the order (worklist Referring Physician's Name).",
     ),
@@ -1141,7 +1141,7 @@ _CODES = [
         why="The environment does not describe what the device sends: routes, retention "
         "and dose rules judge the wrong modality; or the study was traced to the wrong "
         "device because a Station Name or AE title is shared.",
-        example="Message: devices.yaml:14:15: AUDIT029 study ********1234ab (MR, "
+        example="Message: devices.yaml:14:15: AUDIT029 study …1234ab (MR, "
         "2026-11-02, ct-1): modality MR from device 'ct-1' (found by Station Name), which "
         "declares CT\nFix: add the modality to the device, or correct the device's "
         "Station Name/AE title.",
@@ -1158,7 +1158,7 @@ _CODES = [
         why="Names with accents or non-Latin scripts arrive garbled or are rejected, and "
         "patient matching breaks (PS3.5 6.1; PS3.15 H.4.3). CF003 judges the declarations; "
         "this is what was actually sent.",
-        example="Message: devices.yaml:30:11: AUDIT030 study ********1234ab (CT, "
+        example="Message: devices.yaml:30:11: AUDIT030 study …1234ab (CT, "
         "2026-11-02, ct-1): Specific Character Set ISO_IR 192 is not declared by PACS, "
         "which receive from device 'ct-1'\nFix: add the set to the receiver's "
         "character_sets if it supports it, or configure the modality to send one it "
@@ -1176,7 +1176,7 @@ _CODES = [
         why="A resend that got a new Study UID, or one exam split in two: readers see half "
         "the images, the patient may be billed twice, and the archive keeps two copies.",
         example="Message: devices.yaml:12:13: AUDIT031 study ********5678cd (CT, "
-        "2026-11-02, ct-1): the same patient, exam and date as study ********1234ab under "
+        "2026-11-02, ct-1): the same patient, exam and date as study …1234ab under "
         "another Study Instance UID\nFix: merge the two in the archive, or delete the "
         "repeat.",
     ),
@@ -1189,7 +1189,7 @@ _CODES = [
         "one study.",
         why="Part of the study was identified differently (an edit or a merge that did not "
         "reach every series): one study shows images of two identities.",
-        example="Message: devices.yaml:12:13: AUDIT032 study ********1234ab (CT, "
+        example="Message: devices.yaml:12:13: AUDIT032 study …1234ab (CT, "
         "2026-11-02, ct-1): its 3 instances disagree on Patient ID\nFix: split or "
         "reconcile the study in the archive.",
     ),

@@ -387,7 +387,7 @@ def test_a_plain_storescp_verbose_log_names_no_aes_and_says_how_to_get_them():
 
 def test_a_log_answers_only_for_exchanges_and_refuses_binary(tmp_path):
     log = DcmtkLog(DATA / "dcmqrscp-verbose.log")
-    with pytest.raises(Unsupported, match="names no studies"):
+    with pytest.raises(Unsupported, match="records associations, not studies"):
         log.studies(Window())
     binary = tmp_path / "x.log"
     binary.write_bytes(b"\0\1\2" * 100)

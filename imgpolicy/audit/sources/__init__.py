@@ -14,10 +14,15 @@ user gives on the command line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..observed import Source, SourceFailed
+from ..observed import Source, SourceFailed, StudySummary, Unsupported, Window
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,35 @@ class Settings:
     """Seconds for each request (connect, answer)."""
     budget: float = 3600.0
     """Seconds for the whole audit's reading, after which it stops with a message."""
+
+
+class AssociationRecord:
+    """A file that records associations and nothing of the studies in them (a DCMTK log,
+    DICOM audit messages): every question but `exchanges` says which sources answer it."""
+
+    records_every_association = True  # every association, stored or not, refused or not
+    kind = "this file"
+    """How messages name it: `a DCMTK log`, `the audit messages`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.name = str(path)
+        self.notes: list[str] = []
+
+    def _unsupported(self, what: str) -> Unsupported:
+        return Unsupported(
+            f"{self.name}: {self.kind} records associations, not {what}; give a folder of "
+            "DICOM files, orthanc+http://... or dicomweb+http://..."
+        )
+
+    def studies(self, window: Window) -> list[StudySummary]:
+        raise self._unsupported("studies")
+
+    def headers(self, study: StudySummary) -> list[Dataset]:
+        raise self._unsupported("headers")
+
+    def dose_reports(self, window: Window) -> Iterator[Dataset]:
+        raise self._unsupported("dose reports")
 
 
 SCHEMES = {"orthanc+http", "orthanc+https", "dicomweb+http", "dicomweb+https"}

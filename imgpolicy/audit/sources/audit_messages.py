@@ -27,15 +27,11 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ...findings import Location
 from ...fsutil import Refused, read_bounded
-from ..observed import Exchange, SourceFailed, StudySummary, Unsupported, Window
-
-if TYPE_CHECKING:
-    from pydicom.dataset import Dataset
+from ..observed import Exchange, SourceFailed, Window
+from . import AssociationRecord
 
 MESSAGES_LIMIT = 512 * 1024 * 1024
 """The largest file read at once; split larger captures by day."""
@@ -84,15 +80,10 @@ def ae_titles(participant: ET.Element) -> list[str]:
     return [t.strip() for t in titles.split(";") if t.strip()]
 
 
-class AuditMessageFile:
+class AuditMessageFile(AssociationRecord):
     """A file of DICOM audit messages (see the module's docstring): exchanges only."""
 
-    records_every_association = True  # every association, stored or not, refused or not
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.name = str(path)
-        self.notes: list[str] = []
+    kind = "the audit messages"
 
     def exchanges(self, window: Window) -> Iterator[Exchange]:
         """The exchanges the messages record, in the window (by EventDateTime)."""
@@ -214,18 +205,6 @@ class AuditMessageFile:
                 objects=sum(_count(c.get("NumberOfInstances")) for c in classes),
                 **base,
             )
-
-    def studies(self, window: Window) -> list[StudySummary]:
-        raise Unsupported(f"{self.name}: audit messages hold no study list; {_OTHERS}")
-
-    def headers(self, study: StudySummary) -> list[Dataset]:
-        raise Unsupported(f"{self.name}: audit messages hold no headers; {_OTHERS}")
-
-    def dose_reports(self, window: Window) -> Iterator[Dataset]:
-        raise Unsupported(f"{self.name}: audit messages hold no dose reports; {_OTHERS}")
-
-
-_OTHERS = "give a folder of DICOM files, orthanc+http://... or dicomweb+http://..."
 
 
 def _in_role(participants: list[ET.Element], role: str) -> ET.Element | None:

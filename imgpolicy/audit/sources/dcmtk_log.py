@@ -28,16 +28,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ... import dicom
 from ...findings import Location
 from ...fsutil import Refused, read_bounded
-from ..observed import Exchange, SourceFailed, StudySummary, Unsupported, Window
-
-if TYPE_CHECKING:
-    from pydicom.dataset import Dataset
+from ..observed import Exchange, SourceFailed, Window
+from . import AssociationRecord
 
 LOG_LIMIT = 512 * 1024 * 1024
 """The largest log read at once (about 7,000 storescp +v associations per MiB... a month of
@@ -90,15 +86,10 @@ class _Association:
     message_type: str = ""
 
 
-class DcmtkLog:
+class DcmtkLog(AssociationRecord):
     """A DCMTK storescp/dcmqrscp log (see the module's docstring): exchanges only."""
 
-    records_every_association = True  # every association, stored or not, refused or not
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.name = str(path)
-        self.notes: list[str] = []
+    kind = "a DCMTK log"
 
     def exchanges(self, window: Window) -> Iterator[Exchange]:
         """Each association in the log, in the window (all of them when the log has no
@@ -180,18 +171,6 @@ class DcmtkLog:
                 "-v log, a folder of DICOM files or a file of DICOM audit messages"
             )
         return data.decode("utf-8", errors="replace")
-
-    def studies(self, window: Window) -> list[StudySummary]:
-        raise Unsupported(f"{self.name}: a DCMTK log names no studies; {_OTHERS}")
-
-    def headers(self, study: StudySummary) -> list[Dataset]:
-        raise Unsupported(f"{self.name}: a DCMTK log holds no headers; {_OTHERS}")
-
-    def dose_reports(self, window: Window) -> Iterator[Dataset]:
-        raise Unsupported(f"{self.name}: a DCMTK log holds no dose reports; {_OTHERS}")
-
-
-_OTHERS = "give a folder of DICOM files, orthanc+http://... or dicomweb+http://..."
 
 
 def _when(day: str | None, time: str | None) -> datetime | None:
