@@ -26,7 +26,7 @@ from ..model.devices import Device
 from ..model.dose import METRICS, RDSR_BY_DEFAULT, NotificationValue, ReferenceLevel, dose_report_of
 from . import rdsr
 from .observed import Source, Window
-from .phi import Identity, mask
+from .phi import Identity, study_key
 from .result import AuditResult, Figure
 
 MIN_STUDIES = 20
@@ -552,7 +552,7 @@ def _study_ref(study: _Study, who: Identity) -> str:
 
 def _stable(study: _Study, metric: str) -> str:
     """A finding's detail: the masked study UID (never its identity) and the metric."""
-    return f"{mask(study.report.study_uid, keep=6)} {metric}"
+    return f"{study_key(study.report.study_uid)} {metric}"
 
 
 def _above_notification(

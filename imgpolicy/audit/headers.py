@@ -54,7 +54,7 @@ from ..model.sites import Site
 from ..progress import bar
 from .observed import Source, StudySummary, Unsupported, Window
 from .orders import Orders
-from .phi import Identity, mask
+from .phi import Identity, study_key
 from .result import AuditResult, Figure
 
 if TYPE_CHECKING:
@@ -372,7 +372,7 @@ class _Judge:
             entity = (
                 keys.device(study.device.name)
                 if study.device
-                else keys.entity("study", mask(study.summary.study_uid, keep=6))
+                else keys.entity("study", study_key(study.summary.study_uid))
             )
         self.findings.append(
             Finding(

@@ -48,3 +48,9 @@ class Identity:
         replaces UIDs when de-identifying), so shown only by its last six characters;
         with the study date, device and masked accession the team can still find it."""
         return uid if self.show else "…" + uid.strip()[-6:]
+
+
+def study_key(uid: str) -> str:
+    """A study's part of a finding's identity (`entity`, `detail`): stable across runs,
+    and no more of the UID than a masked one shows."""
+    return mask(uid, keep=6)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydicom.dataset import Dataset
 from pydicom.uid import RadiopharmaceuticalRadiationDoseSRStorage
 
-from .sources.folder import DOSE_SOP_CLASSES
+from .observed import DOSE_SOP_CLASSES
 
 # Concept names (DCM, PS3.16 Annex D) the audit reads.
 XRAY_DOSE_REPORT = "113701"

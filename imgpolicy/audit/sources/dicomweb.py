@@ -19,9 +19,9 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from ...progress import bar
-from ..observed import Exchange, SourceFailed, StudySummary, Unsupported, Window
+from ..observed import DOSE_SOP_CLASSES, Exchange, SourceFailed, StudySummary, Unsupported, Window
 from . import Settings
-from .folder import DOSE_SOP_CLASSES, parse_da
+from .folder import parse_da
 from .rest import Rest, keep_element, study_date_query
 
 PAGE = 200

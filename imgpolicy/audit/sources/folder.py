@@ -23,24 +23,16 @@ from pathlib import Path
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import (
-    EnhancedXRayRadiationDoseSRStorage,
-    RadiopharmaceuticalRadiationDoseSRStorage,
-    XRayRadiationDoseSRStorage,
-)
 
 from ...progress import bar
-from ..observed import Exchange, SourceFailed, StudySummary, Unsupported, Window
-
-DOSE_SOP_CLASSES = frozenset(
-    {
-        str(XRayRadiationDoseSRStorage),
-        str(EnhancedXRayRadiationDoseSRStorage),
-        str(RadiopharmaceuticalRadiationDoseSRStorage),
-    }
+from ..observed import (
+    DOSE_SOP_CLASSES,
+    Exchange,
+    SourceFailed,
+    StudySummary,
+    Unsupported,
+    Window,
 )
-"""The radiation dose SRs a dose audit reads: X-Ray (TID 10001/10011), Enhanced X-Ray,
-Radiopharmaceutical."""
 
 MAX_FILE = 2 * 2**30
 """Files larger than this are skipped (a header is read without the pixel data, but a

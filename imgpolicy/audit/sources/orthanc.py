@@ -39,9 +39,9 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from ...progress import bar
-from ..observed import Exchange, SourceFailed, StudySummary, Window
+from ..observed import DOSE_SOP_CLASSES, Exchange, SourceFailed, StudySummary, Window
 from . import Settings
-from .folder import DOSE_SOP_CLASSES, parse_da
+from .folder import parse_da
 from .rest import Rest, keep_element, study_date_query
 
 PAGE = 500
