@@ -145,8 +145,8 @@ class AuditMessageFile(AssociationRecord):
         common = {"when": when, "where": self.name, "location": location}
         if event_id == TRANSFERRED:
             yield from self._transferred(message, event, participants, outcome, common)
-        elif event_id == QUERY:
-            ends = _requestor_and_other(participants)
+        elif event_id == QUERY or (event_id in (AUTHENTICATION, SECURITY_ALERT) and outcome != "0"):
+            ends = _requestor_and_other(participants)  # a query, or a refused association
             if ends:
                 caller, called = ends
                 yield Exchange(
@@ -154,18 +154,6 @@ class AuditMessageFile(AssociationRecord):
                     ae_titles(called)[0],
                     host=caller.get("NetworkAccessPointID") or "",
                     accepted=outcome == "0",
-                    cause=_cause(event, outcome),
-                    **common,  # type: ignore[arg-type]
-                )
-        elif event_id in (AUTHENTICATION, SECURITY_ALERT) and outcome != "0":
-            ends = _requestor_and_other(participants)
-            if ends:
-                caller, called = ends
-                yield Exchange(
-                    ae_titles(caller)[0],
-                    ae_titles(called)[0],
-                    host=caller.get("NetworkAccessPointID") or "",
-                    accepted=False,
                     cause=_cause(event, outcome),
                     **common,  # type: ignore[arg-type]
                 )
