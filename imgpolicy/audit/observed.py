@@ -13,27 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from pydicom.uid import (
-    EnhancedXRayRadiationDoseSRStorage,
-    RadiopharmaceuticalRadiationDoseSRStorage,
-    XRayRadiationDoseSRStorage,
-)
-
 from ..findings import Location
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
-
-
-DOSE_SOP_CLASSES = frozenset(
-    {
-        str(XRayRadiationDoseSRStorage),
-        str(EnhancedXRayRadiationDoseSRStorage),
-        str(RadiopharmaceuticalRadiationDoseSRStorage),
-    }
-)
-"""The radiation dose SRs a dose audit reads: X-Ray (TID 10001/10011), Enhanced X-Ray,
-Radiopharmaceutical."""
 
 
 @dataclass(frozen=True)

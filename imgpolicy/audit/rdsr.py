@@ -19,11 +19,23 @@ from datetime import date
 from typing import Any, Literal
 
 from pydicom.dataset import Dataset
-from pydicom.uid import RadiopharmaceuticalRadiationDoseSRStorage
-
-from .observed import DOSE_SOP_CLASSES
+from pydicom.uid import (
+    EnhancedXRayRadiationDoseSRStorage,
+    RadiopharmaceuticalRadiationDoseSRStorage,
+    XRayRadiationDoseSRStorage,
+)
 
 # Concept names (DCM, PS3.16 Annex D) the audit reads.
+DOSE_SOP_CLASSES = frozenset(
+    {
+        str(XRayRadiationDoseSRStorage),
+        str(EnhancedXRayRadiationDoseSRStorage),
+        str(RadiopharmaceuticalRadiationDoseSRStorage),
+    }
+)
+"""The radiation dose SRs a dose audit reads (X-Ray: TID 10001/10011, Enhanced X-Ray,
+Radiopharmaceutical); the sources list them by it."""
+
 XRAY_DOSE_REPORT = "113701"
 RADIOPHARMACEUTICAL_DOSE_REPORT = "113500"
 CT_ACCUMULATED_DOSE_DATA = "113811"

@@ -19,7 +19,8 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from ...progress import bar
-from ..observed import DOSE_SOP_CLASSES, Exchange, SourceFailed, StudySummary, Unsupported, Window
+from ..observed import Exchange, SourceFailed, StudySummary, Unsupported, Window
+from ..rdsr import DOSE_SOP_CLASSES
 from . import Settings
 from .folder import parse_da
 from .rest import Rest, keep_element, study_date_query

@@ -26,13 +26,13 @@ from pydicom.errors import InvalidDicomError
 
 from ...progress import bar
 from ..observed import (
-    DOSE_SOP_CLASSES,
     Exchange,
     SourceFailed,
     StudySummary,
     Unsupported,
     Window,
 )
+from ..rdsr import DOSE_SOP_CLASSES
 
 MAX_FILE = 2 * 2**30
 """Files larger than this are skipped (a header is read without the pixel data, but a

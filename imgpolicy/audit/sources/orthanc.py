@@ -39,7 +39,8 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from ...progress import bar
-from ..observed import DOSE_SOP_CLASSES, Exchange, SourceFailed, StudySummary, Window
+from ..observed import Exchange, SourceFailed, StudySummary, Window
+from ..rdsr import DOSE_SOP_CLASSES
 from . import Settings
 from .folder import parse_da
 from .rest import Rest, keep_element, study_date_query
