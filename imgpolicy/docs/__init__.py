@@ -54,16 +54,20 @@ def generate(
     return {name: redactor.values(text) for name, text in documents.items()}
 
 
-MAX_DOCUMENT_BYTES = 64 * fsutil.MiB
+MARKER_BYTES = 4096
+"""How much of a document's start is read to find its as-of marker (on its first line)."""
 
 
-def _existing(path: str, limit: int = MAX_DOCUMENT_BYTES) -> str | None:
-    """An existing document's text, None when missing or unreadable; read bounded, so a
-    FIFO or a device in its place never hangs `docs` or `docs --check`."""
+def _matches(path: str, text: str) -> bool:
+    """Whether the file at `path` holds exactly `text`. Read bounded by the expected text's
+    own UTF-8 length (a longer file cannot match), so any document that could be rendered
+    is compared exactly, however far its non-ASCII text takes it past its length in
+    characters, and a FIFO or a device in its place never hangs `docs` or `docs --check`."""
+    expected = text.encode("utf-8")
     try:
-        return fsutil.read_bounded(path, limit).decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        return fsutil.read_bounded(path, len(expected)) == expected
+    except OSError:
+        return False
 
 
 def recorded_date(out_dir: str) -> date | None:
@@ -71,8 +75,11 @@ def recorded_date(out_dir: str) -> date | None:
     from .templating import DOCUMENTS
 
     for name in DOCUMENTS:
-        text = _existing(os.path.join(out_dir, name))
-        match = AS_OF.search(text[:4096]) if text else None
+        try:
+            head = fsutil.read_bounded(os.path.join(out_dir, name), MARKER_BYTES, head=True)
+        except OSError:
+            continue
+        match = AS_OF.search(head.decode("utf-8", errors="replace"))
         if match:
             try:
                 return date.fromisoformat(match.group(1))
@@ -86,7 +93,7 @@ def stale(out_dir: str, files: dict[str, str]) -> list[str]:
     out = []
     for name, text in files.items():
         path = os.path.join(out_dir, name)
-        if _existing(path) != text:
+        if not _matches(path, text):
             out.append(path)
     return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import os
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +34,15 @@ from .checklist import Item as ChecklistItem
 from .topology import OriginPaths, build_graph, origin_paths
 
 PROJECTION_YEARS = 5
+DETAIL_LIMIT = 2_000
+"""The most routes, AEs or devices the documents list one row each. Above it that table is
+collapsed into one row per group (routes by source, destination and purpose; AEs and
+devices per site), naming the first few members and every one with an open finding: at
+about 550 characters of HTML per route, 2,000 rows are already more than anyone reviews
+line by line, while 400,000 would pass the documents' size bound (`MAX_DOCUMENT_CHARS`).
+The one place the limit is set; the templates read it from the view model."""
+NAMED_IN_GROUP = 3
+"""How many members a collapsed row names, in file order, besides those with findings."""
 BEYOND_CALENDAR = "beyond 9999"
 """What a date past 9999-12-31 (the last one Python has) is shown as."""
 LOOKAHEAD_YEARS = 30
@@ -171,13 +181,17 @@ class _Builder:
 
     def build(self) -> dict[str, Any]:
         graph = build_graph(self.index)
+        collapsed = self.collapsed()
         view: dict[str, Any] = {
+            "collapsed": collapsed,
             "meta": self.meta(),
             "summary": self.summary(),
             "inventory": self.inventory(),
-            "aes": self.aes(),
+            "aes": [] if collapsed["aes"] else self.aes(),
+            "ae_groups": self.ae_groups() if collapsed["aes"] else [],
             "conformance": self.conformance(),
-            "routes": self.routes(),
+            "routes": [] if collapsed["routes"] else self.routes(),
+            "route_groups": self.route_groups() if collapsed["routes"] else [],
             "paths": self.paths(),
             "topology": {
                 "svg": svg.topology(graph),
@@ -201,6 +215,17 @@ class _Builder:
         }
         view["sections"] = SECTIONS
         return view
+
+    def collapsed(self) -> dict[str, Any]:
+        """Which per-entity tables are too long to list row by row (`DETAIL_LIMIT`)."""
+        env = self.env
+        return {
+            "limit": DETAIL_LIMIT,
+            "named": NAMED_IN_GROUP,
+            "routes": len(env.routes) > DETAIL_LIMIT,
+            "aes": len(env.application_entities()) > DETAIL_LIMIT,
+            "devices": len(env.devices) > DETAIL_LIMIT,
+        }
 
     def meta(self) -> dict[str, Any]:
         files = sorted(self.rel(p) for p in self.result.load.files)
@@ -312,92 +337,121 @@ class _Builder:
         env = self.env
         site_names = [s.name for s in env.sites]
         site_names += sorted({d.site for d in env.devices} - set(site_names))
+        collapse = self.collapsed()["devices"]
+        by_site = defaultdict(list)
+        for device in env.devices:
+            by_site[device.site].append(device)
         out = []
         for name in site_names:
             site = self.sites.get(name)
-            devices = []
-            for d in env.devices:
-                if d.site != name:
-                    continue
-                devices.append(
-                    {
-                        "name": d.name,
-                        "kind": d.kind,
-                        "kind_label": KIND_LABELS.get(d.kind, d.kind),
-                        "modality": ", ".join(d.modality),
-                        "manufacturer": d.manufacturer or "",
-                        "model": d.model or "",
-                        "version": d.software_version or "",
-                        "installed": d.installed.isoformat() if d.installed else "",
-                        "conformance": d.conformance_statement or "",
-                        "description": d.description or "",
-                        "archive_of_record": d.is_archive_of_record,
-                        "aes": [ae.ae_title for ae in d.application_entities],
-                        "checks": self.checks(identity.device(d.name)),
-                    }
-                )
+            rows = [self._device_row(d) for d in by_site[name]]
             out.append(
                 {
                     "site": name,
                     "declared": site is not None,
                     "description": site.description if site and site.description else "",
                     "jurisdiction": site.jurisdiction if site else "",
-                    "devices": devices,
+                    "devices": [] if collapse else rows,
+                    "device_count": len(rows),
+                    "device_groups": _device_groups(rows) if collapse else [],
                 }
             )
         return out
 
+    def _device_row(self, d) -> dict[str, Any]:
+        """One device as the inventory lists it."""
+        return {
+            "name": d.name,
+            "kind": d.kind,
+            "kind_label": KIND_LABELS.get(d.kind, d.kind),
+            "modality": ", ".join(d.modality),
+            "manufacturer": d.manufacturer or "",
+            "model": d.model or "",
+            "version": d.software_version or "",
+            "installed": d.installed.isoformat() if d.installed else "",
+            "conformance": d.conformance_statement or "",
+            "description": d.description or "",
+            "archive_of_record": d.is_archive_of_record,
+            "aes": [ae.ae_title for ae in d.application_entities],
+            "checks": self.checks(identity.device(d.name)),
+        }
+
     def aes(self) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for device, ae in self.env.application_entities():
-            by_name = {c.name: c for c in device.connections}
-            names = ae.connections or [c.name for c in device.connections]
-            conns = []
-            for name in names:
-                conn = by_name.get(name)
-                if conn is None:
-                    conns.append(
-                        {
-                            "name": name,
-                            "address": f"{name} (not declared)",
-                            "tls": False,
-                            "listens": True,
-                        }
-                    )
-                    continue
-                address = f"{conn.hostname}:{conn.port}" if conn.port else conn.hostname
+        rows = [self._ae_row(device, ae) for device, ae in self.env.application_entities()]
+        rows.sort(key=lambda r: (r["title"].casefold(), r["title"], r["device"]))
+        return rows
+
+    def ae_groups(self) -> list[dict[str, Any]]:
+        """The AE table collapsed: one row per site, device kind, role and TLS, in site
+        order, folded from the rows the full table would have."""
+        rows = (self._ae_row(device, ae) for device, ae in self.env.application_entities())
+        groups = _collapse(
+            rows,
+            lambda r: (r["site"], r["kind"], r["roles"], r["tls"]),
+            "title",
+            lists=("character_sets",),
+        )
+        out = []
+        for group in groups:
+            first = group.first
+            row = {k: first[k] for k in ("site", "kind", "roles", "tls")} | group.row()
+            row["kind_label"] = KIND_LABELS.get(first["kind"], first["kind"])
+            row["character_sets"] = sorted(group.listed("character_sets"))
+            out.append(row)
+        order = self._site_order()
+        kinds = {kind: i for i, kind in enumerate(KIND_LABELS)}
+        out.sort(key=lambda g: (order(g["site"]), kinds.get(g["kind"], len(kinds)), g["kind"]))
+        return out
+
+    def _site_order(self):
+        """A sort key putting sites in their declared order, undeclared ones after."""
+        declared = {s.name: i for i, s in enumerate(self.env.sites)}
+        return lambda name: (declared.get(name, len(declared)), name)
+
+    def _ae_row(self, device, ae) -> dict[str, Any]:
+        """One AE as the AE table lists it."""
+        by_name = {c.name: c for c in device.connections}
+        names = ae.connections or [c.name for c in device.connections]
+        conns = []
+        for name in names:
+            conn = by_name.get(name)
+            if conn is None:
                 conns.append(
                     {
                         "name": name,
-                        "address": address,
-                        "tls": conn.uses_tls,
-                        "listens": conn.port is not None,
+                        "address": f"{name} (not declared)",
+                        "tls": False,
+                        "listens": True,
                     }
                 )
-            tls = [c["tls"] for c in conns]
-            rows.append(
+                continue
+            address = f"{conn.hostname}:{conn.port}" if conn.port else conn.hostname
+            conns.append(
                 {
-                    "title": ae.ae_title,
-                    "device": device.name,
-                    "site": device.site,
-                    "kind": device.kind,
-                    "description": ae.description or "",
-                    "connections": conns,
-                    "initiator": ae.initiator,
-                    "acceptor": ae.acceptor,
-                    "roles": " / ".join(
-                        r
-                        for r, on in (("initiator", ae.initiator), ("acceptor", ae.acceptor))
-                        if on
-                    )
-                    or "none",
-                    "tls": "yes" if tls and all(tls) else ("partly" if any(tls) else "no"),
-                    "character_sets": list(ae.character_sets) or [CHARSET_DEFAULT],
-                    "checks": self.checks(identity.ae(ae.ae_title)),
+                    "name": name,
+                    "address": address,
+                    "tls": conn.uses_tls,
+                    "listens": conn.port is not None,
                 }
             )
-        rows.sort(key=lambda r: (r["title"].casefold(), r["title"], r["device"]))
-        return rows
+        tls = [c["tls"] for c in conns]
+        return {
+            "title": ae.ae_title,
+            "device": device.name,
+            "site": device.site,
+            "kind": device.kind,
+            "description": ae.description or "",
+            "connections": conns,
+            "initiator": ae.initiator,
+            "acceptor": ae.acceptor,
+            "roles": " / ".join(
+                r for r, on in (("initiator", ae.initiator), ("acceptor", ae.acceptor)) if on
+            )
+            or "none",
+            "tls": "yes" if tls and all(tls) else ("partly" if any(tls) else "no"),
+            "character_sets": list(ae.character_sets) or [CHARSET_DEFAULT],
+            "checks": self.checks(identity.ae(ae.ae_title)),
+        }
 
     def conformance(self) -> dict[str, Any]:
         profiles: dict[tuple, list[str]] = {}
@@ -468,74 +522,110 @@ class _Builder:
         }
 
     def routes(self) -> list[dict[str, Any]]:
+        return [self._route_row(route) for route in self.env.routes]
+
+    def route_groups(self) -> list[dict[str, Any]]:
+        """The route table collapsed: one row per source (acquisition modalities grouped
+        by site, as the topology draws them; any other source by its AE), destination
+        and purpose, in file order, built from the rows the full table would have."""
+        index = self.index
+
+        def source(row: dict[str, Any]) -> tuple[str, str]:
+            device = index.device_of(row["from"])
+            if device is not None and device.kind == "modality":
+                return ("site", device.site)
+            return ("ae", row["from"])
+
+        rows = (self._route_row(route) for route in self.env.routes)
+        groups = _collapse(
+            rows,
+            lambda r: (*source(r), r["to"], r["purpose"]),
+            "name",
+            lists=("carries_modalities", "carries_classes", "transfer_syntax"),
+            counted=(("cross_site", lambda r: r["cross_site"]), *ROUTE_NOTES),
+        )
+        out = []
+        for group in groups:
+            first = group.first
+            from_kind, from_ = source(first)
+            row = {"from_kind": from_kind, "from": from_} | group.row()
+            row |= {k: first[k] for k in ("to", "purpose", "to_archive", "from_site", "to_site")}
+            modalities = sorted(group.listed("carries_modalities"))
+            if "derived" in modalities:
+                modalities = [m for m in modalities if m != "derived"] + ["derived"]
+            row["carries_modalities"] = modalities
+            row["carries_classes"] = sorted(group.listed("carries_classes"))
+            row["transfer_syntax"] = group.listed("transfer_syntax")
+            row["cross_site"] = group.counts["cross_site"]
+            row["notes"] = [
+                f"{note}: {group.counts[note]}" for note, _ in ROUTE_NOTES if group.counts[note]
+            ]
+            out.append(row)
+        return out
+
+    def _route_row(self, route) -> dict[str, Any]:
+        """One route as the route table lists it."""
         index, flow = self.index, self.index.flow
-        rows = []
-        for route in self.env.routes:
-            carried = flow.carries(route)
-            modalities = sorted({m for m, _ in carried if m})
-            if any(not m for m, _ in carried):
-                modalities.append("derived")
-            classes = sorted({keyword(s) for _, s in carried})
-            if route.match is None:
-                match = f"everything that reaches {route.from_}"
-            else:
-                parts = []
-                m = route.match
-                if m.modality:
-                    parts.append("modality " + ", ".join(m.modality))
-                if m.sop_classes:
-                    parts.append(", ".join(keyword(s) for s in m.sop_classes))
-                if m.calling_ae:
-                    parts.append("from " + ", ".join(m.calling_ae))
-                if m.body_part:
-                    parts.append("body part " + ", ".join(m.body_part))
-                match = "; ".join(parts) or "everything that reaches " + route.from_
-            if route.transfer_syntax:
-                syntaxes = [route.transfer_syntax]
-            else:
-                syntaxes = []
-                for sop in sorted(
-                    {s for _, s in carried} or set(route.match.sop_classes if route.match else ())
-                ):
-                    for ts in index.route_syntaxes(route, sop):
-                        if ts not in syntaxes:
-                            syntaxes.append(ts)
-            src_site, dst_site = self.ae_site(route.from_), self.ae_site(route.to)
-            rows.append(
-                {
-                    "name": route.name,
-                    "from": route.from_,
-                    "to": route.to,
-                    "from_device": (index.device_of(route.from_) or _NoDevice).name,
-                    "to_device": (index.device_of(route.to) or _NoDevice).name,
-                    "from_site": src_site,
-                    "to_site": dst_site,
-                    "cross_site": bool(src_site and dst_site and src_site != dst_site),
-                    "purpose": route.purpose,
-                    "priority": route.priority,
-                    "enabled": route.enabled,
-                    "match": match,
-                    "carries_modalities": modalities,
-                    "carries_classes": classes,
-                    "transfer_syntax": [keyword(t) for t in syntaxes],
-                    "declared_syntax": route.transfer_syntax is not None,
-                    "lossy": any(dicom.is_lossy(t) for t in syntaxes),
-                    "to_archive": route.to in index.archive_titles,
-                    "per_class": [
-                        f"{keyword(sop)}: {keyword(ts)}"
-                        for sop, ts in sorted(
-                            route.transfer_syntaxes.items(), key=lambda i: keyword(i[0])
-                        )
-                    ],
-                    "method": route.method or "",
-                    "commitment": route.commitment,
-                    "deidentify": route.deidentify.profile if route.deidentify else "",
-                    "lossy_approved": route.lossy_approved or "",
-                    "description": route.description or "",
-                    "checks": self.checks(identity.route(route.name)),
-                }
-            )
-        return rows
+        carried = flow.carries(route)
+        modalities = sorted({m for m, _ in carried if m})
+        if any(not m for m, _ in carried):
+            modalities.append("derived")
+        classes = sorted({keyword(s) for _, s in carried})
+        if route.match is None:
+            match = f"everything that reaches {route.from_}"
+        else:
+            parts = []
+            m = route.match
+            if m.modality:
+                parts.append("modality " + ", ".join(m.modality))
+            if m.sop_classes:
+                parts.append(", ".join(keyword(s) for s in m.sop_classes))
+            if m.calling_ae:
+                parts.append("from " + ", ".join(m.calling_ae))
+            if m.body_part:
+                parts.append("body part " + ", ".join(m.body_part))
+            match = "; ".join(parts) or "everything that reaches " + route.from_
+        if route.transfer_syntax:
+            syntaxes = [route.transfer_syntax]
+        else:
+            syntaxes = []
+            for sop in sorted(
+                {s for _, s in carried} or set(route.match.sop_classes if route.match else ())
+            ):
+                for ts in index.route_syntaxes(route, sop):
+                    if ts not in syntaxes:
+                        syntaxes.append(ts)
+        src_site, dst_site = self.ae_site(route.from_), self.ae_site(route.to)
+        return {
+            "name": route.name,
+            "from": route.from_,
+            "to": route.to,
+            "from_device": (index.device_of(route.from_) or _NoDevice).name,
+            "to_device": (index.device_of(route.to) or _NoDevice).name,
+            "from_site": src_site,
+            "to_site": dst_site,
+            "cross_site": bool(src_site and dst_site and src_site != dst_site),
+            "purpose": route.purpose,
+            "priority": route.priority,
+            "enabled": route.enabled,
+            "match": match,
+            "carries_modalities": modalities,
+            "carries_classes": classes,
+            "transfer_syntax": [keyword(t) for t in syntaxes],
+            "declared_syntax": route.transfer_syntax is not None,
+            "lossy": any(dicom.is_lossy(t) for t in syntaxes),
+            "to_archive": route.to in index.archive_titles,
+            "per_class": [
+                f"{keyword(sop)}: {keyword(ts)}"
+                for sop, ts in sorted(route.transfer_syntaxes.items(), key=lambda i: keyword(i[0]))
+            ],
+            "method": route.method or "",
+            "commitment": route.commitment,
+            "deidentify": route.deidentify.profile if route.deidentify else "",
+            "lossy_approved": route.lossy_approved or "",
+            "description": route.description or "",
+            "checks": self.checks(identity.route(route.name)),
+        }
 
     def paths(self) -> dict[str, Any]:
         index, env = self.index, self.env
@@ -1171,6 +1261,107 @@ class _Builder:
         from ..rules.registry import all_rules
 
         return configured_rule(self.config, all_rules()[code]).settings[option]
+
+
+Counted = tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...]
+"""(what, test) pairs: a collapsed row counts the members each test holds for."""
+
+
+class _Group:
+    """One row of a collapsed table, folded from the rows the full table would have, one
+    at a time (400,000 routes are never held at once): how many, the names (its `name`
+    field) of the first `NAMED_IN_GROUP` and of every member with an open finding, the
+    codes of those findings, the distinct values of list fields in order of appearance,
+    and how many members each `Counted` test holds for."""
+
+    def __init__(self, first: dict[str, Any], name: str):
+        self.first, self.name = first, name
+        self.count = 0
+        self.named: list[str] = []
+        self.with_findings: list[str] = []
+        self.checks: set[str] = set()
+        self.values: dict[str, dict[Any, None]] = defaultdict(dict)
+        self.counts: Counter[str] = Counter()
+
+    def add(self, row: dict[str, Any], lists: tuple[str, ...], counted: Counted) -> None:
+        self.count += 1
+        if len(self.named) < NAMED_IN_GROUP:
+            self.named.append(row[self.name])
+        if row["checks"]:
+            self.with_findings.append(row[self.name])
+            self.checks.update(row["checks"])
+        for field in lists:
+            self.values[field].update(dict.fromkeys(row[field]))
+        for what, holds in counted:
+            if holds(row):
+                self.counts[what] += 1
+
+    def listed(self, field: str) -> list[Any]:
+        return list(self.values[field])
+
+    def row(self) -> dict[str, Any]:
+        """What every collapsed row shows, whatever the table."""
+        return {
+            "count": self.count,
+            "named": self.named,
+            "more": self.count - len(self.named),
+            "with_findings": self.with_findings,
+            "checks": sorted(self.checks),
+        }
+
+
+def _collapse(
+    rows, key, name: str, lists: tuple[str, ...] = (), counted: Counted = ()
+) -> list[_Group]:
+    """`rows` gathered by `key` into `_Group`s, in order of first appearance."""
+    groups: dict[Any, _Group] = {}
+    for row in rows:
+        k = key(row)
+        group = groups.get(k)
+        if group is None:
+            group = groups[k] = _Group(row, name)
+        group.add(row, lists, counted)
+    return list(groups.values())
+
+
+ROUTE_NOTES: Counted = (
+    ("disabled", lambda r: not r["enabled"]),
+    ("lossy", lambda r: r["lossy"]),
+    ("lossy approved", lambda r: r["lossy_approved"]),
+    ("de-identified", lambda r: r["deidentify"]),
+    ("storage commitment", lambda r: r["commitment"]),
+)
+"""What an auditor looks for among collapsed routes, counted per row of the route table."""
+
+
+def _device_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A site's devices collapsed: one row per kind, modality, manufacturer, model,
+    version and archive-of-record role, with how many have no conformance statement on
+    file and the range of their installation dates."""
+    fields = ("kind", "modality", "manufacturer", "model", "version", "archive_of_record")
+
+    def key(row: dict[str, Any]) -> tuple:
+        return tuple(row[f] for f in fields)
+
+    by_key: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_key[key(r)].append(r)
+    out = []
+    for group in _collapse(rows, key, "name"):
+        members = by_key[key(group.first)]
+        installed = sorted(r["installed"] for r in members if r["installed"])
+        if not installed:
+            when = ""
+        elif installed[0] == installed[-1]:
+            when = installed[0]
+        else:
+            when = f"{installed[0]} to {installed[-1]}"
+        row = {f: group.first[f] for f in (*fields, "kind_label")} | group.row()
+        row["without_conformance"] = sum(1 for r in members if not r["conformance"])
+        row["aes"] = sum(len(r["aes"]) for r in members)
+        row["installed"] = when
+        out.append(row)
+    return out
 
 
 def _with_evidence(
