@@ -14,12 +14,14 @@ that alternate 1x and 10x (so a burst of load elsewhere hits both alike):
 and prints, per line, the median of the rounds at 1x and 10x and their ratio. Times are
 the process's CPU time (`time.process_time`), not the wall clock: on a shared machine the
 wall clock also counts the time other processes held the CPU. Beside them, the work:
-the Python function calls of each line (cProfile's count, one more pass), which no clock
-blurs; a 10x heap misses the processor's caches more, so CPU time can grow 11-14x where
-the work grows 10x. Linear is
-10x; the bar (issue 15) is 11x: a line whose calls grow more is marked over the bar (one
-whose CPU time alone does is marked "time only"), and with `--strict` the exit status is
-1 when any is, so the script can guard a change.
+the Python function calls of each line (cProfile's count, one more pass) and the lines of
+Python it executes (a trace function's count, another pass: a loop whose body calls
+nothing, such as DR005's scan of every integration per plan, shows only there), which no
+clock blurs; a 10x heap misses the processor's caches more, so CPU time can grow 11-14x
+where the work grows 10x. Linear is 10x; the bar (issue 15) is 11x: a line whose calls or
+executed lines grow more is marked over the bar (one whose CPU time alone does is marked
+"time only"), and with `--strict` the exit status is 1 when any is, so the script can
+guard a change.
 
     python benchmarks/rules_scaling.py [--repeat 3] [--scale 10] [--all] [--strict]
 
@@ -104,6 +106,27 @@ def calls(work: Callable[[], object]) -> float:
     return float(sum(entry[1] for entry in stats.values()))
 
 
+def lines(work: Callable[[], object]) -> float:
+    """Lines of Python `work` executes (a trace function's count): the work of loops
+    that make no call, which `calls` cannot see."""
+    executed = 0
+
+    def local(frame, event, arg):
+        nonlocal executed
+        executed += event == "line"
+        return local
+
+    def enter(frame, event, arg):
+        return local
+
+    sys.settrace(enter)
+    try:
+        work()
+    finally:
+        sys.settrace(None)
+    return float(executed)
+
+
 def measure(loads: dict[int, LoadResult], repeat: int) -> dict[int, dict[str, float]]:
     """Median seconds per line and scale over `repeat` rounds, the scales interleaved."""
     runs: dict[int, dict[str, list[float]]] = {s: defaultdict(list) for s in loads}
@@ -118,9 +141,11 @@ def measure(loads: dict[int, LoadResult], repeat: int) -> dict[int, dict[str, fl
     }
 
 
-def count(loads: dict[int, LoadResult]) -> dict[int, dict[str, float]]:
-    """Function calls per line and scale (one pass each: the count does not vary)."""
-    return {scale: one_round(load, calls) for scale, load in loads.items()}
+def count(
+    loads: dict[int, LoadResult], meter: Callable[[Callable[[], object]], float]
+) -> dict[int, dict[str, float]]:
+    """`meter` (calls or lines) per line and scale (one pass each: the count does not vary)."""
+    return {scale: one_round(load, meter) for scale, load in loads.items()}
 
 
 def over_bar(small: float, large: float, factor: int, floor: float = NOISE_FLOOR) -> bool:
@@ -131,35 +156,43 @@ def over_bar(small: float, large: float, factor: int, floor: float = NOISE_FLOOR
 def report(
     medians: dict[int, dict[str, float]],
     counted: dict[int, dict[str, float]],
+    executed: dict[int, dict[str, float]],
     factor: int,
     show_all: bool,
 ) -> int:
-    """Print the table; return how many lines do over the bar's work (calls), the
-    measure a clock on a busy machine cannot blur."""
+    """Print the table; return how many lines do over the bar's work (calls or executed
+    lines), the measures a clock on a busy machine cannot blur."""
     small, large = medians[1], medians[factor]
     names = sorted(small, key=lambda n: (not n.startswith("("), -large[n]))
     total = names.index("(all)")
     names.insert(0, names.pop(total))
     slow = {n for n in names if over_bar(small[n], large[n], factor)}
-    over = [n for n in names if over_bar(counted[1][n], counted[factor][n], factor, 100)]
+    over = [
+        n
+        for n in names
+        if over_bar(counted[1][n], counted[factor][n], factor, 100)
+        or over_bar(executed[1][n], executed[factor][n], factor, 100)
+    ]
     print(
         f"{'line':<24} {'1x ms':>9} {f'{factor}x ms':>10} {'time':>7} "
-        f"{'1x calls':>10} {f'{factor}x calls':>11} {'calls':>7}"
+        f"{'1x calls':>10} {f'{factor}x calls':>11} {'calls':>7} {'lines':>7}"
     )
     for n, name in enumerate(names):
         if not show_all and n >= 16 and name not in over and name not in slow:
             continue
         ratio = large[name] / max(small[name], 1e-9)
         work = counted[factor][name] / max(counted[1][name], 1)
+        steps = executed[factor][name] / max(executed[1][name], 1)
         mark = "  <- over the bar" if name in over else ("  (time only)" if name in slow else "")
         print(
             f"{name:<24} {small[name] * 1000:>9.1f} {large[name] * 1000:>10.1f} {ratio:>6.1f}x "
-            f"{counted[1][name]:>10.0f} {counted[factor][name]:>11.0f} {work:>6.1f}x{mark}"
+            f"{counted[1][name]:>10.0f} {counted[factor][name]:>11.0f} {work:>6.1f}x "
+            f"{steps:>6.1f}x{mark}"
         )
     if not show_all:
         print(f"(the 16 costliest lines at {factor}x and any over the bar; --all for every line)")
     print(
-        f"linear: {factor}x; bar: {BAR * factor / 10:g}x. Over it in calls (the work): "
+        f"linear: {factor}x; bar: {BAR * factor / 10:g}x. Over it in calls or lines (the work): "
         f"{', '.join(over) or 'none'}; in CPU time only: {', '.join(sorted(slow - set(over))) or 'none'}"
     )
     return len(over)
@@ -182,9 +215,10 @@ def main(argv: list[str] | None = None) -> int:
             assert not loads[scale].findings, "the generated environment must load clean"
         # inside the `with`: the files stay, locations read them
         medians = measure(loads, max(1, args.repeat))
-        counted = count(loads)
+        counted = count(loads, calls)
+        executed = count(loads, lines)
     print(f"median of {max(1, args.repeat)} interleaved rounds per scale")
-    over = report(medians, counted, args.scale, args.all)
+    over = report(medians, counted, executed, args.scale, args.all)
     return 1 if over and args.strict else 0
 
 

@@ -13,7 +13,7 @@ import importlib.util
 import os
 from collections.abc import Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 
@@ -93,6 +93,9 @@ class PrivateUids:
 
     by_text: dict[str, UidInfo]
     lossy: frozenset[str]
+    answers: dict[str, UidInfo | None] = field(default_factory=dict, compare=False, repr=False)
+    """`lookup`'s answers under these declarations: rules ask about the same few UIDs
+    thousands of times."""
 
 
 _NO_PRIVATE_UIDS = PrivateUids({}, frozenset())
@@ -123,8 +126,18 @@ def declared_private() -> list[UidInfo]:
 
 def lookup(text: str) -> UidInfo | None:
     """A UID or keyword: the standard's (pydicom's registry), else a declared private one."""
-    text = text.strip()
-    return registry().get(text) or _private.get().by_text.get(text)
+    private = _private.get()
+    answers = private.answers
+    if text in answers:
+        return answers[text]
+    stripped = text.strip()
+    info = registry().get(stripped) or private.by_text.get(stripped)
+    if len(answers) < _MOST_ANSWERS:  # bounded: a long-lived process sees many texts
+        answers[text] = info
+    return info
+
+
+_MOST_ANSWERS = 100_000
 
 
 def suggest(text: str, want_transfer_syntax: bool) -> list[str]:

@@ -64,6 +64,8 @@ class Flow:
         """id(route) -> items it carries."""
         self._origin: dict[str, set[Item]] = {}
         self._reach_cache: dict[frozenset[str], dict[Item, set[str]]] = {}
+        self._sets: dict[int, frozenset[str]] = {}
+        self._routes_into: dict[Item, dict[str, list[str]]] | None = None
         self._compute()
 
     def origin(self, title: str) -> set[Item]:
@@ -74,15 +76,17 @@ class Flow:
 
     def _compute(self) -> None:
         index = self.index
+        storage_scu, storage_scp = index.storage_scu, index.storage_scp
+        available, carried = self.available, self.carried
         queue: deque[str] = deque()
         for device, ae in index.env.application_entities():
             if device.kind not in ORIGINATING_KINDS:
                 continue
             modalities = device.modality or [""]
-            items = {(m, sop) for sop in index.storage_scu(ae.ae_title) for m in modalities}
+            items = {(m, sop) for sop in storage_scu(ae.ae_title) for m in modalities}
             if items:
                 self._origin[ae.ae_title] = items
-                self.available[ae.ae_title] |= items
+                available[ae.ae_title] |= items
                 queue.append(ae.ae_title)
         queued = set(queue)
         while queue:
@@ -91,12 +95,19 @@ class Flow:
             for route in index.routes_from.get(title, ()):
                 if not route.enabled:
                     continue
-                new = self._matching(route) - self.carried[id(route)]
+                new = self._matching(route)
                 if not new:
                     continue
-                self.carried[id(route)] |= new
+                had = carried.get(id(route))
+                if had:
+                    new = new - had
+                    if not new:
+                        continue
+                    had |= new
+                else:
+                    carried[id(route)] = new  # `_matching` built it for this route
                 dest = route.to
-                accepted = index.storage_scp(dest)
+                accepted = storage_scp(dest)
                 new = {item for item in new if item[1] in accepted}
                 if not new:
                     continue  # RT002 reports what the destination refuses
@@ -104,20 +115,23 @@ class Flow:
                 self.arriving_from[dest][title] |= new
                 if route.purpose == "prefetch":
                     continue  # priors fetched on demand are not forwarded again
-                sendable = index.storage_scu(dest)
-                grow = {item for item in new if item[1] in sendable} - self.available[dest]
+                sendable = storage_scu(dest)
+                grow = {item for item in new if item[1] in sendable} - available[dest]
                 if grow:
-                    self.available[dest] |= grow
+                    available[dest] |= grow
                     if dest not in queued:
                         queued.add(dest)
                         queue.append(dest)
 
     def _matching(self, route: Route) -> set[Item]:
+        """What `route` takes of what its source holds now (its `match` applied), as a
+        new set."""
         source = route.from_
         match = route.match
+        available = self.available[source]
         if match is None:
-            return self.available[source]
-        items: Iterable[Item] = self.available[source]
+            return set(available)
+        items = available
         if match.calling_ae:
             by_sender = self.arriving_from[source]
             chosen: set[Item] = set()
@@ -125,14 +139,22 @@ class Flow:
                 chosen |= by_sender.get(sender, set())
                 if sender == source:
                     chosen |= self.origin(source)
-            items = chosen & self.available[source]
+            items = chosen & available
         if match.sop_classes:
-            wanted = set(match.sop_classes)
+            wanted = self._wanted(match.sop_classes)
             items = {i for i in items if i[1] in wanted}
         if match.modality:
-            modalities = set(match.modality)
+            modalities = self._wanted(match.modality)
             items = {i for i in items if i[0] in modalities}
-        return set(items)
+        return items if items is not available else set(items)
+
+    def _wanted(self, listed: list[str]) -> frozenset[str]:
+        """A match's list as a set, built once per list (routes are walked again each time
+        their source receives more)."""
+        found = self._sets.get(id(listed))
+        if found is None:
+            found = self._sets[id(listed)] = frozenset(listed)
+        return found
 
     def reaching(self, targets: frozenset[str]) -> dict[Item, set[str]]:
         """Item -> AE titles from which that item reaches one of `targets` over routes.
@@ -142,14 +164,8 @@ class Flow:
         """
         if targets in self._reach_cache:
             return self._reach_cache[targets]
-        routes_into: dict[Item, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for route in self.index.env.routes:
-            accepted = self.index.storage_scp(route.to)
-            for item in self.carried.get(id(route), ()):
-                if item[1] in accepted:
-                    routes_into[item][route.to].append(route.from_)
         reach: dict[Item, set[str]] = {}
-        for item, into in routes_into.items():
+        for item, into in self._senders().items():
             seen = set(targets)
             stack = list(seen)
             while stack:
@@ -161,6 +177,23 @@ class Flow:
             reach[item] = seen
         self._reach_cache[targets] = reach
         return reach
+
+    def _senders(self) -> dict[Item, dict[str, list[str]]]:
+        """Item -> AE title -> the AEs whose routes deliver that item to it (and it accepts),
+        in route order: the reverse graph every `reaching` walks, built once."""
+        if self._routes_into is None:
+            routes_into: dict[Item, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+            storage_scp = self.index.storage_scp
+            for route in self.index.env.routes:
+                carried = self.carried.get(id(route))
+                if not carried:
+                    continue
+                accepted = storage_scp(route.to)
+                for item in carried:
+                    if item[1] in accepted:
+                        routes_into[item][route.to].append(route.from_)
+            self._routes_into = routes_into
+        return self._routes_into
 
     def loops(self) -> list[Loop]:
         """Cycles of routes around which some item can travel all the way round, honouring

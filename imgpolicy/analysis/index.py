@@ -40,6 +40,26 @@ def keyword(uid: str) -> str:
     return info.keyword if info and info.keyword else uid
 
 
+_NO_ROLES: dict[str, dict[str, list[str]]] = {}
+_NO_CLASSES: dict[str, list[str]] = {}
+
+
+def _roles(ae: ApplicationEntity) -> dict[str, dict[str, list[str]]]:
+    """Role -> SOP class UID -> transfer syntaxes (in order of preference, each once) of
+    one AE, its capabilities for the same class and role merged in declaration order."""
+    roles: dict[str, dict[str, list[str]]] = {"SCU": {}, "SCP": {}}
+    for cap in ae.transfer_capabilities:
+        by_class = roles[cap.role]
+        syntaxes = cap.transfer_syntaxes
+        for sop in cap.classes:
+            listed = by_class.get(sop)
+            if listed is None:
+                by_class[sop] = list(dict.fromkeys(syntaxes))
+            else:
+                listed.extend(ts for ts in dict.fromkeys(syntaxes) if ts not in listed)
+    return roles
+
+
 class Index:
     def __init__(self, result: LoadResult, today: date):
         self.result = result
@@ -55,18 +75,16 @@ class Index:
         for device, ae in env.application_entities():
             self.aes.setdefault(ae.ae_title, (device, ae))
             self.aes_folded[ae.ae_title.casefold()].append((device, ae))
-            roles: dict[str, dict[str, list[str]]] = {"SCU": {}, "SCP": {}}
-            for cap in ae.transfer_capabilities:
-                for sop in cap.classes:
-                    listed = roles[cap.role].setdefault(sop, [])
-                    listed.extend(ts for ts in cap.transfer_syntaxes if ts not in listed)
-            self.capabilities[ae.ae_title] = roles
+            self.capabilities[ae.ae_title] = _roles(ae)
         self.routes_from: dict[str, list[Route]] = defaultdict(list)
         self.routes_to: dict[str, list[Route]] = defaultdict(list)
         for route in env.routes:
             self.routes_from[route.from_].append(route)
             self.routes_to[route.to].append(route)
-        self._storage_cache: dict[tuple[str, str], frozenset[str]] = {}
+        self._storage_cache: dict[str, dict[str, frozenset[str]]] = {"SCU": {}, "SCP": {}}
+        self._is_storage: dict[str, bool] = {}
+        self._carried_classes: dict[int, list[str]] = {}
+        self._sorted_classes: dict[frozenset[str], list[str]] = {}
         self._shared: dict[object, object] = {}
 
     def shared(self, key: object, build):
@@ -105,11 +123,37 @@ class Index:
         return self._storage(title, "SCP")
 
     def _storage(self, title: str, role: str) -> frozenset[str]:
-        key = (title, role)
-        if key not in self._storage_cache:
+        cache = self._storage_cache[role]
+        found = cache.get(title)
+        if found is None:
             classes = self.capabilities.get(title, {}).get(role, {})
-            self._storage_cache[key] = frozenset(s for s in classes if is_storage(s))
-        return self._storage_cache[key]
+            found = cache[title] = frozenset(s for s in classes if self._stores(s))
+        return found
+
+    def _stores(self, sop_uid: str) -> bool:
+        """`is_storage`, asked once per SOP class: a thousand modalities list the same few."""
+        stores = self._is_storage.get(sop_uid)
+        if stores is None:
+            stores = self._is_storage[sop_uid] = is_storage(sop_uid)
+        return stores
+
+    def carried_classes(self, route: Route) -> list[str]:
+        """The SOP classes `route` carries (`flow`), in the order findings list them (by
+        keyword); worked out once per route for all the rules that walk them, and sorted
+        once per distinct set of classes (routes repeat a few). Shared: do not change it."""
+        found = self._carried_classes.get(id(route))
+        if found is None:
+            classes = frozenset([sop for _, sop in self.flow.carries(route)])
+            found = self._sorted_classes.get(classes)
+            if found is None:
+                found = self._sorted_classes[classes] = sorted(classes, key=keyword)
+            self._carried_classes[id(route)] = found
+        return found
+
+    def role_classes(self, title: str, role: str) -> dict[str, list[str]]:
+        """SOP class UID -> the transfer syntaxes `title` lists for it in `role` (empty when
+        the AE is unknown): one lookup per AE for loops over many classes (see `syntaxes`)."""
+        return self.capabilities.get(title, _NO_ROLES).get(role, _NO_CLASSES)
 
     @cached_property
     def acquisition_modalities(self) -> dict[str, list[tuple[Device, int]]]:

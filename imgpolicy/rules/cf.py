@@ -162,6 +162,16 @@ class RetiredUID(Rule):
                 cache[uid] = bool(info and info.retired and info.uid not in allowed)
             return cache[uid]
 
+        listed: dict[tuple[str, ...], bool] = {}
+
+        def any_retired(uids: list[str]) -> bool:
+            """Whether a list names a retired UID: asked once per distinct list, since
+            thousands of AEs repeat the same few capability lists."""
+            key = tuple(uids)
+            if key not in listed:
+                listed[key] = any(map(retired, key))
+            return listed[key]
+
         # One finding per place: an anchored list shared by many AEs is one fix.
         found: dict[tuple[Location, str], tuple[str, str, list[str]]] = {}
 
@@ -174,8 +184,8 @@ class RetiredUID(Rule):
 
         for _device, ae in index.env.application_entities():
             for i, cap in enumerate(ae.transfer_capabilities):
-                capability = f"{cap.role} " + ",".join(sorted(map(keyword, cap.classes)))
-                for uid, path in _class_paths(cap):
+                classes = _class_paths(cap) if any_retired(cap.classes) else []
+                for uid, path in classes:
                     if retired(uid):
                         note(
                             index.where(ae, "transfer_capabilities", i, *path),
@@ -184,8 +194,11 @@ class RetiredUID(Rule):
                             ae.ae_title,
                             f"as {cap.role}",
                         )
+                if not any_retired(cap.transfer_syntaxes):
+                    continue
                 for j, uid in enumerate(cap.transfer_syntaxes):
                     if retired(uid):
+                        capability = f"{cap.role} " + ",".join(sorted(map(keyword, cap.classes)))
                         note(
                             index.where(ae, "transfer_capabilities", i, "transfer_syntaxes", j),
                             uid,

@@ -102,25 +102,34 @@ def unknown_device_hint(index: Index, name: str, fix: str) -> str:
     return f" (did you mean '{near}'?)" if near else f": {fix}"
 
 
-def _ae_references(index: Index) -> list[tuple[str, str]]:
-    """(kind, AE title) of every place that names an AE title: route ends, worklist
-    providers, consumers and MPPS destinations, the dose monitor, AI hosts and results."""
+def _unknown_ae_references(index: Index) -> list[tuple[str, str]]:
+    """(kind, AE title) of every place that names an AE title no device declares: route
+    ends, worklist providers, consumers and MPPS destinations, the dose monitor, AI hosts
+    and results (the known ones, nearly all, are passed over without building a pair)."""
     env = index.env
+    aes = index.aes
     refs: list[tuple[str, str]] = []
+
+    def note(kind: str, titles: Iterable[str]) -> None:
+        refs.extend((kind, t) for t in titles if t not in aes)
+
     for route in env.routes:
-        refs += [("route-from", route.from_), ("route-to", route.to)]
-        if route.match:
-            refs += [("route-calling-ae", t) for t in route.match.calling_ae]
+        if route.from_ not in aes:
+            refs.append(("route-from", route.from_))
+        if route.to not in aes:
+            refs.append(("route-to", route.to))
+        if route.match and route.match.calling_ae:
+            note("route-calling-ae", route.match.calling_ae)
     for entry in env.worklist:
-        refs.append(("worklist-provider", entry.provider))
-        refs += [("worklist-consumer", t) for t in entry.consumers]
+        note("worklist-provider", [entry.provider])
+        note("worklist-consumer", entry.consumers)
         if entry.mpps_destination:
-            refs.append(("worklist-mpps", entry.mpps_destination))
+            note("worklist-mpps", [entry.mpps_destination])
     if env.dose_monitor:
-        refs.append(("dose-monitor", env.dose_monitor))
+        note("dose-monitor", [env.dose_monitor])
     for product in env.ai:
-        refs.append(("ai-runs-on", product.runs_on))
-        refs += [("ai-results", t) for result in product.results for t in result.to]
+        note("ai-runs-on", [product.runs_on])
+        note("ai-results", [t for result in product.results for t in result.to])
     return refs
 
 
@@ -131,11 +140,10 @@ def probable_aes(index: Index, *kinds: str) -> frozenset[str]:
 
     def build(index: Index) -> dict[str, set[str]]:
         meant: dict[str, set[str]] = {}
-        for kind, title in _ae_references(index):
-            if title not in index.aes:
-                target = meant_ae(index, title)
-                if target is not None:
-                    meant.setdefault(kind, set()).add(target)
+        for kind, title in _unknown_ae_references(index):
+            target = meant_ae(index, title)
+            if target is not None:
+                meant.setdefault(kind, set()).add(target)
         return meant
 
     by_kind: dict[str, set[str]] = index.shared("probable-aes", build)

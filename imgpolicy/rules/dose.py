@@ -552,7 +552,6 @@ class DoseMonitorNotRdsrScp(Rule):
         monitor = env.dose_monitor
         if monitor is None:
             return
-        where = index.result.location_of(env.dose_monitor_origin)
         entity = identity.entity("dose", "monitor")
         if monitor not in index.aes:
             hint = unknown_ae_hint(
@@ -560,7 +559,7 @@ class DoseMonitorNotRdsrScp(Rule):
             )
             yield self.finding(
                 f"dose.monitor '{monitor}' is not an AE title of any device{hint}",
-                where,
+                index.result.location_of(env.dose_monitor_origin),
                 entity=entity,
             )
             return
@@ -580,7 +579,7 @@ class DoseMonitorNotRdsrScp(Rule):
                 f"dose monitor {monitor} ({device.name}) does not accept "
                 f"{' or '.join(map(keyword, missing))} as SCP{how}: add the capability, or "
                 "point dose.monitor at the AE that receives dose reports",
-                where,
+                index.result.location_of(env.dose_monitor_origin),
                 entity=entity,
                 related=ae_related(index, monitor, f"{monitor} is declared here"),
             )
@@ -930,10 +929,10 @@ class CtWithoutDoseCheckValues(Rule):
         device, i = scanners[0]
         count = len(scanners)
         which = f"'{device.name}'" + (f" and {count - 1} more" if count > 1 else "")
-        where: Location = index.where(device, "modality", i)
         entity = identity.entity("modality", "CT")
         values = [v for v in index.env.notification_values if v.modality == "CT"]
         if not values:
+            where: Location = index.where(device, "modality", i)  # read only when reported
             yield self.finding(
                 f"CT is used by {which} but no CT Dose Check notification values are on "
                 "record: add dose.notification_values per protocol group as configured on "

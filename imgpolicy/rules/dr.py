@@ -476,11 +476,19 @@ def _has_data_path(index: Index, system: str, fallback: Device) -> bool:
     titles = {ae.ae_title for ae in fallback.application_entities}
     if any(index.routes_to.get(t) for t in titles):
         return True
+    partners = index.shared("dr-integration-partners", _integration_partners)
+    return any(p not in (fallback.name, system) for p in partners.get(fallback.name, ()))
+
+
+def _integration_partners(index: Index) -> dict[str, set[str]]:
+    """Device name -> the devices an integration joins it to (itself, for one whose source
+    is its target), built once per check: an estate has a PACS and a downtime viewer per
+    site, so scanning every integration per plan cost plans x integrations."""
+    partners: dict[str, set[str]] = {}
     for integration in index.env.integrations:
-        ends = {integration.source, integration.target}
-        if fallback.name in ends and not ends <= {fallback.name, system}:
-            return True
-    return False
+        partners.setdefault(integration.source, set()).add(integration.target)
+        partners.setdefault(integration.target, set()).add(integration.source)
+    return partners
 
 
 class ContinuityUnknownReference(Rule):

@@ -245,7 +245,10 @@ class SharedStoreWithoutIssuer(Rule):
     severity = Severity.WARNING
 
     def check(self, index: Index) -> Iterator[Finding]:
+        suspects = self._reached_without_issuer(index)
         for device, titles in _image_stores(index):
+            if suspects.isdisjoint(titles):
+                continue  # every site whose studies reach it declares its issuer
             sites, undeclared_sites = self._origin_sites(index, titles)
             finding = self._verdict(
                 sites, undeclared_sites, f"{device.kind} '{device.name}' stores"
@@ -271,6 +274,18 @@ class SharedStoreWithoutIssuer(Rule):
                     detail=",".join(sorted(entry.consumers)),
                     related=self._related(index, undeclared),
                 )
+
+    @classmethod
+    def _reached_without_issuer(cls, index: Index) -> frozenset[str]:
+        """The AEs that studies of some site without an issuer reach: a store outside them
+        cannot be reported (its origins' sites all declare one, and `_origin_sites` only
+        ever takes fewer origins), so only these stores are judged in full. Every PACS of
+        an estate gets every site's priors from the VNA (a dense relation): judging every
+        store against every group of origins cost stores x groups even where every site
+        declares its issuer and nothing is reported; this costs what the groups of
+        origins without an issuer reach."""
+        groups = index.shared("pid-origin-groups", cls._origin_groups)
+        return frozenset().union(*(reach for reach, _, _, undeclared in groups if undeclared))
 
     @classmethod
     def _origin_sites(cls, index: Index, titles: frozenset[str]) -> tuple[set[str], set[str]]:

@@ -22,10 +22,6 @@ def _route_entity(route) -> str:
     return identity.route(route.name)
 
 
-def _carried_classes(index: Index, route) -> list[str]:
-    return sorted({sop for _, sop in index.flow.carries(route)}, key=keyword)
-
-
 class RouteUnknownAE(Rule):
     """A route names an AE title that no device declares.
 
@@ -136,13 +132,12 @@ class RouteDestinationNotSCP(Rule):
         for route in index.env.routes:
             if route.to not in index.aes:
                 continue
-            classes = set(_carried_classes(index, route))
-            if route.match:
-                classes |= set(route.match.sop_classes)
-            missing = sorted(
-                (s for s in classes if index.syntaxes(route.to, "SCP", s) is None), key=keyword
-            )
+            accepted = index.role_classes(route.to, "SCP")
+            carried = index.carried_classes(route)
+            classes = set(carried).union(route.match.sop_classes) if route.match else carried
+            missing = [s for s in classes if s not in accepted]
             if missing:
+                missing.sort(key=keyword)
                 names = ", ".join(keyword(s) for s in missing)
                 yield self.finding(
                     f"route '{route.name}' carries {names} to {route.to}, which does not accept "
@@ -214,8 +209,9 @@ class RouteSourceNotSCU(Rule):
         for route in index.env.routes:
             if route.from_ not in index.aes or not route.match:
                 continue
+            sends = index.role_classes(route.from_, "SCU")
             for i, sop in enumerate(route.match.sop_classes):
-                if index.syntaxes(route.from_, "SCU", sop) is None:
+                if sop not in sends:
                     yield self.finding(
                         f"route '{route.name}' names {keyword(sop)}, but {route.from_} is not "
                         "SCU for it: add the capability to the source or remove the class",
@@ -286,12 +282,17 @@ class RouteNoCommonTransferSyntax(Rule):
 
     def check(self, index: Index) -> Iterator[Finding]:
         for route in index.env.routes:
-            for sop in _carried_classes(index, route):
-                if declared_syntax(route, sop):
+            classes = index.carried_classes(route)
+            if not classes or route.transfer_syntax:
+                continue  # RT004 checks a declared syntax
+            offers = index.role_classes(route.from_, "SCU")
+            accepts = index.role_classes(route.to, "SCP")
+            for sop in classes:
+                if route.transfer_syntaxes.get(sop):
                     continue  # RT004 checks a declared syntax
-                offered = index.syntaxes(route.from_, "SCU", sop)
-                accepted = index.syntaxes(route.to, "SCP", sop)
-                if offered is None or accepted is None or set(offered) & set(accepted):
+                offered = offers.get(sop)
+                accepted = accepts.get(sop)
+                if offered is None or accepted is None or not set(offered).isdisjoint(accepted):
                     continue
                 yield self.finding(
                     f"route '{route.name}': no transfer syntax for {keyword(sop)} that both "
@@ -372,9 +373,11 @@ class RouteTransferSyntaxUnsupported(Rule):
 
     def check(self, index: Index) -> Iterator[Finding]:
         for route in index.env.routes:
+            if not route.transfer_syntax and not route.transfer_syntaxes:
+                continue  # nothing declared: the ends negotiate (RT003)
             lacking: set[str] = set()
             classes: list[str] = []
-            for sop in _carried_classes(index, route):
+            for sop in index.carried_classes(route):
                 declared = declared_syntax(route, sop)
                 if not declared:
                     continue
@@ -505,18 +508,28 @@ class LossyTransferSyntax(Rule):
             if not items:
                 continue
             destination = _lossless_destination(index, route)
+            # approved lossy transmission for teleradiology leaves only mammography at risk
+            guarded = bool(destination) and not (
+                destination == "to teleradiology" and route.lossy_approved
+            )
             mammography: dict[str, list[str]] = {}
             elsewhere: dict[str, list[str]] = {}
-            for item in sorted(items):
-                modality, sop = item
-                lossy = [ts for ts in index.route_syntaxes(route, sop) if dicom.is_lossy(ts)]
+            lossy_for: dict[str, list[str]] = {}
+            for item in sorted(i for i in items if _is_mammography(i) or guarded):
+                sop = item[1]
+                mammogram = _is_mammography(item)
+                if not mammogram and sop in dicom.VIDEO_SOP_CLASSES:
+                    continue  # video is acquired lossy
+                lossy = lossy_for.get(sop)
+                if lossy is None:
+                    lossy = lossy_for[sop] = [
+                        ts for ts in index.route_syntaxes(route, sop) if dicom.is_lossy(ts)
+                    ]
                 if not lossy:
                     continue
-                if modality == "MG" or sop in dicom.MAMMOGRAPHY_SOP_CLASSES:
+                if mammogram:
                     _note(mammography, sop, lossy)
-                elif destination and sop not in dicom.VIDEO_SOP_CLASSES:
-                    if destination == "to teleradiology" and route.lossy_approved:
-                        continue  # approved lossy transmission for teleradiology
+                else:
                     acquired = _acquired_lossy(index, route, item)
                     _note(elsewhere, sop, [ts for ts in lossy if ts not in acquired])
             if mammography:
@@ -564,6 +577,11 @@ class LossyTransferSyntax(Rule):
             entity=_route_entity(route),
             detail=destination.removeprefix("to ").removeprefix("the "),
         )
+
+
+def _is_mammography(item: tuple[str, str]) -> bool:
+    """A mammography image: from an MG device, or of a mammography SOP class."""
+    return item[0] == "MG" or item[1] in dicom.MAMMOGRAPHY_SOP_CLASSES
 
 
 def _lossless_destination(index: Index, route) -> str | None:

@@ -296,10 +296,12 @@ class DicomwebMissingServices(Rule):
 # --- SEC: security ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Association:
     """A DICOM association the environment implies: who opens it, who accepts it, for what,
-    and the item that implies it (a route, a worklist entry, the dose collection)."""
+    and the item that implies it (a route, a worklist entry, the dose collection). Not
+    frozen: a check builds one per route and worklist consumer, and a frozen dataclass
+    costs five times as much to build; nothing changes one after it is built."""
 
     initiator: str
     acceptor: str
@@ -405,6 +407,41 @@ def associations(index: Index) -> Iterator[Association]:
     yield from _dose_associations(index)
 
 
+class _TlsEnds:
+    """What each AE's connections say about TLS, worked out once per AE title: thousands of
+    associations share a few hundred ends."""
+
+    def __init__(self, index: Index):
+        self._index = index
+        self._listeners: dict[str, list] = {}
+        self._accepts: dict[str, bool] = {}
+        self._calls: dict[str, bool] = {}
+
+    def listeners(self, title: str) -> list:
+        """The AE's connections that accept associations (those with a port)."""
+        found = self._listeners.get(title)
+        if found is None:
+            device, ae = self._index.aes[title]
+            found = [c for c in _ae_connections(device, ae) if c.port is not None]
+            self._listeners[title] = found
+        return found
+
+    def accepts_tls(self, title: str) -> bool:
+        """Whether one of the AE's listeners uses TLS."""
+        found = self._accepts.get(title)
+        if found is None:
+            found = self._accepts[title] = any(c.uses_tls for c in self.listeners(title))
+        return found
+
+    def calls_with_tls(self, title: str) -> bool:
+        """Whether the AE has a connection with TLS to call from."""
+        found = self._calls.get(title)
+        if found is None:
+            device, ae = self._index.aes[title]
+            found = self._calls[title] = any(c.uses_tls for c in _ae_connections(device, ae))
+        return found
+
+
 class DicomWithoutEncryptionAcrossSites(Rule):
     """A DICOM association between sites is neither on TLS nor on an encrypted site link.
 
@@ -488,8 +525,9 @@ class DicomWithoutEncryptionAcrossSites(Rule):
     def check(self, index: Index) -> Iterator[Finding]:
         yield from self._unknown_link_sites(index)
         links = site_links(index)
+        ends = _TlsEnds(index)
         for association in associations(index):
-            finding = self._unencrypted(index, links, association)
+            finding = self._unencrypted(index, links, ends, association)
             if finding is not None:
                 yield finding
 
@@ -507,7 +545,9 @@ class DicomWithoutEncryptionAcrossSites(Rule):
                     detail=site,
                 )
 
-    def _unencrypted(self, index: Index, links: SiteLinks, a: Association) -> Finding | None:
+    def _unencrypted(
+        self, index: Index, links: SiteLinks, ends: _TlsEnds, a: Association
+    ) -> Finding | None:
         """The finding for one association, or None when it stays at one site, is encrypted,
         or names an AE that does not exist (the reference rules report that)."""
         if a.initiator not in index.aes or a.acceptor not in index.aes:
@@ -522,8 +562,8 @@ class DicomWithoutEncryptionAcrossSites(Rule):
         problems: list[str] = []
         fixes: list[str] = []
         related: list[Related] = []
-        listeners = [c for c in _ae_connections(callee, ae_callee) if c.port is not None]
-        if not any(c.uses_tls for c in listeners):
+        listeners = ends.listeners(a.acceptor)
+        if not ends.accepts_tls(a.acceptor):
             if listeners:
                 plain = ", ".join(f"{c.name}:{c.port}" for c in listeners)
                 problems.append(f"{a.acceptor} accepts only without TLS ({plain})")
@@ -536,7 +576,7 @@ class DicomWithoutEncryptionAcrossSites(Rule):
             related.append(
                 Related(index.where(ae_callee), f"{a.acceptor} ({callee.name}) is declared here")
             )
-        if not any(c.uses_tls for c in _ae_connections(caller, ae_caller)):
+        if not ends.calls_with_tls(a.initiator):
             problems.append(f"{a.initiator} ({caller.name}) has no TLS connection")
             fixes.append(f"a connection with tls: true to {a.initiator}")
             related.append(
