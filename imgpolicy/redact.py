@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .findings import Finding
     from .load import LoadResult
+    from .load.files import SourceFile
 
 SECRET_FIELDS = ("password", "token", "api_key")
 """The secret fields of an integration's `credentials` in the model (SEC002 checks them)."""
@@ -122,6 +123,14 @@ def may_hold_url_credentials(text: str) -> bool:
 _KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+def _may_hold_credentials(source: SourceFile) -> bool:
+    """Whether a file has a credential key: judged on its keys when the loader gave them
+    (a few hundred distinct ones), else screened in its text."""
+    if source.keys is None:
+        return may_hold_credential_keys(source.text)
+    return any(is_credential_key(key) for key in source.keys)
+
+
 def may_hold_credential_keys(text: str) -> bool:
     """Whether a file's text could hold a key `is_credential_key` accepts: a word of it
     that is one (`bypass` and `KeyObjectSelection...` are not), or a backslash (an escaped
@@ -175,7 +184,7 @@ class Redactor:
         values: set[str] = set()
         valid = set(load.environment.files)
         for source in load.sources.values():
-            if may_hold_credential_keys(source.text):
+            if _may_hold_credentials(source):
                 values.update(_values_in_data(source.data, False))
             if source.path not in valid:  # schema errors may quote values as written
                 values.update(_values_in_text(source.text))

@@ -34,6 +34,7 @@ import os
 import struct
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .. import FORMAT_VERSION, __version__, fsutil
@@ -104,6 +105,9 @@ class ParseCache:
         self._swept = False
         self.hits = 0
         self.misses = 0
+        self.validator_read = False
+        self._validator_name = ""
+        self._validator_wanted = False
 
     @classmethod
     def open(cls, folder: str, say: Callable[[str], None] | None = None) -> ParseCache | None:
@@ -146,7 +150,8 @@ class ParseCache:
         """Under -v: how many files came from the cache (the rest were parsed)."""
         total = self.hits + self.misses
         if total:
-            self._say(f"cache: {self.hits} of {total} parsed files from {self.folder}")
+            validator = " and the model's validator" if self.validator_read else ""
+            self._say(f"cache: {self.hits} of {total} parsed files{validator} from {self.folder}")
 
     def parse(
         self, path: str, raw: bytes, parse: Callable[[str, bytes], SourceFile | None]
@@ -164,15 +169,39 @@ class ParseCache:
         source = parse(path, raw)
         if source is None:
             return None
-        self._write(content, source.data)
-        return SourceFile(path, source.data, self._positions(b"", source, content), source.text)
+        self._write(content, source)
+        return replace(source, pos=self._positions(b"", source, content))
+
+    def use_prebuilt_validator(self) -> None:
+        """Validate with the environment file's validator as an earlier run built it
+        (`model/prebuilt.py`), when this cache keeps a good one for this model."""
+        from ..model import prebuilt
+
+        self._validator_name = f"validator-{prebuilt.salt()[:32]}"
+        if self._fd < 0:
+            return
+        entry = _read_entry(self._fd, self._validator_name)
+        payload = _checked(entry, _VALIDATOR_MAGIC) if entry is not None else None
+        self.validator_read = payload is not None and prebuilt.install(payload)
+        self._validator_wanted = not self.validator_read
+
+    def keep_validator(self) -> None:
+        """Keep the validator this run built, for the next run (see above)."""
+        if not self._validator_wanted:
+            return
+        from ..model import prebuilt
+
+        self._validator_wanted = False
+        blob = prebuilt.built()
+        if blob is not None:
+            self._keep(self._validator_name, (_VALIDATOR_MAGIC, _checksum(blob), blob))
 
     def _positions(self, stored: bytes | memoryview, source: SourceFile, content: bytes):
         """Positions of a file the cache holds: from the entry when it has them, else
         parsed again when first needed and then added to the entry."""
 
         def keep(tree: MapPos) -> None:
-            self._write(content, source.data, tree)
+            self._write(content, source, tree)
 
         return StoredPositions(stored, source.text, keep)
 
@@ -189,39 +218,66 @@ class ParseCache:
             or entry_salt != self._salt
             or entry_content != content
             or data_size > len(payload)
-            or hashlib.blake2b(payload, digest_size=_DIGEST).digest() != checksum
+            or _checksum(payload) != checksum
         ):
             return None
         try:
-            data = marshal.loads(payload[:data_size])
+            data, keys = marshal.loads(payload[:data_size])
         except (EOFError, ValueError, TypeError):
             return None
         if type(data) is not dict or "imgpolicy" not in data:
             return None
+        if keys is not None and type(keys) is not frozenset:
+            return None
         text = _files._decode(path, raw)
-        source = SourceFile(path, data, LazyPositions(text), text)
-        return SourceFile(path, data, self._positions(payload[data_size:], source, content), text)
+        source = SourceFile(path, data, LazyPositions(text), text, keys)
+        return replace(source, pos=self._positions(payload[data_size:], source, content))
 
-    def _write(self, content: bytes, data: dict, positions: MapPos | None = None) -> None:
-        """Keep a file's data (and its positions, when made); a cache that cannot be written
-        is given up for this run (said once under -v), never an error of the check."""
+    def _write(self, content: bytes, source: SourceFile, positions: MapPos | None = None) -> None:
+        """Keep a file's data and keys (and its positions, when made); a cache that cannot
+        be written is given up for this run (said once under -v), never an error of the
+        check."""
+        if not self._writable or self._fd < 0:
+            return
+        try:
+            stored = marshal.dumps((source.data, source.keys))
+            tree = marshal.dumps(plain_positions(positions)) if positions is not None else b""
+        except ValueError:  # pragma: no cover - the loader makes plain data only
+            return
+        checksum = _checksum(stored + tree)
+        header = _HEADER.pack(_MAGIC, self._salt, content, checksum, len(stored))
+        self._keep(content.hex(), (header, stored, tree))
+
+    def _keep(self, name: str, chunks: tuple[bytes, ...]) -> None:
+        """Write an entry whole; a cache that cannot be written is given up for this run
+        (said once under -v), never an error of the check."""
         if not self._writable or self._fd < 0:
             return
         if not self._swept:  # temporary files of runs that were killed while writing
             fsutil.remove_stale_temps(os.path.join(self.folder, self._salt.hex()[:16]))
             self._swept = True
         try:
-            stored = marshal.dumps(data)
-            tree = marshal.dumps(plain_positions(positions)) if positions is not None else b""
-        except ValueError:  # pragma: no cover - the loader makes plain data only
-            return
-        checksum = hashlib.blake2b(stored + tree, digest_size=_DIGEST).digest()
-        header = _HEADER.pack(_MAGIC, self._salt, content, checksum, len(stored))
-        try:
-            _write_entry(self._fd, content.hex(), (header, stored, tree))
+            _write_entry(self._fd, name, chunks)
         except OSError as err:
             self._writable = False
             self._say(f"cache not written: {self.folder}: {err.strerror or err}")
+
+
+_VALIDATOR_MAGIC = b"imgpolicy validator 1\n"
+
+
+def _checksum(payload: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+
+
+def _checked(entry: bytes, magic: bytes) -> memoryview | None:
+    """The payload of an entry written as (magic, checksum, payload); None when it is
+    another kind of entry, truncated or damaged."""
+    start = len(magic) + _DIGEST
+    payload = memoryview(entry)[start:]
+    if entry[: len(magic)] != magic or entry[len(magic) : start] != _checksum(payload):
+        return None
+    return payload
 
 
 # --- positions as plain data --------------------------------------------------------------

@@ -167,6 +167,8 @@ def load_environment(
         result.files.append(path)
         result.sources[path] = source
     _declare_private_uids(result.sources.values())
+    if cache is not None and result.sources:
+        cache.use_prebuilt_validator()
     for path, source in result.sources.items():
         try:
             parsed = EnvironmentFile.model_validate(source.data)
@@ -232,6 +234,7 @@ def load_environment(
         result.findings.extend(unmarked)
         result.unusable = True
     if cache is not None:
+        cache.keep_validator()
         cache.report()
     return result
 

@@ -60,6 +60,8 @@ class SourceFile:
     data: dict[str, Any]
     pos: MapPos
     text: str
+    keys: frozenset[Any] | None = None
+    """Every mapping key in `data` (None: not known, the text is screened instead)."""
 
 
 class LazyPositions(MapPos):
@@ -403,13 +405,12 @@ def read_member(
     `imgpolicy: 1` at its top level. `hint` is its path as `exclude:` would name it; with
     a `cache`, unchanged bytes are not parsed again (`load/cache.py`)."""
     raw = _read(path, max_bytes)
-    if _blank(raw):
-        return None
-    if not _marked(raw):
-        source = None
-    else:
+    source = None
+    if _marked(raw):  # then seldom blank: a large file is not split into lines for nothing
         source = cache.parse(path, raw, _parse) if cache is not None else _parse(path, raw)
     if source is None:
+        if _blank(raw):
+            return None
         raise _unmarked(path, raw, hint or Path(path).as_posix())
     return source
 
@@ -460,8 +461,9 @@ def _parse(path: str, raw: bytes) -> SourceFile | None:
     marker is not at the first document's top level. Anything wrong with it is reported by
     `_parse_positioned`, which builds the positions its message needs."""
     text = _decode(path, raw)
+    keys: set[Any] = set()
     try:
-        documents = load_data(text)
+        documents = load_data(text, keys=keys)
     except YAMLLoadError as err:
         raise _fail(path, err.code, err.message, err.line, err.column, err.related) from None
     if not documents:
@@ -476,7 +478,7 @@ def _parse(path: str, raw: bytes) -> SourceFile | None:
         or any(d is not None for d in documents[1:])
     ):
         return _parse_positioned(path, text)  # raises YAML008 at the version or document
-    return SourceFile(path, first, LazyPositions(text), text)
+    return SourceFile(path, first, LazyPositions(text), text, frozenset(keys))
 
 
 def _parse_positioned(path: str, text: str) -> SourceFile | None:

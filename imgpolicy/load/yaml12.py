@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -360,7 +362,8 @@ def load_documents(
     unsafe loaders are made to construct objects.
     """
     try:
-        return _build(yaml.parse(source, Loader=_Loader), unknown_tags, max_nodes, max_depth)
+        with _events(source) as events:
+            return _build(events, unknown_tags, max_nodes, max_depth)
     except yaml.YAMLError as err:
         if _is_parser_depth_cap(err):
             raise _depth_error_before_cap(err, source, unknown_tags, max_nodes, max_depth) from None
@@ -381,8 +384,10 @@ def load_data(
     unknown_tags: Literal["error", "ignore"] = "error",
     max_nodes: int = MAX_NODES,
     max_depth: int = MAX_DEPTH,
+    keys: set[Any] | None = None,
 ) -> list[Any]:
     """Every document in `source` as plain data, without positions: all a clean file needs.
+    `keys`, when given, receives every mapping key (what the redactor screens a file by).
 
     The position tree is most of the memory a loaded file takes (a 100,000-AE estate would
     not fit), and a clean check never asks for a line and column. The rules are those of
@@ -391,58 +396,75 @@ def load_data(
     repeats the same keys, UIDs and ports thousands of times).
     """
     try:
-        return _build_data(yaml.parse(source, Loader=_Loader), unknown_tags, max_nodes, max_depth)
+        with _events(source) as events:
+            return _build_data(events, unknown_tags, max_nodes, max_depth, keys)
     except (_Refused, YAMLLoadError, yaml.YAMLError, ValueError, RecursionError):
         pass  # the positioned build below says what and where (UnicodeEncodeError included)
     documents = load_documents(
         source, unknown_tags=unknown_tags, max_nodes=max_nodes, max_depth=max_depth
     )
-    return [document.data for document in documents]  # only if the two builders disagree
+    data = [document.data for document in documents]  # only if the two builders disagree
+    if keys is not None:
+        keys.clear()
+        _mapping_keys(data, keys)
+    return data
+
+
+def _mapping_keys(data: Any, keys: set[Any]) -> None:
+    """Every mapping key in `data`, into `keys` (shared nodes are walked once)."""
+    seen: set[int] = set()
+    todo = [data]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is dict:
+            keys.update(node)
+            todo.extend(v for v in node.values() if type(v) in (dict, list))
+        elif type(node) is list:
+            todo.extend(v for v in node if type(v) in (dict, list))
+
+
+@contextmanager
+def _events(source: str) -> Iterator[Any]:
+    """The parser's events, read straight off its `get_event` (what `yaml.parse` does
+    through a generator, one resumption and one `check_event` per event: an eighth of
+    the parse of a large file)."""
+    parser = _Loader(source)
+    try:
+        yield iter(parser.get_event, None)
+    finally:
+        parser.dispose()
 
 
 class _Refused(Exception):
     """Something `load_documents` reports (with its place); the lean builder only stops."""
 
 
-def _build_data(events, unknown_tags, max_nodes, max_depth) -> list[Any]:
-    """`_build` without positions: the same data, the same limits, no messages."""
+def _build_data(events, unknown_tags, max_nodes, max_depth, keys=None) -> list[Any]:
+    """`_build` without positions: the same data, the same limits, no messages (and the
+    mapping keys into `keys`, when given).
+
+    The innermost open collection lives in local variables (`value`/`is_map`/`key`/...),
+    the outer ones as tuples on `stack`: most events are scalars added to it, and locals
+    are what Python reads fastest."""
     documents: list[Any] = []
     anchors: dict[str, tuple[Any, int]] = {}
-    stack: list[_Frame] = []
-    root: list[Any] = [None]
+    stack: list[tuple[Any, bool, Any, bool, int, Any]] = []
+    inner: Any = None  # the innermost open collection, None at the document's top
+    is_map = False
+    key: Any = _NO_KEY  # its pending key (in a mapping), and whether that is a merge key
+    key_is_merge = False
+    size = 1  # its size so far (itself and what it holds), for the node limit
+    anchor = None
+    depth = 0
+    root: Any = None
     total = 0
     ignore_tags = unknown_tags == "ignore"
     plain_values: dict[str, Any] = {}  # text -> resolved value, one object per distinct text
+    known_plain = plain_values.get
     intern = sys.intern  # marshal keeps interned strings shared in the parse cache too
-
-    def add(value, size, is_merge_key=False):
-        """Attach a finished node to the innermost open collection (or the document)."""
-        nonlocal total
-        total += size
-        if total > max_nodes:
-            raise _Refused
-        if not stack:
-            root[0] = value
-            return
-        frame = stack[-1]
-        frame.size += size
-        if not frame.is_map:
-            frame.value.append(value)
-            return
-        if frame.key is _NO_KEY:
-            if type(value) is dict or type(value) is list:
-                raise _Refused  # YAML009: a key must be a scalar
-            frame.key = value
-            frame.key_is_merge = is_merge_key
-            return
-        key = frame.key
-        frame.key = _NO_KEY
-        if frame.key_is_merge:
-            _merge_data(frame.value, value)
-        elif key in frame.value:
-            raise _Refused  # YAML002
-        else:
-            frame.value[key] = value
 
     for event in events:
         cls = type(event)
@@ -451,71 +473,94 @@ def _build_data(events, unknown_tags, max_nodes, max_depth) -> list[Any]:
             style = event.style
             text = event.value
             if tag is None and not style and event.implicit[0]:
-                value = plain_values.get(text, _NO_KEY)
-                if value is _NO_KEY:
-                    value = resolve_plain(text)
-                    if type(value) is str:
-                        value = intern(value)
-                    plain_values[text] = value
-            elif tag is None or tag == "!":
-                value = intern(text)
-            elif tag in _SCALAR_TAGS:
-                value = _resolve_tagged(tag, text, 0, 0)  # YAMLLoadError: refused
-            elif ignore_tags:
-                value = resolve_plain(text) if not style else text
+                node = known_plain(text, _NO_KEY)
+                if node is _NO_KEY:
+                    node = resolve_plain(text)
+                    if type(node) is str:
+                        node = intern(node)
+                    plain_values[text] = node
+                merge = text == "<<"
             else:
-                raise _Refused  # YAML003: an application tag
-            is_merge = tag is None and not style and text == "<<"
+                merge = tag is None and not style and text == "<<"
+                if tag is None or tag == "!":
+                    node = intern(text)
+                elif tag in _SCALAR_TAGS:
+                    node = _resolve_tagged(tag, text, 0, 0)  # YAMLLoadError: refused
+                elif ignore_tags:
+                    node = resolve_plain(text) if not style else text
+                else:
+                    raise _Refused  # YAML003: an application tag
             if event.anchor is not None:
-                anchors[event.anchor] = (value, 1)
-            elif stack and not is_merge:
-                # the common case, inlined: a plain value into an open collection
-                frame = stack[-1]
-                total += 1
-                if total > max_nodes:
-                    raise _Refused
-                frame.size += 1
-                if not frame.is_map:
-                    frame.value.append(value)
-                    continue
-                key = frame.key
-                if key is _NO_KEY:
-                    frame.key = value
-                    frame.key_is_merge = False
-                    continue
-                if not frame.key_is_merge:
-                    if key in frame.value:
-                        raise _Refused  # YAML002
-                    frame.key = _NO_KEY
-                    frame.value[key] = value
-                    continue
-                total -= 1
-                frame.size -= 1
-            add(value, 1, is_merge)
+                anchors[event.anchor] = (node, 1)
+            node_size = 1
         elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
-            is_map = cls is _MappingStartEvent
-            if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS) and not ignore_tags:
+            opens_map = cls is _MappingStartEvent
+            if event.tag not in (_MAP_TAGS if opens_map else _SEQ_TAGS) and not ignore_tags:
                 raise _Refused  # YAML003
-            if len(stack) >= max_depth:
+            if depth >= max_depth:
                 raise _Refused  # YAML007
-            stack.append(_Frame({} if is_map else [], None, is_map, event.anchor))
+            depth += 1
+            if inner is not None:
+                stack.append((inner, is_map, key, key_is_merge, size, anchor))
+            inner = {} if opens_map else []
+            is_map = opens_map
+            key = _NO_KEY
+            key_is_merge = False
+            size = 1
+            anchor = event.anchor
+            continue
         elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
-            frame = stack.pop()
-            if frame.anchor is not None:
-                anchors[frame.anchor] = (frame.value, frame.size)
-            total -= frame.size - 1  # children were counted as they were added
-            add(frame.value, frame.size)
+            node = inner
+            node_size = size
+            if keys is not None and is_map:
+                keys.update(node)
+            if anchor is not None:
+                anchors[anchor] = (node, node_size)
+            total -= node_size - 1  # children were counted as they were added
+            depth -= 1
+            if stack:
+                inner, is_map, key, key_is_merge, size, anchor = stack.pop()
+            else:
+                inner = None
+            merge = False
         elif cls is _AliasEvent:
             if event.anchor not in anchors:
                 raise _Refused  # YAML004: no anchor before it, or a recursive alias
-            value, size = anchors[event.anchor]
-            add(value, size)
+            node, node_size = anchors[event.anchor]
+            merge = False
         elif cls is _DocumentStartEvent:
-            root[0] = None
+            root = None
             anchors.clear()
+            continue
         elif cls is _DocumentEndEvent:
-            documents.append(root[0])
+            documents.append(root)
             total = 0
+            continue
+        else:
+            continue  # the stream's start and end
+        # the finished node goes into the innermost open collection (or is the document)
+        total += node_size
+        if total > max_nodes:
+            raise _Refused
+        if inner is None:
+            root = node
+            continue
+        size += node_size
+        if not is_map:
+            inner.append(node)
+        elif key is _NO_KEY:
+            if type(node) is dict or type(node) is list:
+                raise _Refused  # YAML009: a key must be a scalar
+            key = node
+            key_is_merge = merge
+        else:
+            if key_is_merge:
+                _merge_data(inner, node)
+            elif key in inner:
+                raise _Refused  # YAML002
+            else:
+                inner[key] = node
+            key = _NO_KEY
     return documents
 
 

@@ -282,15 +282,25 @@ def _uid_schema(what: str, example: str) -> dict[str, Any]:
     }
 
 
+def _by_name(name: str, check: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`check`, known by the module-level `name` it is bound to: pickle then refers to it
+    by name, so the validator `model/prebuilt.py` keeps can be read back."""
+    check.__name__ = check.__qualname__ = name
+    return check
+
+
+check_sop_class = _by_name("check_sop_class", _uid(False))
+check_transfer_syntax = _by_name("check_transfer_syntax", _uid(True))
+
 SopClass = Annotated[
     str,
-    BeforeValidator(_uid(False)),
+    BeforeValidator(check_sop_class),
     WithJsonSchema(_uid_schema("SOP class", "CTImageStorage or 1.2.840.10008.5.1.4.1.1.2")),
 ]
 """A SOP class UID, written as a UID or keyword; stored as the UID."""
 TransferSyntax = Annotated[
     str,
-    BeforeValidator(_uid(True)),
+    BeforeValidator(check_transfer_syntax),
     WithJsonSchema(_uid_schema("transfer syntax", "JPEG2000Lossless or 1.2.840.10008.1.2.4.90")),
 ]
 
@@ -355,6 +365,14 @@ def _from_table(table: frozenset[str], what: str, error: str) -> Callable[[Any],
     return check
 
 
+check_modality = _by_name(
+    "check_modality", _from_table(dicom.MODALITIES, "modality code", "invalid_value")
+)
+check_character_set = _by_name(
+    "check_character_set",
+    _from_table(dicom.CHARACTER_SETS, "Specific Character Set", "invalid_value"),
+)
+
 MODALITY_SCHEMA = {
     "type": "string",
     "enum": sorted(dicom.MODALITIES),
@@ -362,12 +380,12 @@ MODALITY_SCHEMA = {
 }
 Modality = Annotated[
     str,
-    BeforeValidator(_from_table(dicom.MODALITIES, "modality code", "invalid_value")),
+    BeforeValidator(check_modality),
     WithJsonSchema(MODALITY_SCHEMA),
 ]
 CharacterSet = Annotated[
     str,
-    BeforeValidator(_from_table(dicom.CHARACTER_SETS, "Specific Character Set", "invalid_value")),
+    BeforeValidator(check_character_set),
     WithJsonSchema(
         {
             "type": "string",
