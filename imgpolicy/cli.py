@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .findings import Severity
 from .report import FORMATS
+
+if TYPE_CHECKING:
+    from datetime import date as date_type
 
 
 def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -1010,14 +1014,13 @@ def _audit_options(command):
     return _verbosity_options()(command)
 
 
-def _audit_window(since: str | None, until: str | None, today: str | None):
-    """--since/--until/--today as an `audit.observed.Window`."""
+def _audit_window(since: str | None, until: str | None, now: date_type):
+    """--since/--until as an `audit.observed.Window`, a period counted back from `now`."""
     import re
     from datetime import date, timedelta
 
     from .audit.observed import Window
 
-    now = _date(today) if today else date.today()
     start = None
     if since:
         period = re.fullmatch(r"(\d+)([dwmy])", since.strip().lower())
@@ -1069,7 +1072,8 @@ class _AuditRun:
                     "and CI logs; use --format text or json for patient identity"
                 )
         self.identity = Identity(show=self.show_phi)
-        self.window = _audit_window(options["since"], options["until"], options["today"])
+        self.today = self._today(options["today"])
+        self.window = _audit_window(options["since"], options["until"], self.today)
         self.fail_on = Severity.parse(options["fail_on"])
         self.evidence_path = options["evidence_path"]
         self.env = env
@@ -1085,8 +1089,7 @@ class _AuditRun:
             self._refuse_broken_environment()
         from .analysis.index import Index
 
-        self.index = Index(self.load, now := self._today(options["today"]))
-        self.today = now
+        self.index = Index(self.load, self.today)
         self.settings = Settings(
             options["user"] or None, options["password"] or None, options["timeout"]
         )

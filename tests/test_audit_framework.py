@@ -34,10 +34,10 @@ def test_identity_shows_nothing_identifying_unless_asked():
 
 
 def test_since_as_a_period_counts_back_from_today():
-    window = _audit_window("30d", None, "2026-11-29")
+    window = _audit_window("30d", None, date(2026, 11, 29))
     assert window == Window(date(2026, 10, 30), None)
-    assert _audit_window("2w", "2026-11-29", "2026-11-29").since == date(2026, 11, 15)
-    assert _audit_window(None, None, None) == Window()
+    assert _audit_window("2w", "2026-11-29", date(2026, 11, 29)).since == date(2026, 11, 15)
+    assert _audit_window(None, None, date(2026, 11, 29)) == Window()
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_since_as_a_period_counts_back_from_today():
 )
 def test_a_window_that_is_no_window_is_a_usage_error(since, until, hint):
     with pytest.raises(click.BadParameter) as caught:
-        _audit_window(since, until, "2026-11-29")
+        _audit_window(since, until, date(2026, 11, 29))
     assert caught.value.param_hint == hint
 
 
