@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import importlib.util
 import os
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -25,6 +28,19 @@ settings.load_profile(
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+
+
+@cache
+def benchmark(name: str) -> ModuleType:
+    """`benchmarks/<name>.py` (a script folder, not a package) as a module, loaded once:
+    the tests that count work use the benchmarks' own generator and counters."""
+    spec = importlib.util.spec_from_file_location(
+        f"benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run(*args: str, cwd: str | os.PathLike | None = None):

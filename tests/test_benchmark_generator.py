@@ -5,7 +5,6 @@ No timing here: benchmarks/run.py measures, the tests only guard what it measure
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,8 @@ import pytest
 from imgpolicy import dicom
 from imgpolicy.load import load_environment
 
+from .conftest import benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "benchmarks" / "generate.py"
 
@@ -23,11 +24,7 @@ SMALL = dict(sites=2, aes=20, routes=40)
 
 @pytest.fixture(scope="module")
 def generator():
-    spec = importlib.util.spec_from_file_location("benchmarks_generate", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark("generate")
 
 
 def _info(sop_class: str | None) -> dicom.UidInfo:

@@ -11,7 +11,6 @@ taken from the loaded environment, never written down.
 from __future__ import annotations
 
 import datetime
-import importlib.util
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from imgpolicy.docs import render as render_module
 from imgpolicy.docs.templating import render_documents
 from imgpolicy.engine import check
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import EXAMPLES, benchmark
 
 TODAY = datetime.date(2026, 11, 28)
 SEEDED = EXAMPLES / "seeded-faults"
@@ -39,10 +38,7 @@ def _view(result, folder, limit=None, monkeypatch=None):
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory):
     """The benchmark generator's environment, small: 3 sites, 60 AEs, 240 routes."""
-    spec = importlib.util.spec_from_file_location("bench_gen", ROOT / "benchmarks/generate.py")
-    assert spec is not None and spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
+    generator = benchmark("generate")
     folder = tmp_path_factory.mktemp("collapse")
     generator.generate(str(folder), sites=3, aes=60, routes=240)
     result = check((str(folder),), Config(), today=TODAY)

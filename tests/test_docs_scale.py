@@ -9,8 +9,6 @@ rules. The failure-impact table is checked against `check --down` on both.
 from __future__ import annotations
 
 import datetime
-import importlib.util
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +21,8 @@ from imgpolicy.engine import check
 from imgpolicy.load import load_environment
 from imgpolicy.model.environment import Environment
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import benchmark
+
 TODAY = datetime.date(2026, 11, 1)
 SIZES = {1: dict(sites=4, aes=200, routes=800), 4: dict(sites=4, aes=800, routes=3200)}
 """The same sites, four times the AEs and routes: a site's router gets four times the
@@ -33,10 +32,7 @@ CRITICAL = ("pacs", "vna", "ris", "router", "dose-monitor")
 
 @pytest.fixture(scope="module")
 def estates(tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("bench_gen", ROOT / "benchmarks/generate.py")
-    assert spec is not None and spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
+    generator = benchmark("generate")
     loads = {}
     for scale, size in SIZES.items():
         folder = tmp_path_factory.mktemp(f"docs{scale}x")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime
-import importlib.util
-from pathlib import Path
 
 import pytest
 
@@ -22,24 +20,16 @@ from imgpolicy.config import Config
 from imgpolicy.engine import configured_rules
 from imgpolicy.load import load_environment
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import benchmark
+
 TODAY = datetime.date(2026, 11, 1)
 SIZES = {1: dict(sites=2, aes=100, routes=400), 4: dict(sites=8, aes=400, routes=1600)}
-
-
-def _generator():
-    """benchmarks/generate.py, the benchmark's estate generator (not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_gen_hot", ROOT / "benchmarks/generate.py")
-    assert spec is not None and spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
-    return generator
 
 
 @pytest.fixture(scope="module")
 def estates(tmp_path_factory):
     """The generated (clean) environment at both sizes, loaded once."""
-    generator = _generator()
+    generator = benchmark("generate")
     loads = {}
     for scale, size in SIZES.items():
         folder = tmp_path_factory.mktemp(f"hot{scale}x")

@@ -8,12 +8,7 @@ measures the time; these tests keep the fixed algorithms from sliding back.
 
 from __future__ import annotations
 
-import cProfile
 import datetime
-import importlib.util
-import pstats
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +18,8 @@ from imgpolicy.analysis.reach import Reach
 from imgpolicy.load import load_environment
 from imgpolicy.rules.pid import SharedStoreWithoutIssuer
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import benchmark
+
 TODAY = datetime.date(2026, 11, 1)
 SIZES = {1: dict(sites=4, aes=200, routes=800), 4: dict(sites=16, aes=800, routes=3200)}
 BAR = 4 * 1.1
@@ -31,20 +27,11 @@ BAR = 4 * 1.1
 evenly (the generator's extras, the enterprise systems that do not grow)."""
 
 
-def _generator():
-    """benchmarks/generate.py, the benchmark's estate generator (not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_gen", ROOT / "benchmarks/generate.py")
-    assert spec is not None and spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
-    return generator
-
-
 @pytest.fixture(scope="module")
 def estates(tmp_path_factory):
     """The generated environment at both sizes, half its sites without an issuer (so
     PID002 has stores of several sites to report), loaded once."""
-    generator = _generator()
+    generator = benchmark("generate")
     loads = {}
     for scale, size in SIZES.items():
         folder = tmp_path_factory.mktemp(f"estate{scale}x")
@@ -115,23 +102,13 @@ DECLARED_SIZES = {1: dict(sites=8, aes=200, routes=800), 4: dict(sites=32, aes=8
 site) outweighs the per-AE work the rule does anyway."""
 
 
-def _python_calls(work) -> int:
-    """The Python function calls `work` makes (cProfile's count, as
-    benchmarks/rules_scaling.py counts them): the work itself, no clock."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    work()
-    profiler.disable()
-    return sum(entry[1] for entry in pstats.Stats(profiler).stats.values())  # type: ignore[attr-defined]
-
-
 def test_pid002_where_every_site_declares_its_issuer_is_linear(tmp_path_factory):
     """The benchmark's own estate: every site declares its issuer and every PACS gets
     every site's priors from the VNA. PID002 used to judge every store against every
     group of origins (stores x groups, 12.7x the calls at 10x the estate) to report
     nothing; now only the stores that studies of a site without an issuer reach are
     judged."""
-    generator = _generator()
+    generator = benchmark("generate")
     counted = {}
     for scale, size in DECLARED_SIZES.items():
         folder = tmp_path_factory.mktemp(f"declared{scale}x")
@@ -141,34 +118,12 @@ def test_pid002_where_every_site_declares_its_issuer_is_linear(tmp_path_factory)
         index = Index(load, TODAY)
         Reach.of(index).origins_reaching(frozenset())  # the shared analysis, counted above
         found: list = []
-        counted[scale] = _python_calls(
+        counted[scale] = benchmark("rules_scaling").calls(
             lambda index=index, found=found: found.extend(SharedStoreWithoutIssuer().check(index))
         )
         assert found == []
         assert len(Reach.of(index).groups()) >= size["sites"]  # the pairs the old way paid for
     assert _growth(counted) <= BAR, counted
-
-
-def _lines_executed(work) -> int:
-    """The lines of Python `work` executes (a trace function's count): unlike calls, this
-    also counts a loop whose body calls nothing, such as a scan of every integration."""
-    executed = 0
-
-    def local(frame, event, arg):
-        nonlocal executed
-        executed += event == "line"
-        return local
-
-    def enter(frame, event, arg):
-        return local
-
-    previous = sys.gettrace()
-    sys.settrace(enter)
-    try:
-        work()
-    finally:
-        sys.settrace(previous)
-    return executed
 
 
 def test_dr005_looks_up_a_fallbacks_integrations_instead_of_scanning_them(tmp_path_factory):
@@ -178,7 +133,7 @@ def test_dr005_looks_up_a_fallbacks_integrations_instead_of_scanning_them(tmp_pa
     viewer's integrations up, built once per check."""
     from imgpolicy.rules.dr import NoReadOnlyFallback
 
-    generator = _generator()
+    generator = benchmark("generate")
     executed = {}
     for scale, size in DECLARED_SIZES.items():
         folder = tmp_path_factory.mktemp(f"fallback{scale}x")
@@ -187,7 +142,7 @@ def test_dr005_looks_up_a_fallbacks_integrations_instead_of_scanning_them(tmp_pa
         plans = [p for p in index.env.continuity if p.read_only_fallback]
         assert len(plans) >= size["sites"]  # a fallback per site: the pairs the old way paid for
         found: list = []
-        executed[scale] = _lines_executed(
+        executed[scale] = benchmark("rules_scaling").lines(
             lambda index=index, found=found: found.extend(NoReadOnlyFallback().check(index))
         )
         assert found == []
