@@ -416,16 +416,19 @@ def test_gitlab_note_body_is_the_diff_of_the_merge_request(tmp_path):
 
 
 class NotesAPI(BaseHTTPRequestHandler):
-    """GitLab's merge-request notes API, enough of it: list, create, update; the token
-    checked on every call."""
+    """GitLab's merge-request notes API, enough of it: list (paged as GitLab does: `page`,
+    `per_page`, default 20, and `X-Next-Page`), create, update; the token checked on
+    every call."""
 
     notes: list[dict] = []
     calls: list[tuple[str, str]] = []
     PATH = "/api/v4/projects/12/merge_requests/3/notes"
 
-    def _answer(self, status: int, payload: object) -> None:
+    def _answer(self, status: int, payload: object, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -439,7 +442,11 @@ class NotesAPI(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
         if self.command == "GET" and path == self.PATH:
-            return self._answer(200, self.notes)
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            page, size = int(query.get("page", ["1"])[0]), int(query.get("per_page", ["20"])[0])
+            more = len(self.notes) > page * size
+            headers = {"X-Next-Page": str(page + 1) if more else ""}
+            return self._answer(200, self.notes[(page - 1) * size : page * size], headers)
         if self.command == "POST" and path == self.PATH:
             note = {"id": max(n["id"] for n in self.notes) + 1, "body": form["body"][0]}
             self.notes.append(note)
@@ -483,3 +490,52 @@ def test_gitlab_note_is_posted_once_and_updated(tmp_path):
         ("GET", notes),
         ("PUT", f"{notes}/100"),
     ]
+
+
+@pytest.mark.peers  # a listener on 127.0.0.1
+def test_gitlab_note_past_the_first_page_is_updated_not_posted_again(tmp_path):
+    """A busy merge request: 150 notes of reviewers before the one this job posted on its
+    first push. The job reads page after page and updates that note."""
+    NotesAPI.notes = [{"id": i, "body": f"review comment {i}"} for i in range(1, 151)]
+    NotesAPI.notes.append({"id": 151, "body": MARKER + "\nthe diff of an earlier push"})
+    NotesAPI.calls = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotesAPI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        api = f"http://127.0.0.1:{server.server_address[1]}/api/v4"
+        workspace, _, _ = run_diff_job(tmp_path, api)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(NotesAPI.notes) == 151  # none posted
+    assert NotesAPI.notes[-1]["body"] == (workspace / "imgpolicy-diff.md").read_text()
+    notes = NotesAPI.PATH
+    assert NotesAPI.calls == [("GET", notes), ("GET", notes), ("PUT", f"{notes}/151")]
+
+
+@pytest.mark.peers  # a listener on 127.0.0.1
+def test_gitlab_note_job_with_a_refused_token_fails_with_a_message(tmp_path):
+    """A token GitLab refuses: the job fails, saying what to check, without a traceback."""
+    NotesAPI.notes, NotesAPI.calls = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotesAPI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    (tmp_path / "imgpolicy-diff.md").write_text(MARKER + "\n")
+    [posting] = [line for line in diff_job()[1]["script"] if "CI_API_V4_URL" in line]
+    env = {
+        "PATH": os.environ["PATH"],
+        "CI_API_V4_URL": f"http://127.0.0.1:{server.server_address[1]}/api/v4",
+        "CI_PROJECT_ID": "12",
+        "CI_MERGE_REQUEST_IID": "3",
+        "IMGPOLICY_GITLAB_TOKEN": "glpat-revoked",
+    }
+    try:
+        result = bash(posting, tmp_path, env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode != 0
+    assert "cannot read the merge request's notes (HTTP Error 401" in result.stderr
+    assert "IMGPOLICY_GITLAB_TOKEN" in result.stderr and "Traceback" not in result.stderr
+    assert NotesAPI.calls == [("GET", NotesAPI.PATH)]  # nothing posted
