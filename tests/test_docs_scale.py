@@ -123,3 +123,104 @@ def test_study_paths_walk_once_per_kind_of_origin_not_per_modality(estates, monk
         monkeypatch.undo()
         assert alone == table
     assert walks[4] < walks[1] * 2.5, walks  # four times the modalities: well under 4x
+
+
+GROWING = {1: dict(sites=4, aes=400, routes=1600), 2: dict(sites=8, aes=800, routes=3200)}
+"""Twice the sites, each as big: one outage per critical system of a site, each reaching
+origins at every site, is where the documents grew with systems x AEs."""
+
+
+@pytest.fixture(scope="module")
+def growing(tmp_path_factory):
+    generator = benchmark("generate")
+    folders = {}
+    for scale, size in GROWING.items():
+        folder = tmp_path_factory.mktemp(f"grow{scale}x")
+        generator.generate(str(folder), **size)
+        folders[scale] = str(folder)
+    return folders
+
+
+def test_failure_impact_judges_classes_of_alike_aes_not_every_ae(estates, monkeypatch):
+    """The failure-impact table asks an outage's reach about one AE of each class of AEs
+    that any outage treats alike (a site's modalities of a kind, named by their own rule
+    of the router), not about every AE once per critical system: four times the
+    modalities per site, about as many questions (four times as many before), and the
+    counts are still `check --down`'s, AE by AE (the test above)."""
+    asked = {}
+    counted = {}
+    real_reached = Reach.reached
+    for scale, load in estates.items():
+        index = Index(load, TODAY)
+        Reach.of(index).origins_reaching(frozenset())  # the check's own walks, done
+        count = {"n": 0}
+
+        def counting(self, origin, count=count):
+            if self._base is not None:  # a question to an outage's reach
+                count["n"] += 1
+            return real_reached(self, origin)
+
+        monkeypatch.setattr(Reach, "reached", counting)
+        rows = outage.failure_impact(index, _critical(index))
+        monkeypatch.setattr(Reach, "reached", real_reached)
+        asked[scale] = count["n"]
+        counted[scale] = sum(r["stops"] + r["loses"] for r in rows)
+    assert counted[4] > counted[1] * 3, counted  # the flows the table counts: 4x
+    assert 0 < asked[4] < asked[1] * 1.5, asked
+
+
+def test_study_paths_work_out_each_walks_destinations_once(estates, monkeypatch):
+    """The study-paths table follows the chains to the archive, AI, teleradiology and
+    dose monitor once per walk, not once per origin: four times the modalities per site
+    ask well under four times as many chains."""
+    from imgpolicy.docs.topology import OriginPaths
+
+    real = OriginPaths.chain
+    asked = {}
+    for scale, load in estates.items():
+        result = check((load.folder,), Config(), today=TODAY)
+        count = {"n": 0}
+
+        def counting(self, title, count=count):
+            count["n"] += 1
+            return real(self, title)
+
+        monkeypatch.setattr(OriginPaths, "chain", counting)
+        render_module._Builder(result, load.folder, TODAY, Config()).paths()
+        monkeypatch.setattr(OriginPaths, "chain", real)
+        asked[scale] = count["n"]
+    assert 0 < asked[4] < asked[1] * 2.5, asked
+
+
+class _CountedList(list):
+    """A list that counts how often it is gone through."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self.passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return super().__iter__()
+
+
+def test_summary_and_continuity_go_through_devices_and_findings_a_fixed_number_of_times(
+    growing,
+):
+    """The summary lists each site's devices from one pass over the estate's devices
+    (before: one pass per site), and the disaster-recovery table finds the stale plans
+    in one pass over the findings (before: one per plan): twice the sites, the same
+    number of passes."""
+    passes = {}
+    for scale, folder in growing.items():
+        result = check((folder,), Config(), today=TODAY)
+        builder = render_module._Builder(result, folder, TODAY, Config())
+        devices = _CountedList(builder.env.devices)
+        builder.env.__dict__["devices"] = devices
+        builder.summary()
+        findings = _CountedList(result.findings)
+        result.findings = findings
+        builder.continuity()
+        passes[scale] = (devices.passes, findings.passes)
+        assert builder.env.continuity and len(builder.env.sites) == GROWING[scale]["sites"]
+    assert passes[1] == passes[2], passes

@@ -207,8 +207,9 @@ def outage(index: Index, names: Iterable[str]) -> Outage:
 def _broken(index: Index, down_devices: list) -> Iterator[tuple]:
     """(device, AE, destinations lost, whether it stops, site losses) of each acquisition
     AE the outage of `down_devices` takes something from, in the order of the estate's
-    AEs: the one walk both the what-if (which names every AE) and the failure-impact table
-    (which counts them) are made from, so they always agree.
+    AEs, for the what-if (which names every AE). The failure-impact table counts the
+    same answers per class of alike AEs (`_broken_classes`, judged with `_judged` as
+    here); tests/test_docs_scale.py holds the two to each other.
 
     Only the origins whose studies reached a down AE are looked at (the reverse of the
     check's `Reach`), and the worklist is judged per set of providers: an outage costs
@@ -222,16 +223,11 @@ def _broken(index: Index, down_devices: list) -> Iterator[tuple]:
     losses = _Losses(index)
     for device, ae in _acquisition(index):
         title = ae.ae_title
-        lost: tuple = ()
-        stops = False
-        site_losses: tuple[str, ...] = ()
+        worklist = ("worklist",) if title in losing_worklist else ()
+        lost, stops, site_losses = (), False, worklist
         if title in affected and device.name not in down_names:
             was, now = before.reached(title), after.reached(title)
-            if was is not now:
-                lost, site_losses = losses.between(was, now)
-                stops = not now
-        if title in losing_worklist:
-            site_losses = ("worklist", *site_losses)
+            lost, stops, site_losses = _judged(losses, was, now, worklist)
         if lost or site_losses:
             yield device, ae, lost, stops, site_losses
 
@@ -381,31 +377,28 @@ def failure_impact(index: Index, systems: Iterable[str]) -> list[dict]:
     """One row per critical system for the documents' failure-impact table: what stops
     when it alone is down (the same walk as `check --down SYSTEM`, counted rather than
     listed: at 10,000 AEs an outage of a PACS that every site prefetches to breaks a flow
-    of nearly every AE, and the table shows how many), its fallback and RTO."""
+    of nearly every AE, and the table shows how many), its fallback and RTO.
+
+    Counted per class of acquisition AEs that every outage treats alike (`_alike`), not
+    per AE: a table of one outage per critical system, each reaching every site, would
+    otherwise cost systems x AEs (97 s of the documents at 100,000 AEs)."""
     plans = {p.system: p for p in index.env.continuity}
     rows = []
     for name in systems:
         device = index.devices[name]
         system = _down_system(device, plans.get(name), {name})
-        stops = loses = 0
-        purposes: set[str] = set()
-        sites: dict[str, set[str]] = {}
-        for lost_by, _, lost, stop, site_losses in _broken(index, [device]):
-            if lost:
-                stops += stop
-                loses += not stop
-                purposes.update(purpose for purpose, _ in lost)
-            if site_losses:
-                sites.setdefault(lost_by.site, set()).update(site_losses)
+        impact = _Impact()
+        for cls, count, lost, stop, site_losses in _broken_classes(index, device):
+            impact.add(cls.site, count, lost, stop, site_losses)
         rows.append(
             {
                 "system": name,
                 "kind": system.kind,
                 "site": system.site,
-                "stops": stops,
-                "loses": loses,
-                "purposes": sorted(purposes),
-                "sites": {site: sorted(losses) for site, losses in sorted(sites.items())},
+                "stops": impact.stops,
+                "loses": impact.loses,
+                "purposes": sorted(impact.purposes),
+                "sites": {site: sorted(losses) for site, losses in sorted(impact.sites.items())},
                 "plan": system.plan,
                 "fallback": system.fallback or "",
                 "rto": system.rto or "",
@@ -414,3 +407,150 @@ def failure_impact(index: Index, systems: Iterable[str]) -> list[dict]:
             }
         )
     return rows
+
+
+class _Impact:
+    """One outage's row of the failure-impact table, added up as `_broken` would count
+    its AEs one by one: flows that stop, flows that lose a destination, for which
+    purposes, and what each site loses."""
+
+    def __init__(self) -> None:
+        self.stops = self.loses = 0
+        self.purposes: set[str] = set()
+        self.sites: dict[str, set[str]] = {}
+
+    def add(self, site: str, count: int, lost: tuple, stop: bool, site_losses: tuple) -> None:
+        """`count` AEs of `site` that each lose `lost` (stopping or not) and `site_losses`."""
+        if not count:
+            return
+        if lost:
+            self.stops += count * stop
+            self.loses += count * (not stop)
+            self.purposes.update(purpose for purpose, _ in lost)
+        if site_losses:
+            self.sites.setdefault(site, set()).update(site_losses)
+
+
+@dataclass(eq=False)
+class _Alike:
+    """Acquisition AEs of one site that any single outage treats alike: they reach the
+    same AEs (`was`, the one set `Reach` interns), by the same own hop and handed-on states
+    (`parts`), send the same items over routes of the same shape (`_own_hop_shape`), loop
+    back to none of themselves, and take their worklist from the same providers. So an
+    outage walks one member again, not each: it takes away the same routes from every
+    member's walk (only the down device's own AEs are looked at one by one)."""
+
+    site: str
+    was: frozenset[str]
+    parts: tuple | None
+    providers: frozenset[str] | None
+    members: list = field(default_factory=list)
+    """(device, AE) in the estate's order."""
+
+
+def _alike(index: Index) -> tuple[list[_Alike], dict[str, list[_Alike]]]:
+    """The classes of `_Alike` AEs, and for each device the classes its acquisition AEs
+    are in (an outage leaves the down device's own AEs out of the flows), once per check.
+    An AE whose own studies come back to it, or that was never walked, is a class of one."""
+
+    def build(index: Index) -> tuple[list[_Alike], dict[str, list[_Alike]]]:
+        reach = Reach.of(index)
+        providers_of = {
+            title: providers
+            for providers, members in _worklist_providers(index).items()
+            for title in members
+        }
+        naming: dict[str, list] = {}
+        for route in index.env.routes:
+            for sender in route.match.calling_ae if route.match else ():
+                naming.setdefault(sender, []).append(route)
+        classes: dict[tuple, _Alike] = {}
+        by_device: dict[str, list[_Alike]] = {}
+        for device, ae in _acquisition(index):
+            title = ae.ae_title
+            was = reach.reached(title)
+            parts = reach.parts(title)
+            providers = providers_of.get(title)
+            shape = _own_hop_shape(index, title, naming.get(title, ()))
+            key: tuple = (device.site, id(was), parts, providers, shape)
+            if parts is None or title in reach.full_reach(parts):
+                key = (title, id(ae))
+            cls = classes.get(key)
+            if cls is None:
+                cls = classes[key] = _Alike(device.site, was, parts, providers)
+            cls.members.append((device, ae))
+            by_device.setdefault(device.name, []).append(cls)
+        return list(classes.values()), by_device
+
+    return index.shared(_alike, build)
+
+
+def _own_hop_shape(index: Index, title: str, naming: Iterable) -> tuple:
+    """What an origin's own hop depends on, with the origin's own title left out: the
+    items it sends, its enabled routes (a walk follows no other) and those that name it
+    as calling AE (`naming`), each as where it comes from and goes to, its purpose and
+    what it lets through. A `Reach` walk from two origins of one shape takes the same routes
+    with the same items, so they reach the same AEs, with or without a down device."""
+
+    def described(route) -> tuple:
+        m = route.match
+        return (
+            None if route.from_ == title else route.from_,
+            None if route.to == title else route.to,
+            route.purpose,
+            route.enabled,
+            None
+            if m is None
+            else (
+                frozenset(a for a in m.calling_ae if a != title),
+                title in m.calling_ae,
+                frozenset(m.modality),
+                frozenset(m.sop_classes),
+            ),
+        )
+
+    routes = (*index.routes_from.get(title, ()), *naming)
+    followed = frozenset(described(r) for r in routes if r.enabled)
+    return frozenset(index.flow.origin(title)), followed
+
+
+def _broken_classes(index: Index, device) -> Iterator[tuple]:
+    """(class, how many of its AEs, destinations lost, whether they stop, site losses)
+    for the outage of `device` alone: `_broken` worked out once per `_Alike` class rather
+    than once per AE, with the same answers (tests/test_docs_scale.py holds the table
+    to `check --down`)."""
+    titles = frozenset(ae.ae_title for ae in device.application_entities)
+    before = Reach.of(index)
+    after = before.without(_WithoutDevices(index, titles), titles)  # type: ignore[arg-type]
+    losses = _Losses(index)
+    classes, by_device = _alike(index)
+    on_down: dict[int, int] = {}
+    for cls in by_device.get(device.name, ()):
+        on_down[id(cls)] = on_down.get(id(cls), 0) + 1
+    for cls in classes:
+        worklist = ("worklist",) if cls.providers is not None and cls.providers <= titles else ()
+        down_count = on_down.get(id(cls), 0)
+        if down_count:
+            yield cls, down_count, (), False, worklist
+        up = len(cls.members) - down_count
+        if not up:
+            continue
+        if cls.was.isdisjoint(titles):
+            yield cls, up, (), False, worklist
+        elif not down_count:
+            title = cls.members[0][1].ae_title
+            yield cls, up, *_judged(losses, cls.was, after.reached(title), worklist)
+        else:
+            for member, ae in cls.members:
+                if member.name != device.name:
+                    now = after.reached(ae.ae_title)
+                    yield cls, 1, *_judged(losses, cls.was, now, worklist)
+
+
+def _judged(losses: _Losses, was: frozenset[str], now: frozenset[str], worklist: tuple):
+    """(destinations lost, whether the flow stops, site losses) of an AE whose reach
+    went from `was` to `now`, as `_broken` judges it."""
+    if was is now:
+        return (), False, worklist
+    lost, site_losses = losses.between(was, now)
+    return lost, not now, (*worklist, *site_losses)

@@ -126,17 +126,29 @@ class Reach:
         return own.isdisjoint(down) and not any(key[0] in down for key in handed)
 
     def _from_parts(self, origin: str, own: frozenset[str], handed: frozenset[_State]):
-        """An origin's reach from its own hop's AEs and the states it hands on, once per
-        such pair: the modalities of a kind at a site share it, so an outage costs what
-        reaches the down AE, not every origin again."""
-        sig = (own, handed)
-        reach = self._by_parts.get(sig)
+        """An origin's reach from its own hop's AEs and the states it hands on: the
+        modalities of a kind at a site share it, so an outage costs what reaches the down
+        AE, not every origin again."""
+        reach = self.full_reach((own, handed))
+        return reach - {origin} if origin in reach else reach
+
+    def parts(self, origin: str) -> tuple[frozenset[str], frozenset[_State]] | None:
+        """What `reached(origin)` was made of: the AEs the origin's own hop reaches and the
+        shared states it hands on (None when it was not walked in parts). Origins with the
+        same parts reach the same AEs, with or without an outage past their own hop."""
+        return self._parts.get(origin)
+
+    def full_reach(self, parts: tuple[frozenset[str], frozenset[_State]]) -> frozenset[str]:
+        """Every AE that an origin's `parts` reach, the origin itself included when its
+        studies come back to it; once per distinct parts."""
+        reach = self._by_parts.get(parts)
         if reach is None:
+            own, handed = parts
             found = set(own)
             for key in handed:
                 found |= self._shared_key(key)
-            reach = self._by_parts[sig] = frozenset(found)
-        return reach - {origin} if origin in reach else reach
+            reach = self._by_parts[parts] = frozenset(found)
+        return reach
 
     def _key(self, state: _State) -> _State:
         """A state past the origin's own hop as the shared walks know it. Where no route

@@ -249,8 +249,11 @@ class _Builder:
     def summary(self) -> dict[str, Any]:
         env, index = self.env, self.index
         sites = []
+        at_site: dict[str, list] = defaultdict(list)  # one pass, not one per site
+        for device in env.devices:
+            at_site[device.site].append(device)
         for site in env.sites:
-            devices = [d for d in env.devices if d.site == site.name]
+            devices = at_site.get(site.name, [])
             sites.append(
                 {
                     "name": site.name,
@@ -633,11 +636,28 @@ class _Builder:
         tele_sites = {s.name for s in env.sites if s.teleradiology}
         ai_hosts = {p.runs_on for p in env.ai}
         tele_targets = {r.to for r in env.routes if r.purpose == "teleradiology"}
-        groups: dict[tuple, list[str]] = {}
+        groups: dict[tuple[str, int], list[str]] = {}
         naming = _Naming(index)
         memo: dict[tuple, OriginPaths] = {}
         filters: dict = {}
         seen: set[str] = set()
+        # what a walk reaches, worked out once per walk: each origin reaches an AE or
+        # more per site, so doing it per origin cost origins x sites; the same
+        # destinations (the same chains) are numbered once, and origins grouped by number
+        destinations: dict[int, tuple[OriginPaths, int]] = {}
+        numbered: dict[tuple, int] = {}
+        chains: list[tuple] = []
+
+        def number(found: OriginPaths) -> int:
+            known = destinations.get(id(found))
+            if known is None:
+                chained = _destinations(index, found, archive, ai_hosts, tele_targets, tele_sites)
+                if chained not in numbered:
+                    numbered[chained] = len(chains)
+                    chains.append(chained)
+                known = destinations[id(found)] = (found, numbered[chained])
+            return known[1]
+
         for device, ae in env.application_entities():
             title = ae.ae_title
             if not index.flow.origin(title) or title in seen:
@@ -661,27 +681,11 @@ class _Builder:
                 found = origin_paths(index, title, filters)
                 if key:
                     memo[key] = found
-            reached = [t for t in found.reached if t != found.origin]
-
-            def chain(target: str, found: OriginPaths = found) -> tuple[str, ...]:
-                return tuple(found.chain(target)[1:])
-
-            archived = sorted(t for t in reached if t in archive)
-            ai = sorted(t for t in reached if t in ai_hosts or _kind_of(index, t) == "ai")
-            tele = sorted(
-                t for t in reached if t in tele_targets or _site_of(index, t) in tele_sites
-            )
-            dose = sorted(t for t in reached if t == env.dose_monitor)
-            signature = (
-                "/".join(device.modality) or device.kind,
-                tuple(chain(t) for t in archived),
-                tuple(chain(t) for t in ai),
-                tuple(chain(t) for t in tele),
-                tuple(chain(t) for t in dose),
-            )
-            groups.setdefault(signature, []).append(title)
-        rows = []
-        for (modality, archived, ai, tele, dose), titles in groups.items():
+            modality = "/".join(device.modality) or device.kind
+            groups.setdefault((modality, number(found)), []).append(title)
+        rows: list[dict[str, Any]] = []
+        for (modality, chained), titles in groups.items():
+            archived, ai, tele, dose = chains[chained]
             rows.append(
                 {
                     "modality": modality,
@@ -936,6 +940,8 @@ class _Builder:
     def continuity(self) -> dict[str, Any]:
         index = self.index
         rows = []
+        # the plans DR004 found stale (suppressed or not), in one pass over the findings
+        stale_plans = {f.entity for f in self.result.findings if f.code == "DR004"}
         for plan in self.env.continuity:
             device = index.devices.get(plan.system)
             site = self.sites.get(device.site) if device else None
@@ -943,11 +949,7 @@ class _Builder:
             fallback = (
                 index.devices.get(plan.read_only_fallback) if plan.read_only_fallback else None
             )
-            stale = any(
-                f.code == "DR004"
-                for f in self.result.findings
-                if f.entity == identity.entity("continuity", plan.system)
-            )
+            stale = identity.entity("continuity", plan.system) in stale_plans
             tested_on = plan.tested_on
             if tested_on is None:
                 tested = "never tested"
@@ -1508,6 +1510,29 @@ class _Naming:
         if len(every) == len(own):
             return ("own", tuple(own))
         return ("exact", tuple(every))
+
+
+def _destinations(
+    index: Index,
+    found: OriginPaths,
+    archive: frozenset[str] | set[str],
+    ai_hosts: set[str],
+    tele_targets: set[str],
+    tele_sites: set[str],
+) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """The chains of hops (origin left out) by which a walk's studies reach the archive,
+    AI, teleradiology and the dose monitor, each list sorted by destination."""
+    env = index.env
+    reached = [t for t in found.reached if t != found.origin]
+
+    def chain(target: str) -> tuple[str, ...]:
+        return tuple(found.chain(target)[1:])
+
+    archived = sorted(t for t in reached if t in archive)
+    ai = sorted(t for t in reached if t in ai_hosts or _kind_of(index, t) == "ai")
+    tele = sorted(t for t in reached if t in tele_targets or _site_of(index, t) in tele_sites)
+    dose = sorted(t for t in reached if t == env.dose_monitor)
+    return tuple(tuple(chain(t) for t in targets) for targets in (archived, ai, tele, dose))
 
 
 class _NoDevice:
