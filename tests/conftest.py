@@ -43,6 +43,13 @@ def benchmark(name: str) -> ModuleType:
     return module
 
 
+def generated(tmp_path_factory, name: str, **size: int) -> Path:
+    """A new folder holding the benchmark's generated estate of `size` (sites, aes, routes)."""
+    folder = tmp_path_factory.mktemp(name)
+    benchmark("generate").generate(str(folder), **size)
+    return folder
+
+
 def run(*args: str, cwd: str | os.PathLike | None = None):
     """Run the CLI in-process; the result carries exit_code, output (stdout) and stderr."""
     runner = CliRunner()

@@ -20,6 +20,8 @@ import sys
 import threading
 import urllib.parse
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -463,22 +465,26 @@ class NotesAPI(BaseHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def notes_api(notes: list[dict]) -> Iterator[str]:
+    """`NotesAPI` holding `notes`, served on loopback while the block runs: its base URL."""
+    NotesAPI.notes, NotesAPI.calls = notes, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotesAPI)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/v4"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.peers  # a listener on 127.0.0.1
 def test_gitlab_note_is_posted_once_and_updated(tmp_path):
-    NotesAPI.notes = [{"id": 99, "body": "Looks fine to me"}]
-    NotesAPI.calls = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NotesAPI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        api = f"http://127.0.0.1:{server.server_address[1]}/api/v4"
+    with notes_api([{"id": 99, "body": "Looks fine to me"}]) as api:
         run_diff_job(tmp_path / "first", api)
         assert NotesAPI.notes[-1]["body"].startswith(MARKER + "\n### imgpolicy diff")
         NotesAPI.notes[-1]["body"] = MARKER + "\nthe diff of an earlier push"
         workspace, base, _ = run_diff_job(tmp_path / "second", api)  # the next push
-    finally:
-        server.shutdown()
-        server.server_close()
     body = (workspace / "imgpolicy-diff.md").read_text()
     assert [n["id"] for n in NotesAPI.notes] == [99, 100]
     assert NotesAPI.notes[1]["body"] == body  # the one note, updated to the latest diff
@@ -496,18 +502,10 @@ def test_gitlab_note_is_posted_once_and_updated(tmp_path):
 def test_gitlab_note_past_the_first_page_is_updated_not_posted_again(tmp_path):
     """A busy merge request: 150 notes of reviewers before the one this job posted on its
     first push. The job reads page after page and updates that note."""
-    NotesAPI.notes = [{"id": i, "body": f"review comment {i}"} for i in range(1, 151)]
-    NotesAPI.notes.append({"id": 151, "body": MARKER + "\nthe diff of an earlier push"})
-    NotesAPI.calls = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NotesAPI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        api = f"http://127.0.0.1:{server.server_address[1]}/api/v4"
+    notes = [{"id": i, "body": f"review comment {i}"} for i in range(1, 151)]
+    notes.append({"id": 151, "body": MARKER + "\nthe diff of an earlier push"})
+    with notes_api(notes) as api:
         workspace, _, _ = run_diff_job(tmp_path, api)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert len(NotesAPI.notes) == 151  # none posted
     assert NotesAPI.notes[-1]["body"] == (workspace / "imgpolicy-diff.md").read_text()
     notes = NotesAPI.PATH
@@ -517,24 +515,17 @@ def test_gitlab_note_past_the_first_page_is_updated_not_posted_again(tmp_path):
 @pytest.mark.peers  # a listener on 127.0.0.1
 def test_gitlab_note_job_with_a_refused_token_fails_with_a_message(tmp_path):
     """A token GitLab refuses: the job fails, saying what to check, without a traceback."""
-    NotesAPI.notes, NotesAPI.calls = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NotesAPI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     (tmp_path / "imgpolicy-diff.md").write_text(MARKER + "\n")
     [posting] = [line for line in diff_job()[1]["script"] if "CI_API_V4_URL" in line]
-    env = {
-        "PATH": os.environ["PATH"],
-        "CI_API_V4_URL": f"http://127.0.0.1:{server.server_address[1]}/api/v4",
-        "CI_PROJECT_ID": "12",
-        "CI_MERGE_REQUEST_IID": "3",
-        "IMGPOLICY_GITLAB_TOKEN": "glpat-revoked",
-    }
-    try:
+    with notes_api([]) as api:
+        env = {
+            "PATH": os.environ["PATH"],
+            "CI_API_V4_URL": api,
+            "CI_PROJECT_ID": "12",
+            "CI_MERGE_REQUEST_IID": "3",
+            "IMGPOLICY_GITLAB_TOKEN": "glpat-revoked",
+        }
         result = bash(posting, tmp_path, env)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert result.returncode != 0
     assert "cannot read the merge request's notes (HTTP Error 401" in result.stderr
     assert "IMGPOLICY_GITLAB_TOKEN" in result.stderr and "Traceback" not in result.stderr

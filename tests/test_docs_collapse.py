@@ -23,7 +23,7 @@ from imgpolicy.docs import render as render_module
 from imgpolicy.docs.templating import render_documents
 from imgpolicy.engine import check
 
-from .conftest import EXAMPLES, benchmark
+from .conftest import EXAMPLES, generated
 
 TODAY = datetime.date(2026, 11, 28)
 SEEDED = EXAMPLES / "seeded-faults"
@@ -38,9 +38,7 @@ def _view(result, folder, limit=None, monkeypatch=None):
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory):
     """The benchmark generator's environment, small: 3 sites, 60 AEs, 240 routes."""
-    generator = benchmark("generate")
-    folder = tmp_path_factory.mktemp("collapse")
-    generator.generate(str(folder), sites=3, aes=60, routes=240)
+    folder = generated(tmp_path_factory, "collapse", sites=3, aes=60, routes=240)
     result = check((str(folder),), Config(), today=TODAY)
     return folder, result
 

@@ -21,7 +21,7 @@ from imgpolicy.engine import check
 from imgpolicy.load import load_environment
 from imgpolicy.model.environment import Environment
 
-from .conftest import benchmark
+from .conftest import generated
 
 TODAY = datetime.date(2026, 11, 1)
 SIZES = {1: dict(sites=4, aes=200, routes=800), 4: dict(sites=4, aes=800, routes=3200)}
@@ -32,11 +32,9 @@ CRITICAL = ("pacs", "vna", "ris", "router", "dose-monitor")
 
 @pytest.fixture(scope="module")
 def estates(tmp_path_factory):
-    generator = benchmark("generate")
     loads = {}
     for scale, size in SIZES.items():
-        folder = tmp_path_factory.mktemp(f"docs{scale}x")
-        generator.generate(str(folder), **size)
+        folder = generated(tmp_path_factory, f"docs{scale}x", **size)
         loads[scale] = load_environment([str(folder)])
         loads[scale].folder = str(folder)
         assert not loads[scale].findings
@@ -132,12 +130,9 @@ origins at every site, is where the documents grew with systems x AEs."""
 
 @pytest.fixture(scope="module")
 def growing(tmp_path_factory):
-    generator = benchmark("generate")
     folders = {}
     for scale, size in GROWING.items():
-        folder = tmp_path_factory.mktemp(f"grow{scale}x")
-        generator.generate(str(folder), **size)
-        folders[scale] = str(folder)
+        folders[scale] = str(generated(tmp_path_factory, f"grow{scale}x", **size))
     return folders
 
 

@@ -20,7 +20,7 @@ from imgpolicy.config import Config
 from imgpolicy.engine import configured_rules
 from imgpolicy.load import load_environment
 
-from .conftest import benchmark
+from .conftest import generated
 
 TODAY = datetime.date(2026, 11, 1)
 SIZES = {1: dict(sites=2, aes=100, routes=400), 4: dict(sites=8, aes=400, routes=1600)}
@@ -29,11 +29,9 @@ SIZES = {1: dict(sites=2, aes=100, routes=400), 4: dict(sites=8, aes=400, routes
 @pytest.fixture(scope="module")
 def estates(tmp_path_factory):
     """The generated (clean) environment at both sizes, loaded once."""
-    generator = benchmark("generate")
     loads = {}
     for scale, size in SIZES.items():
-        folder = tmp_path_factory.mktemp(f"hot{scale}x")
-        generator.generate(str(folder), **size)
+        folder = generated(tmp_path_factory, f"hot{scale}x", **size)
         loads[scale] = load_environment([str(folder)])
         assert not loads[scale].findings
     return loads

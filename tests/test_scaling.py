@@ -18,7 +18,7 @@ from imgpolicy.analysis.reach import Reach
 from imgpolicy.load import load_environment
 from imgpolicy.rules.pid import SharedStoreWithoutIssuer
 
-from .conftest import benchmark
+from .conftest import benchmark, generated
 
 TODAY = datetime.date(2026, 11, 1)
 SIZES = {1: dict(sites=4, aes=200, routes=800), 4: dict(sites=16, aes=800, routes=3200)}
@@ -31,11 +31,9 @@ evenly (the generator's extras, the enterprise systems that do not grow)."""
 def estates(tmp_path_factory):
     """The generated environment at both sizes, half its sites without an issuer (so
     PID002 has stores of several sites to report), loaded once."""
-    generator = benchmark("generate")
     loads = {}
     for scale, size in SIZES.items():
-        folder = tmp_path_factory.mktemp(f"estate{scale}x")
-        generator.generate(str(folder), **size)
+        folder = generated(tmp_path_factory, f"estate{scale}x", **size)
         sites = folder / "sites.yaml"
         lines = sites.read_text().splitlines(keepends=True)
         issuers = [i for i, line in enumerate(lines) if "patient_id_issuer:" in line]
@@ -108,11 +106,9 @@ def test_pid002_where_every_site_declares_its_issuer_is_linear(tmp_path_factory)
     group of origins (stores x groups, 12.7x the calls at 10x the estate) to report
     nothing; now only the stores that studies of a site without an issuer reach are
     judged."""
-    generator = benchmark("generate")
     counted = {}
     for scale, size in DECLARED_SIZES.items():
-        folder = tmp_path_factory.mktemp(f"declared{scale}x")
-        generator.generate(str(folder), **size)
+        folder = generated(tmp_path_factory, f"declared{scale}x", **size)
         load = load_environment([str(folder)])
         assert not load.findings
         index = Index(load, TODAY)
@@ -133,11 +129,9 @@ def test_dr005_looks_up_a_fallbacks_integrations_instead_of_scanning_them(tmp_pa
     viewer's integrations up, built once per check."""
     from imgpolicy.rules.dr import NoReadOnlyFallback
 
-    generator = benchmark("generate")
     executed = {}
     for scale, size in DECLARED_SIZES.items():
-        folder = tmp_path_factory.mktemp(f"fallback{scale}x")
-        generator.generate(str(folder), **size)
+        folder = generated(tmp_path_factory, f"fallback{scale}x", **size)
         index = Index(load_environment([str(folder)]), TODAY)
         plans = [p for p in index.env.continuity if p.read_only_fallback]
         assert len(plans) >= size["sites"]  # a fallback per site: the pairs the old way paid for
