@@ -14,7 +14,9 @@ float, bool, None, and the positions as tuples), which `marshal` reads as fast a
 constructing arbitrary objects. Reading untrusted bytes is still risky (a crafted entry
 can crash the interpreter), so an entry is only read from a folder that this user owns and
 nobody else may write, and only when the entry itself is such a file (opened without
-following a link). Otherwise the cache is not used, and `-v` says why once.
+following a link). Otherwise the cache is not used, and `-v` says why once. One entry is
+a pickle: the model's built validator (`model/prebuilt.py`), which only pickle can write
+and which these same rules guard, since reading a pickle runs code.
 
 An entry holds a file's data, read back at once, and its positions once a run has needed
 them: the loader makes positions only when a finding first needs a line and column in a
@@ -234,9 +236,7 @@ class ParseCache:
         return replace(source, pos=self._positions(payload[data_size:], source, content))
 
     def _write(self, content: bytes, source: SourceFile, positions: MapPos | None = None) -> None:
-        """Keep a file's data and keys (and its positions, when made); a cache that cannot
-        be written is given up for this run (said once under -v), never an error of the
-        check."""
+        """Keep a file's data and keys (and its positions, when made)."""
         if not self._writable or self._fd < 0:
             return
         try:
