@@ -57,6 +57,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -99,9 +100,16 @@ def _imgpolicy() -> list[str]:
     return _script("imgpolicy") or [sys.executable, "-m", "imgpolicy.cli"]
 
 
-def _supports_today(imgpolicy: list[str]) -> bool:
-    out = subprocess.run([*imgpolicy, "check", "--help"], capture_output=True, text=True)
-    return "--today" in out.stdout
+@cache
+def _check_help() -> str:
+    """`imgpolicy check --help`, read once: which options this imgpolicy has (the benchmark
+    also measures older ones)."""
+    return subprocess.run([*_imgpolicy(), "check", "--help"], capture_output=True, text=True).stdout
+
+
+def _today() -> list[str]:
+    """`--today` the benchmark's date, when this imgpolicy has the option."""
+    return ["--today", REFERENCE_DATE.isoformat()] if "--today" in _check_help() else []
 
 
 def _run(argv: list[str], ok: tuple[int, ...] = (0,)) -> None:
@@ -148,12 +156,12 @@ def measures(directory: str, files: list[str], schema: str, work: str) -> list[M
             yaml.load(text, Loader=loader)
 
     imgpolicy = _imgpolicy()
-    today = ["--today", REFERENCE_DATE.isoformat()] if _supports_today(imgpolicy) else []
-    check_cmd = [*imgpolicy, "check", *today, *_no_cache(imgpolicy), directory]
+    today = _today()
+    check_cmd = [*imgpolicy, "check", *today, *_no_cache(), directory]
     starter = os.path.join(work, "starter")
     if not os.path.isdir(starter):
         _run([*imgpolicy, "init", starter])
-    starter_cmd = [*imgpolicy, "check", *today, *_no_cache(imgpolicy), starter]
+    starter_cmd = [*imgpolicy, "check", *today, *_no_cache(), starter]
     pass_cmd = [sys.executable, "-c", "pass"]
     stream_cmd = [sys.executable, "-c", STREAM, *files]
 
@@ -237,11 +245,10 @@ CACHE_TARGET = 1.0
 less than parsing the environment once (the event stream, (a))."""
 
 
-def _no_cache(imgpolicy: list[str]) -> list[str]:
+def _no_cache() -> list[str]:
     """`--no-cache` when this imgpolicy has a parse cache: (c) stays a cold run every time
     (its second run would otherwise read what its first one cached)."""
-    out = subprocess.run([*imgpolicy, "check", "--help"], capture_output=True, text=True)
-    return ["--no-cache"] if "--no-cache" in out.stdout else []
+    return ["--no-cache"] if "--no-cache" in _check_help() else []
 
 
 def cache_measures(directory: str, files: list[str], work: str) -> list[Measure]:
@@ -250,10 +257,10 @@ def cache_measures(directory: str, files: list[str], work: str) -> list[Measure]
     seen, so it is parsed again and the rest is read), each on its own copy of the
     environment and its own cache folder so the other lines never meet the cache."""
     imgpolicy = _imgpolicy()
-    if not _no_cache(imgpolicy):
+    if not _no_cache():
         print("note: this imgpolicy has no parse cache; lines (g) and (h) are skipped")
         return []
-    today = ["--today", REFERENCE_DATE.isoformat()] if _supports_today(imgpolicy) else []
+    today = _today()
     out: list[Measure] = []
     lines = ((WARM_LABEL, False, ""), (PARSED_LABEL, False, "1"), (CHANGED_LABEL, True, ""))
     for label, changing, parse_only in lines:
@@ -487,9 +494,9 @@ def fixed_cost_and_memory(rows: dict, summary: dict, directory: str, starter_dir
             f"python -c pass ({bare:.3f} s); check of the starter (f) {starter / bare:.2f}x"
         )
     imgpolicy = _imgpolicy()
-    today = ["--today", REFERENCE_DATE.isoformat()] if _supports_today(imgpolicy) else []
+    today = _today()
     peak, base = (
-        peak_rss_kib([*imgpolicy, "check", *today, *_no_cache(imgpolicy), folder])
+        peak_rss_kib([*imgpolicy, "check", *today, *_no_cache(), folder])
         for folder in (directory, starter_dir)
     )
     aes = summary["aes"]

@@ -73,7 +73,7 @@ def _whole_tree_data(text: str, keys: set | None = None) -> list:
     """`load_data` as the old loader did it: every node's position built, then dropped."""
     data = [d.data for d in load_documents(text)]
     if keys is not None:
-        yaml12._mapping_keys(data, keys)
+        yaml12.mapping_keys(data, keys)
     return data
 
 
@@ -164,7 +164,7 @@ def test_lean_data_and_errors_are_those_of_the_positioned_build(source, ignore, 
         keys: set = set()
         assert repr(load_data(source, **options, keys=keys)) == repr(whole)
         walked: set = set()
-        yaml12._mapping_keys(whole, walked)
+        yaml12.mapping_keys(whole, walked)
         same = {k for k in keys if k == k} == {k for k in walked if k == k}  # NaN != NaN
         assert same  # the keys the redactor judges a file by (redact.py)
 

@@ -39,6 +39,7 @@ from .yaml12 import (
     load_data,
     load_documents,
     locate_path,
+    mapping_keys,
 )
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ class SourceFile:
     pos: MapPos
     text: str
     keys: frozenset[Any] | None = None
-    """Every mapping key in `data` (None: not known, the text is screened instead)."""
+    """Every mapping key in `data`: the loader always gives them (None only for a file
+    built some other way, whose text the redactor then screens instead)."""
 
 
 class LazyPositions(MapPos):
@@ -527,7 +529,9 @@ def _parse_positioned(path: str, text: str) -> SourceFile | None:
             f"unsupported format version imgpolicy: {show(version)}: {fix}",
             *version_span[:2],
         )
-    return SourceFile(path, first.data, first.pos, text)
+    keys: set[Any] = set()
+    mapping_keys(first.data, keys)
+    return SourceFile(path, first.data, first.pos, text, frozenset(keys))
 
 
 def node_at(pos: Pos, loc: tuple) -> Pos:

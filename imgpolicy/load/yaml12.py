@@ -406,11 +406,11 @@ def load_data(
     data = [document.data for document in documents]  # only if the two builders disagree
     if keys is not None:
         keys.clear()
-        _mapping_keys(data, keys)
+        mapping_keys(data, keys)
     return data
 
 
-def _mapping_keys(data: Any, keys: set[Any]) -> None:
+def mapping_keys(data: Any, keys: set[Any]) -> None:
     """Every mapping key in `data`, into `keys` (shared nodes are walked once)."""
     seen: set[int] = set()
     todo = [data]
